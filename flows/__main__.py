@@ -1,0 +1,64 @@
+"""``python -m flows check``: the static checks as a command.
+
+Exits 0 when the shipped flows and catalogs have no errors, 1 when they do,
+2 when the inputs cannot be read at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from flows.errors import FlowError
+from flows.facts import DEFAULT_FACTS_FILE, load_facts
+from flows.inspect import Severity, inspect
+from flows.loader import DEFINITIONS_DIR
+from flows.registry import LOCALES_DIR, build_registry, read_sources
+
+
+def _default_facts() -> Path:
+    configured = os.environ.get("YARDEM_FACTS_FILE")
+    if configured:
+        return Path(configured)
+    beside_cwd = Path.cwd().parent / "shared" / "content" / "FACTS.md"
+    return beside_cwd if beside_cwd.is_file() else DEFAULT_FACTS_FILE
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m flows", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="check flows and translations; list every issue")
+    check.add_argument("--flows", type=Path, default=DEFINITIONS_DIR, help="flow directory")
+    check.add_argument("--locales", type=Path, default=LOCALES_DIR, help="catalog directory")
+    check.add_argument("--facts", type=Path, default=None, help="the shared FACTS.md")
+    args = parser.parse_args(argv)
+
+    facts_path: Path = args.facts or _default_facts()
+    try:
+        sources = read_sources(args.flows, args.locales)
+        registry = build_registry(sources)
+        facts = load_facts(facts_path)
+    except FlowError as exc:
+        print(f"cannot check: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
+
+    issues = inspect(registry, sources, facts=facts)
+    errors = [issue for issue in issues if issue.severity is Severity.ERROR]
+    for issue in issues:
+        print(f"{issue.severity}: {issue}")
+    flows_count = len(registry.flows)
+    nodes = sum(len(flow.nodes) for flow in registry.flows.values())
+    print(
+        f"{flows_count} flows, {nodes} nodes, {len(registry.catalogs)} catalogs: "
+        f"{len(errors)} errors, {len(issues) - len(errors)} warnings"
+    )
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

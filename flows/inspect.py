@@ -1,0 +1,281 @@
+"""Static checks over a set of flows and catalogs.
+
+Each problem is an :class:`Issue` tied to a flow, a node and, for translation
+problems, a locale, so the person fixing it knows where to look.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from flows.catalog import Catalog, parse_po
+from flows.facts import Facts
+from flows.loader import parse_flows
+from flows.messages import SourceMessage, flow_messages, node_messages
+from flows.model import (
+    MAIN_FLOW,
+    MAIN_NODE,
+    MAX_LABEL_HINT,
+    EndNode,
+    Flow,
+    HandoffNode,
+    MessageNode,
+    Node,
+    QuestionNode,
+    placeholders,
+    resolve,
+)
+from flows.registry import TRANSLATED_LOCALES, Registry, RegistrySources
+
+MAX_MESSAGE_CHARS = 4096
+"""Telegram's limit for one message."""
+MAX_SCREEN_CHARS = 3500
+"""Room left under Telegram's limit for placeholders and bidi marks."""
+MAX_LABEL_CHARS = MAX_LABEL_HINT
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class IssueCode(StrEnum):
+    DUPLICATE_ID = "duplicate-id"
+    MISSING_START = "missing-start"
+    MISSING_MENU = "missing-menu"
+    UNRESOLVED_TARGET = "unresolved-target"
+    UNREACHABLE = "unreachable"
+    DEAD_END = "dead-end"
+    MISSING_CATALOG = "missing-catalog"
+    UNTRANSLATED = "untranslated"
+    FUZZY = "fuzzy"
+    PLACEHOLDERS = "placeholders"
+    TOO_LONG = "too-long"
+    MISSING_SOURCE = "missing-source"
+    UNKNOWN_SOURCE = "unknown-source"
+    UNCERTAIN_SOURCE = "uncertain-source"
+
+
+@dataclass(frozen=True)
+class Issue:
+    code: IssueCode
+    message: str
+    flow: str | None = None
+    node: str | None = None
+    locale: str | None = None
+    severity: Severity = Severity.ERROR
+
+    def __str__(self) -> str:
+        where = "/".join(part for part in (self.flow, self.node) if part) or "catalog"
+        if self.locale:
+            where += f" [{self.locale}]"
+        return f"{where}: {self.code}: {self.message}"
+
+
+def _targets(node: Node) -> Iterator[str]:
+    if isinstance(node, MessageNode | EndNode):
+        yield from (option.goto for option in node.options)
+    elif isinstance(node, QuestionNode):
+        yield node.next
+    elif isinstance(node, HandoffNode):
+        yield node.next
+        yield node.declined
+
+
+def _structure(flows: Sequence[Flow]) -> Iterator[Issue]:
+    for flow_id, count in Counter(flow.id for flow in flows).items():
+        if count > 1:
+            yield Issue(IssueCode.DUPLICATE_ID, f"{count} flows have this id", flow_id)
+    by_id = {flow.id: flow for flow in flows}
+    for flow in flows:
+        for node_id, count in Counter(node.id for node in flow.nodes).items():
+            if count > 1:
+                yield Issue(IssueCode.DUPLICATE_ID, f"{count} nodes have this id", flow.id, node_id)
+        if flow.node(flow.start) is None:
+            yield Issue(IssueCode.MISSING_START, f"start node {flow.start!r} not found", flow.id)
+        for node in flow.nodes:
+            parts = [message.context for message in node_messages(flow.id, node)]
+            for context, count in Counter(parts).items():
+                if count > 1:
+                    yield Issue(
+                        IssueCode.DUPLICATE_ID, f"{context} is used {count} times", flow.id, node.id
+                    )
+            for target in _targets(node):
+                other_flow, other_node = resolve(flow.id, target)
+                if other_flow not in by_id or by_id[other_flow].node(other_node) is None:
+                    yield Issue(
+                        IssueCode.UNRESOLVED_TARGET, f"{target!r} does not exist", flow.id, node.id
+                    )
+            if isinstance(node, MessageNode) and not node.options:
+                yield Issue(
+                    IssueCode.DEAD_END,
+                    "a message node needs options (use kind: end to finish a flow)",
+                    flow.id,
+                    node.id,
+                )
+    if MAIN_FLOW not in by_id or by_id[MAIN_FLOW].node(MAIN_NODE) is None:
+        yield Issue(IssueCode.MISSING_MENU, f"the main menu {MAIN_FLOW}:{MAIN_NODE} is missing")
+        return
+    yield from _reachability(by_id)
+
+
+def taps_from_menu(flows: dict[str, Flow]) -> dict[tuple[str, str], int]:
+    """Fewest taps from the main menu to each reachable node (breadth first)."""
+    start = (MAIN_FLOW, MAIN_NODE)
+    distance = {start: 0}
+    queue = deque([start])
+    while queue:
+        flow_id, node_id = queue.popleft()
+        node = flows[flow_id].node(node_id) if flow_id in flows else None
+        if node is None:
+            continue
+        for target in _targets(node):
+            position = resolve(flow_id, target)
+            if position not in distance:
+                distance[position] = distance[(flow_id, node_id)] + 1
+                queue.append(position)
+    return distance
+
+
+def _reachability(by_id: dict[str, Flow]) -> Iterator[Issue]:
+    reached = taps_from_menu(by_id)
+    for flow in by_id.values():
+        for node in flow.nodes:
+            if (flow.id, node.id) not in reached:
+                yield Issue(
+                    IssueCode.UNREACHABLE, "cannot be reached from the main menu", flow.id, node.id
+                )
+
+
+def _lengths(flows: Sequence[Flow]) -> Iterator[Issue]:
+    for flow in flows:
+        for message in flow_messages(flow):
+            yield from _length_issue(message, message.msgid, None)
+
+
+def _length_issue(message: SourceMessage, text: str, locale: str | None) -> Iterator[Issue]:
+    limit = MAX_LABEL_CHARS if message.is_label else MAX_SCREEN_CHARS
+    if len(text) > limit:
+        kind = "label" if message.is_label else "text"
+        yield Issue(
+            IssueCode.TOO_LONG,
+            f"{kind} {message.context} has {len(text)} characters (limit {limit})",
+            message.flow,
+            message.node,
+            locale,
+        )
+
+
+def _translations(
+    flows: Sequence[Flow],
+    catalogs: dict[str, Catalog],
+    required: Iterable[tuple[str | None, str]],
+) -> Iterator[Issue]:
+    sources = [message for flow in flows for message in flow_messages(flow)]
+    flow_keys = {(message.context, message.msgid) for message in sources}
+    required = tuple(required)
+    for locale in TRANSLATED_LOCALES:
+        catalog = catalogs.get(locale)
+        if catalog is None:
+            yield Issue(IssueCode.MISSING_CATALOG, "no messages.po for this locale", locale=locale)
+            continue
+        for message in sources:
+            entry = catalog.lookup(message.context, message.msgid)
+            if entry is None or not entry.translated:
+                yield Issue(
+                    IssueCode.UNTRANSLATED,
+                    f"{message.context}: {message.msgid[:50]!r}",
+                    message.flow,
+                    message.node,
+                    locale,
+                )
+            elif entry.fuzzy:
+                yield Issue(
+                    IssueCode.FUZZY,
+                    f"{message.context}: English changed, review the translation",
+                    message.flow,
+                    message.node,
+                    locale,
+                )
+            else:
+                yield from _length_issue(message, entry.msgstr[0], locale)
+        for context, msgid in required:
+            entry = catalog.lookup(context, msgid)
+            if entry is None and (context, msgid) not in flow_keys:
+                yield Issue(
+                    IssueCode.UNTRANSLATED,
+                    f"{msgid[:50]!r} is in messages.pot but not in this catalog",
+                    locale=locale,
+                )
+        for entry in catalog.entries.values():
+            if (entry.context, entry.msgid) not in flow_keys:
+                if not entry.translated:
+                    yield Issue(IssueCode.UNTRANSLATED, f"{entry.msgid[:50]!r}", locale=locale)
+                    continue
+                if entry.fuzzy:
+                    yield Issue(IssueCode.FUZZY, f"{entry.msgid[:50]!r}: review", locale=locale)
+                    continue
+            expected = placeholders(entry.msgid) | placeholders(entry.msgid_plural or "")
+            for text in entry.msgstr:
+                if text and placeholders(text) != expected:
+                    yield Issue(
+                        IssueCode.PLACEHOLDERS,
+                        f"{entry.context or entry.msgid[:40]!r}: expected "
+                        f"{sorted(expected)}, found {sorted(placeholders(text))}",
+                        locale=locale,
+                    )
+
+
+def _sources(flows: Sequence[Flow], facts: Facts | None) -> Iterator[Issue]:
+    for flow in flows:
+        for node in flow.nodes:
+            if not node.sources and node.unsourced is None:
+                yield Issue(
+                    IssueCode.MISSING_SOURCE,
+                    "a content node must list the facts it relies on in sources",
+                    flow.id,
+                    node.id,
+                )
+            if facts is None:
+                continue
+            for source in node.sources:
+                if not facts.knows(source):
+                    yield Issue(
+                        IssueCode.UNKNOWN_SOURCE, f"{source!r} is not in FACTS.md", flow.id, node.id
+                    )
+                elif facts.uncertain(source):
+                    yield Issue(
+                        IssueCode.UNCERTAIN_SOURCE,
+                        f"{source!r} is marked [U]: the text must not state it as settled",
+                        flow.id,
+                        node.id,
+                        severity=Severity.WARNING,
+                    )
+
+
+def inspect(
+    registry: Registry,
+    sources: RegistrySources,
+    *,
+    facts: Facts | None = None,
+) -> list[Issue]:
+    """Every problem found, errors and warnings, in a stable order."""
+    flows = parse_flows(sources.flow_files)
+    required: list[tuple[str | None, str]] = []
+    if sources.template is None:
+        issues_before = [Issue(IssueCode.MISSING_CATALOG, "locales/messages.pot is missing")]
+    else:
+        issues_before = []
+        template = parse_po(sources.template, locale="template", origin="locales/messages.pot")
+        required = list(template.entries)
+    issues = [
+        *issues_before,
+        *_structure(flows),
+        *_lengths(flows),
+        *_translations(flows, dict(registry.catalogs), required),
+        *_sources(flows, facts),
+    ]
+    return issues

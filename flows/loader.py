@@ -1,0 +1,46 @@
+"""Reading flow definitions from YAML files."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from flows.errors import DefinitionError
+from flows.model import Flow
+
+DEFINITIONS_DIR = Path(__file__).parent / "definitions"
+
+
+def parse_flow(text: str, *, origin: str) -> Flow:
+    """Parse one flow file; errors name the file and the field at fault."""
+    try:
+        raw: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise DefinitionError(f"{origin}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, Mapping):
+        raise DefinitionError(f"{origin}: a flow file must be a mapping with id, start and nodes")
+    try:
+        return Flow.model_validate(raw)
+    except ValidationError as exc:
+        details = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise DefinitionError(f"{origin}: {details}") from exc
+
+
+def read_flow_sources(directory: Path) -> dict[str, str]:
+    """File name → text of every ``*.yaml`` file, in a stable order."""
+    if not directory.is_dir():
+        raise DefinitionError(f"{directory}: flow directory not found")
+    return {
+        path.name: path.read_text(encoding="utf-8") for path in sorted(directory.glob("*.yaml"))
+    }
+
+
+def parse_flows(sources: Mapping[str, str]) -> list[Flow]:
+    return [parse_flow(text, origin=name) for name, text in sources.items()]

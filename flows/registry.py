@@ -1,0 +1,110 @@
+"""An immutable, versioned set of flows and their translations.
+
+The bot serves from one registry at a time. A new set is built and checked in
+full before it replaces the old one, so a bad edit by a coordinator changes
+nothing; the version tag goes into callback data so buttons from an older set
+are recognised as stale instead of being misread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from flows.catalog import Catalog, parse_po
+from flows.errors import FlowError, RegistryError
+from flows.loader import DEFINITIONS_DIR, parse_flows, read_flow_sources
+from flows.model import Flow, Node
+
+SOURCE_LOCALE = "en"
+TRANSLATED_LOCALES = ("zh_Hans", "zh_Hant", "ug")
+LOCALES = (SOURCE_LOCALE, *TRANSLATED_LOCALES)
+RIGHT_TO_LEFT = frozenset({"ug"})
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+
+
+@dataclass(frozen=True)
+class Registry:
+    flows: Mapping[str, Flow]
+    catalogs: Mapping[str, Catalog]
+    version: str
+    """Six hex digits of a hash over every input file."""
+
+    def node(self, flow_id: str, node_id: str) -> Node | None:
+        flow = self.flows.get(flow_id)
+        return None if flow is None else flow.node(node_id)
+
+
+@dataclass(frozen=True)
+class RegistrySources:
+    """The raw files a registry is built from, kept so checks can name them."""
+
+    flow_files: Mapping[str, str]
+    po_files: Mapping[str, str]
+    """Locale → PO text, for the translated locales."""
+    template: str | None = None
+    """``messages.pot``: every message the program and the flows need."""
+
+
+def read_sources(
+    definitions_dir: Path = DEFINITIONS_DIR, locales_dir: Path = LOCALES_DIR
+) -> RegistrySources:
+    po_files: dict[str, str] = {}
+    for locale in TRANSLATED_LOCALES:
+        path = locales_dir / locale / "LC_MESSAGES" / "messages.po"
+        if path.is_file():
+            po_files[locale] = path.read_text(encoding="utf-8")
+    template_path = locales_dir / "messages.pot"
+    template = template_path.read_text(encoding="utf-8") if template_path.is_file() else None
+    return RegistrySources(read_flow_sources(definitions_dir), po_files, template)
+
+
+def version_of(sources: RegistrySources) -> str:
+    digest = hashlib.sha256()
+    for group in (sources.flow_files, sources.po_files):
+        for name in sorted(group):
+            digest.update(name.encode() + b"\0" + group[name].encode() + b"\0")
+    return digest.hexdigest()[:6]
+
+
+def build_registry(sources: RegistrySources) -> Registry:
+    """Parse without judging; :func:`flows.inspect.inspect` does the judging."""
+    flows = parse_flows(sources.flow_files)
+    by_id: dict[str, Flow] = {}
+    for flow in flows:
+        by_id.setdefault(flow.id, flow)
+    catalogs = {
+        locale: parse_po(text, locale=locale, origin=f"locales/{locale}/LC_MESSAGES/messages.po")
+        for locale, text in sources.po_files.items()
+    }
+    return Registry(MappingProxyType(by_id), MappingProxyType(catalogs), version_of(sources))
+
+
+def load_registry(
+    definitions_dir: Path = DEFINITIONS_DIR, locales_dir: Path = LOCALES_DIR
+) -> Registry:
+    """Read, parse and fully check a set; raise :class:`RegistryError` if it is unfit.
+
+    Source citations are not checked here: the facts file is an editorial
+    input that need not exist on a production server.
+    """
+    from flows.inspect import Severity, inspect  # the checks build on this module
+
+    try:
+        sources = read_sources(definitions_dir, locales_dir)
+        registry = build_registry(sources)
+    except FlowError as exc:
+        raise RegistryError(str(exc), (str(exc),)) from exc
+    problems = tuple(
+        str(issue)
+        for issue in inspect(registry, sources)
+        if issue.severity is Severity.ERROR
+    )
+    if problems:
+        raise RegistryError(
+            f"{len(problems)} problem(s) in the flows or catalogs; first: {problems[0]}", problems
+        )
+    return registry
