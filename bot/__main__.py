@@ -1,0 +1,87 @@
+"""``python -m bot``: run the bot; ``python -m bot try``: walk the flows in a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+
+from bot.errors import SettingsError
+from bot.logs import configure_logging
+from bot.settings import Settings, load_settings
+from flows.errors import FlowError
+from flows.registry import LOCALES
+from storage.errors import StorageError
+
+log = logging.getLogger("bot")
+
+WEBHOOK_PATH = "telegram"
+
+
+def _run(settings: Settings) -> int:
+    from bot.application import build_application
+
+    token = settings.require_token()
+    configure_logging(settings.log_level, [token, settings.webhook_secret or ""])
+    application = build_application(settings)
+
+    def reload_flows(signum: int, frame: object) -> None:
+        services = application.bot_data.services
+        if services is None:
+            return
+        try:
+            services.content.reload()
+        except FlowError as exc:
+            log.error("flow reload refused, still serving the old set: %s", exc)
+
+    # SIGHUP re-reads flows and catalogs; a bad set is refused and changes nothing.
+    signal.signal(signal.SIGHUP, reload_flows)
+    if settings.webhook_url is not None:
+        log.info("starting in webhook mode")
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=WEBHOOK_PATH,
+            secret_token=settings.webhook_secret,
+            webhook_url=settings.webhook_url.rstrip("/") + "/" + WEBHOOK_PATH,
+            allowed_updates=["message", "callback_query"],
+        )
+    else:
+        log.info("starting with long polling")
+        application.run_polling(allowed_updates=["message", "callback_query"])
+    log.info("stopped")
+    return 0
+
+
+def _try(settings: Settings, locale: str | None) -> int:
+    from bot.terminal import walk
+
+    configure_logging("WARNING", [settings.bot_token or ""])
+    asyncio.run(walk(settings, locale, input, sys.stdout))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+    walker = commands.add_parser("try", help="walk the flows in this terminal, without Telegram")
+    walker.add_argument("--locale", choices=LOCALES, help="language to walk in")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(os.environ)
+        if args.command == "try":
+            return _try(settings, args.locale)
+        return _run(settings)
+    except SettingsError as exc:
+        print(f"yardem: {exc}", file=sys.stderr)
+        return 2
+    except (FlowError, StorageError) as exc:
+        print(f"yardem: cannot start: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""Right-to-left text: keep Latin fragments in their own direction.
+
+Inside Uyghur text, a run such as ``CCF`` or ``/wipe`` or a URL would be
+reordered by the bidi algorithm together with its neighbours; first-strong
+isolates (U+2068 … U+2069) make each run render as a unit.
+"""
+
+from __future__ import annotations
+
+import re
+
+FSI = "\u2068"
+PDI = "\u2069"
+
+# A run starts and ends with a Latin letter or digit (or a leading slash for
+# commands) and may contain spaces and ASCII punctuation between.
+_LTR_RUN = re.compile(r"/?[A-Za-z0-9](?:[A-Za-z0-9 .,:;/_\-@+&'%?=#()]*[A-Za-z0-9/)%])?")
+
+
+def isolate_ltr(text: str) -> str:
+    """Wrap each Latin run of an RTL text in an isolate; idempotent."""
+    if FSI in text:
+        return text
+    return _LTR_RUN.sub(lambda match: f"{FSI}{match.group(0)}{PDI}", text)

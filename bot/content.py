@@ -1,0 +1,62 @@
+"""The live flow registry and its translators, swapped whole on reload."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.i18n import Translator, translators
+from flows.errors import RegistryError
+from flows.model import HandoffNode
+from flows.registry import Registry, load_registry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    registry: Registry
+    translators: Mapping[str, Translator]
+
+
+def _refuse_unserved_nodes(registry: Registry) -> None:
+    """Handoff nodes need the referral service; accepting consent that goes nowhere
+    would leave a member waiting for help that never comes."""
+    for flow in registry.flows.values():
+        for node in flow.nodes:
+            if isinstance(node, HandoffNode):
+                problem = f"{flow.id}/{node.id}: handoff nodes are not served yet"
+                raise RegistryError(problem, (problem,))
+
+
+def load_snapshot(flows_dir: Path, locales_dir: Path) -> Snapshot:
+    registry = load_registry(flows_dir, locales_dir)
+    _refuse_unserved_nodes(registry)
+    return Snapshot(registry, translators(registry))
+
+
+class Content:
+    """Holds the current snapshot; handlers read it once per update."""
+
+    def __init__(self, flows_dir: Path, locales_dir: Path) -> None:
+        self._flows_dir = flows_dir
+        self._locales_dir = locales_dir
+        self._current = load_snapshot(flows_dir, locales_dir)
+
+    @property
+    def current(self) -> Snapshot:
+        return self._current
+
+    def reload(self) -> Snapshot:
+        """Validate the files on disk in full, then swap; on error keep serving the old set."""
+        snapshot = load_snapshot(self._flows_dir, self._locales_dir)
+        if snapshot.registry.version != self._current.registry.version:
+            log.info(
+                "flows reloaded: version %s -> %s",
+                self._current.registry.version,
+                snapshot.registry.version,
+            )
+        self._current = snapshot
+        return snapshot

@@ -1,0 +1,71 @@
+"""The one error handler: log without payloads, and never leave a member unanswered."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import replace
+from pathlib import Path
+
+from telegram import Update
+from telegram.error import Forbidden, NetworkError, RetryAfter
+
+from bot import texts
+from bot.context import YardemContext
+from bot.i18n import suggest_locale
+from bot.screens import node_screen, with_notice
+from bot.telegram_io import send_screen
+from flows import engine
+
+log = logging.getLogger(__name__)
+
+
+def _where(exc: BaseException) -> str:
+    """File and line of each frame: enough to debug, and no values from the update."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    innermost_first = frames[::-1][:6]
+    return " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in innermost_first)
+
+
+async def on_error(update: object, context: YardemContext) -> None:
+    exc = context.error
+    if exc is None:
+        return
+    if isinstance(exc, Forbidden):
+        log.info("a member has blocked the bot; the reply was not delivered")
+        return
+    if isinstance(exc, RetryAfter | NetworkError):
+        log.warning("Telegram unreachable or rate-limited: %s", type(exc).__name__)
+    else:
+        log.error("update failed: %s at %s", type(exc).__name__, _where(exc))
+    if isinstance(update, Update):
+        await _apologise(update, context)
+
+
+async def _apologise(update: Update, context: YardemContext) -> None:
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None or chat.type != chat.PRIVATE:
+        return
+    try:
+        services = context.services
+        snapshot = services.content.current
+        step = engine.step(snapshot.registry, None, engine.Restart())
+        locale = suggest_locale(user.language_code)
+        try:
+            key = services.members.key_for(user.id)
+            state = await services.members.load(key)
+            if state is not None:
+                locale = state.locale or locale
+                # The menu's buttons only work if the stored place is the menu too.
+                await services.members.save(key, replace(state, session=step.session))
+        except Exception as exc:  # storage may be what failed
+            log.error("member state unavailable while apologising: %s", type(exc).__name__)
+        tr = snapshot.translators[locale]
+        screen = with_notice(
+            tr.finish(texts.something_went_wrong(tr)),
+            node_screen(snapshot.registry, tr, step.session),
+        )
+        await send_screen(context.bot, chat.id, screen, snapshot.registry.version)
+    except Exception as exc:  # the apology itself must never raise
+        log.error("could not tell the member about an error: %s", type(exc).__name__)

@@ -1,0 +1,106 @@
+"""Translation for one member at a time, from the registry's catalogs.
+
+A :class:`Translator` is picked per update from the member's locale; there
+is no process-wide "current language". Fuzzy or empty translations fall back
+to English, exactly as compiled gettext catalogs would.
+"""
+
+from __future__ import annotations
+
+import gettext
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from bot.bidi import isolate_ltr
+from flows.catalog import Catalog
+from flows.model import PLACEHOLDER
+from flows.registry import LOCALES, RIGHT_TO_LEFT, SOURCE_LOCALE, Registry
+
+LANGUAGE_NAMES: Mapping[str, str] = MappingProxyType(
+    {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文", "ug": "ئۇيغۇرچە"}
+)
+"""Each language in its own script: never translated."""
+
+_TRADITIONAL = re.compile(r"^zh[-_](hant|tw|hk|mo)\b", re.IGNORECASE)
+
+
+def suggest_locale(language_code: str | None) -> str:
+    """Telegram's optional client language → the locale to preselect."""
+    if not language_code:
+        return SOURCE_LOCALE
+    code = language_code.strip().lower()
+    if _TRADITIONAL.match(code):
+        return "zh_Hant"
+    if code == "zh" or code.startswith(("zh-", "zh_")):
+        return "zh_Hans"
+    if code == "ug" or code.startswith(("ug-", "ug_")):
+        return "ug"
+    return SOURCE_LOCALE
+
+
+def substitute(text: str, values: Mapping[str, str]) -> str:
+    """Fill ``{name}`` placeholders; unknown names stay as written.
+
+    Deliberately not ``str.format``: a translation must not be able to reach
+    attributes of the values (``{0.__class__}``).
+    """
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+@dataclass(frozen=True)
+class Translator:
+    locale: str
+    catalog: Catalog | None
+    _plural: Callable[[int], int] = field(repr=False, default=lambda n: int(n != 1))
+
+    @property
+    def right_to_left(self) -> bool:
+        return self.locale in RIGHT_TO_LEFT
+
+    def _lookup(self, context: str | None, msgid: str) -> tuple[str, ...] | None:
+        if self.catalog is None:
+            return None
+        entry = self.catalog.lookup(context, msgid)
+        return entry.msgstr if entry is not None and entry.usable else None
+
+    def pgettext(self, context: str, message: str) -> str:
+        found = self._lookup(context, message)
+        return found[0] if found else message
+
+    def gettext(self, message: str) -> str:
+        found = self._lookup(None, message)
+        return found[0] if found else message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        found = self._lookup(None, singular)
+        if found:
+            index = self._plural(n)
+            if 0 <= index < len(found):
+                return found[index]
+        return singular if n == 1 else plural
+
+    def finish(self, text: str, **values: str) -> str:
+        """Fill placeholders and make the text render in the member's direction."""
+        text = substitute(text, values)
+        return isolate_ltr(text) if self.right_to_left else text
+
+
+def _plural_function(catalog: Catalog) -> Callable[[int], int]:
+    forms = catalog.plural_forms
+    expression = forms.split("plural=", 1)[1].rstrip(";").strip() if "plural=" in forms else "0"
+    try:
+        # c2py compiles the C-like plural expression safely (it parses it).
+        return gettext.c2py(expression)
+    except (ValueError, RecursionError):
+        return lambda n: 0
+
+
+def translators(registry: Registry) -> Mapping[str, Translator]:
+    result = {SOURCE_LOCALE: Translator(SOURCE_LOCALE, None)}
+    for locale, catalog in registry.catalogs.items():
+        result[locale] = Translator(locale, catalog, _plural_function(catalog))
+    for locale in LOCALES:
+        result.setdefault(locale, Translator(locale, None))
+    return MappingProxyType(result)

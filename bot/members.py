@@ -1,0 +1,76 @@
+"""Members as the bot sees them: a pseudonymous key and an encrypted state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flows.engine import Session
+from flows.registry import LOCALES
+from storage.crypto import Pseudonymizer
+from storage.members import MemberRepository
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class MemberState:
+    locale: str | None = None
+    """None until the member picks a language."""
+    session: Session = field(default_factory=Session)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"v": 1, "locale": self.locale, "session": self.session.to_json()}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MemberState:
+        locale = data.get("locale")
+        session = data.get("session")
+        return cls(
+            locale if locale in LOCALES else None,
+            Session.from_json(session) if isinstance(session, Mapping) else Session(),
+        )
+
+
+class Members:
+    def __init__(
+        self, repository: MemberRepository, pseudonymizer: Pseudonymizer, clock: Clock
+    ) -> None:
+        self._repository = repository
+        self._pseudonymizer = pseudonymizer
+        self._clock = clock
+
+    def key_for(self, telegram_user_id: int) -> bytes:
+        return self._pseudonymizer.member_key(telegram_user_id)
+
+    async def load(self, key: bytes) -> MemberState | None:
+        data = await self._repository.load(key)
+        return None if data is None else MemberState.from_json(data)
+
+    async def save(self, key: bytes, state: MemberState) -> None:
+        await self._repository.save(key, state.to_json(), today=self._clock().date())
+
+    async def remember(self, key: bytes, message_ids: Iterable[int]) -> None:
+        ids = [message_id for message_id in message_ids if message_id > 0]
+        if ids:
+            await self._repository.remember_messages(key, ids, now=self._clock())
+
+    async def deletable(self, key: bytes) -> list[int]:
+        return await self._repository.deletable_messages(key, now=self._clock())
+
+    async def erase(self, key: bytes) -> None:
+        await self._repository.erase(key)
+
+    async def forget_old_messages(self) -> int:
+        return await self._repository.forget_old_messages(now=self._clock())
+
+    async def purge_idle(self, idle_days: int) -> int:
+        return await self._repository.purge_idle(
+            before=(self._clock() - timedelta(days=idle_days)).date()
+        )

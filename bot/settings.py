@@ -1,0 +1,134 @@
+"""Settings, read once from the environment (and an optional ``.env`` file).
+
+The settings object is built at start-up and passed explicitly; nothing reads
+the environment later. Its ``repr`` never shows the token or secrets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bot.errors import SettingsError
+from flows.loader import DEFINITIONS_DIR
+from flows.registry import LOCALES_DIR
+
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+_TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+_SECRET_RULE = "16 to 256 characters of A-Z a-z 0-9 _ -"  # noqa: S105 - a rule, not a secret
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: str | None = field(default=None, repr=False)
+    bot_api_url: str = DEFAULT_API_URL
+    data_dir: Path = Path("data")
+    root_key_file: Path | None = None
+    """Defaults to ``data_dir / "root.key"``."""
+    root_key: str | None = field(default=None, repr=False)
+    """The root key material itself (``ROOT_KEY``), preferred over the file."""
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_listen: str = "0.0.0.0"  # noqa: S104 - a container publishes the port it chooses
+    webhook_port: int = 8443
+    log_level: str = "INFO"
+    flows_dir: Path = DEFINITIONS_DIR
+    locales_dir: Path = LOCALES_DIR
+
+    @property
+    def key_file(self) -> Path:
+        return self.root_key_file or self.data_dir / "root.key"
+
+    @property
+    def database_file(self) -> Path:
+        return self.data_dir / "yardem.sqlite3"
+
+    @property
+    def uses_webhook(self) -> bool:
+        return self.webhook_url is not None
+
+    def require_token(self) -> str:
+        if not self.bot_token:
+            raise SettingsError(
+                "BOT_TOKEN is not set: create a bot with @BotFather, then run "
+                "BOT_TOKEN=<token> python -m bot (or put BOT_TOKEN=<token> in .env). "
+                "To walk the flows without Telegram, run: python -m bot try"
+            )
+        return self.bot_token
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """``KEY=value`` lines; ``#`` comments; optional matching quotes around values."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :]
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise SettingsError(f"{path}:{number}: expected KEY=value")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def _url(name: str, value: str, *, schemes: tuple[str, ...]) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.netloc:
+        raise SettingsError(f"{name} must be an {' or '.join(schemes)} URL, got {value!r}")
+    return value
+
+
+def load_settings(environ: Mapping[str, str], *, env_file: Path | None = Path(".env")) -> Settings:
+    """Build settings from ``environ`` over ``env_file``; raise SettingsError on bad values."""
+    values = {**(read_env_file(env_file) if env_file else {}), **environ}
+
+    def get(name: str) -> str | None:
+        value = values.get(name, "").strip()
+        return value or None
+
+    token = get("BOT_TOKEN")
+    if token is not None and not _TOKEN.match(token):
+        raise SettingsError("BOT_TOKEN does not look like a token from @BotFather (digits:letters)")
+    api_url = _url("BOT_API_URL", get("BOT_API_URL") or DEFAULT_API_URL, schemes=("https", "http"))
+    webhook_url = get("WEBHOOK_URL")
+    webhook_secret = get("WEBHOOK_SECRET")
+    if webhook_url is not None:
+        _url("WEBHOOK_URL", webhook_url, schemes=("https",))
+        if webhook_secret is None:
+            raise SettingsError(f"WEBHOOK_SECRET must be set with WEBHOOK_URL: {_SECRET_RULE}")
+    if webhook_secret is not None and not _SECRET.match(webhook_secret):
+        raise SettingsError(f"WEBHOOK_SECRET must be {_SECRET_RULE}")
+    port_text = get("WEBHOOK_PORT") or "8443"
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise SettingsError(f"WEBHOOK_PORT must be a port number, got {port_text!r}")
+    log_level = (get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in _LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
+    data_dir = Path(get("DATA_DIR") or "data")
+    key_file = get("ROOT_KEY_FILE")
+    return Settings(
+        bot_token=token,
+        bot_api_url=api_url,
+        data_dir=data_dir,
+        root_key_file=Path(key_file) if key_file else None,
+        root_key=get("ROOT_KEY"),
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        webhook_listen=get("WEBHOOK_LISTEN") or "0.0.0.0",  # noqa: S104
+        webhook_port=int(port_text),
+        log_level=log_level,
+        flows_dir=Path(get("FLOWS_DIR") or DEFINITIONS_DIR),
+        locales_dir=Path(get("LOCALES_DIR") or LOCALES_DIR),
+    )

@@ -1,0 +1,107 @@
+"""Every sentence the bot itself says, marked for gettext extraction.
+
+Flow texts come from the flow definitions; these are the few strings around
+them. Keeping them in one module makes the catalog easy to review.
+"""
+
+from __future__ import annotations
+
+from bot.i18n import Translator, substitute
+from flows.model import Validator
+
+
+def safety_notice(tr: Translator) -> str:
+    return tr.gettext(
+        "Before you start:\n"
+        "• This chat is not end-to-end encrypted. Telegram can read it.\n"
+        "• Never send names, phone numbers, addresses or documents here.\n"
+        "• Send /wipe at any time to delete this chat's messages and everything "
+        "Yardem stores about you."
+    )
+
+
+def choose_language(tr: Translator) -> str:
+    return tr.gettext("Choose your language:")
+
+
+def welcome_back(tr: Translator) -> str:
+    return tr.gettext("Welcome back. Here is where you left off.")
+
+
+def back_label(tr: Translator) -> str:
+    return tr.gettext("◀ Back")
+
+
+def menu_label(tr: Translator) -> str:
+    return tr.gettext("☰ Menu")
+
+
+def language_label(tr: Translator) -> str:
+    return tr.gettext("🌐 Language")
+
+
+def wipe_label(tr: Translator) -> str:
+    return tr.gettext("🧹 Wipe this chat")
+
+
+def stale(tr: Translator) -> str:
+    return tr.gettext("This menu has changed. Here is the main menu.")
+
+
+def use_buttons(tr: Translator) -> str:
+    return tr.gettext("Please choose one of the buttons below.")
+
+
+def invalid_answer(tr: Translator, validator: Validator, max_length: int) -> str:
+    if validator is Validator.NUMBER:
+        return tr.gettext("Please send a number, using digits only.")
+    if validator is Validator.COUNTRY_CODE:
+        return tr.gettext("Please send a two-letter country code, for example DE.")
+    return substitute(
+        tr.gettext("Please send a short answer of at most {max_length} characters."),
+        {"max_length": str(max_length)},
+    )
+
+
+def wipe_question(tr: Translator) -> str:
+    return tr.gettext(
+        "Delete this chat's messages from the last two days and everything Yardem "
+        "stores about you? This cannot be undone."
+    )
+
+
+def wipe_confirm_label(tr: Translator) -> str:
+    return tr.gettext("Yes, wipe everything")
+
+
+def wipe_cancel_label(tr: Translator) -> str:
+    return tr.gettext("Cancel")
+
+
+def wipe_done(tr: Translator) -> str:
+    return tr.gettext(
+        "Done. Yardem deleted the messages it could and forgot everything about you.\n\n"
+        "Telegram does not let bots delete messages older than two days. To remove the "
+        "whole chat from your phone, delete this chat in Telegram too.\n\n"
+        "Send /start to begin again."
+    )
+
+
+def something_went_wrong(tr: Translator) -> str:
+    return tr.gettext("Sorry, something went wrong on our side. Here is the menu.")
+
+
+def command_start(tr: Translator) -> str:
+    return tr.gettext("Start, or return to where you were")
+
+
+def command_menu(tr: Translator) -> str:
+    return tr.gettext("Show the main menu")
+
+
+def command_language(tr: Translator) -> str:
+    return tr.gettext("Change the language")
+
+
+def command_wipe(tr: Translator) -> str:
+    return tr.gettext("Delete this chat and everything stored about you")
