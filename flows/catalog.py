@@ -113,7 +113,10 @@ def parse_po(text: str, *, locale: str, origin: str) -> Catalog:
         if not line:
             continue
         if line.startswith("#~"):
-            continue  # obsolete entries are history, not catalog content
+            # Obsolete entries are history, not catalog content; a "#, fuzzy"
+            # written just before one belongs to it, not to the next entry.
+            flush()
+            continue
         if line.startswith("#,"):
             if pending.msgid is not None:
                 flush()
@@ -153,12 +156,16 @@ def parse_po(text: str, *, locale: str, origin: str) -> Catalog:
         elif keyword == "msgid_plural":
             pending.msgid_plural = value
         elif keyword == "msgstr":
+            if pending.msgid is None or 0 in pending.msgstr:
+                raise CatalogError(f"{origin}:{number}: msgstr without its own msgid")
             pending.msgstr[0] = value
             pending.last_index = 0
         elif keyword.startswith("msgstr[") and keyword.endswith("]"):
             index = keyword[len("msgstr[") : -1]
             if not index.isdigit():
                 raise CatalogError(f"{origin}:{number}: bad plural index")
+            if pending.msgid is None or int(index) in pending.msgstr:
+                raise CatalogError(f"{origin}:{number}: msgstr without its own msgid")
             pending.last_index = int(index)
             pending.msgstr[pending.last_index] = value
             keyword = "msgstr"

@@ -145,7 +145,8 @@ def screen_token(position: Position) -> str:
     return digest.hexdigest()
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 controls, zero-width characters and every bidi control (U+061C too).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def validate_answer(text: str, validator: Validator, max_length: int) -> str | None:
@@ -156,8 +157,8 @@ def validate_answer(text: str, validator: Validator, max_length: int) -> str | N
     if validator is Validator.NUMBER:
         return value if value.isascii() and value.isdigit() else None
     if validator is Validator.COUNTRY_CODE:
-        value = value.upper()
-        return value if len(value) == 2 and value.isascii() and value.isalpha() else None
+        # Check before upper-casing: "ß".upper() is "SS", "ﬀ".upper() is "FF".
+        return value.upper() if len(value) == 2 and value.isascii() and value.isalpha() else None
     return value
 
 

@@ -175,7 +175,9 @@ def _translations(
     required: Iterable[tuple[str | None, str]],
 ) -> Iterator[Issue]:
     sources = [message for flow in flows for message in flow_messages(flow)]
-    flow_keys = {(message.context, message.msgid) for message in sources}
+    flow_keys: dict[tuple[str | None, str], SourceMessage] = {
+        (message.context, message.msgid): message for message in sources
+    }
     required = tuple(required)
     for locale in TRANSLATED_LOCALES:
         catalog = catalogs.get(locale)
@@ -219,13 +221,16 @@ def _translations(
                     yield Issue(IssueCode.FUZZY, f"{entry.msgid[:50]!r}: review", locale=locale)
                     continue
             expected = placeholders(entry.msgid) | placeholders(entry.msgid_plural or "")
+            owner = flow_keys.get((entry.context, entry.msgid))
             for text in entry.msgstr:
                 if text and placeholders(text) != expected:
                     yield Issue(
                         IssueCode.PLACEHOLDERS,
                         f"{entry.context or entry.msgid[:40]!r}: expected "
                         f"{sorted(expected)}, found {sorted(placeholders(text))}",
-                        locale=locale,
+                        owner.flow if owner else None,
+                        owner.node if owner else None,
+                        locale,
                     )
 
 

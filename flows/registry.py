@@ -99,9 +99,7 @@ def load_registry(
     except FlowError as exc:
         raise RegistryError(str(exc), (str(exc),)) from exc
     problems = tuple(
-        str(issue)
-        for issue in inspect(registry, sources)
-        if issue.severity is Severity.ERROR
+        str(issue) for issue in inspect(registry, sources) if issue.severity is Severity.ERROR
     )
     if problems:
         raise RegistryError(
