@@ -1,0 +1,192 @@
+"""A Telegram user as the tests drive them: they write, press buttons, read the chat.
+
+Each action queues the update Telegram would send the bot; reading returns
+snapshots of the chat as the member would see it now, after the bot's edits
+and deletions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.fakebot.formatting import utf16_len
+from tests.fakebot.models import BotMessage
+from tests.fakebot.state import ServerState, StoredMessage
+
+
+class FakeUser:
+    """A member (or volunteer, or coordinator) in a private chat with the bot."""
+
+    def __init__(self, state: ServerState, user_id: int) -> None:
+        self._state = state
+        self.user_id = user_id
+
+    @property
+    def chat_id(self) -> int:
+        return self.user_id  # In a private chat the chat id is the user id.
+
+    def __repr__(self) -> str:
+        return f"FakeUser({self.user_id})"
+
+    # -- writing ------------------------------------------------------------
+
+    def send_text(self, text: str) -> int:
+        """Send a text message; returns its message_id.
+
+        A text starting with ``/`` carries a ``bot_command`` entity over the
+        command, as Telegram adds one, and PTB's CommandHandler needs it.
+        """
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            content["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": utf16_len(command)}
+            ]
+        return self._send(content)
+
+    def send_photo(self, *, caption: str | None = None) -> int:
+        small = self._state.new_file("photo", "jpg", 64)
+        large = self._state.new_file("photo", "jpg", 256)
+        sizes = [
+            {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_unique_id,
+                "width": side,
+                "height": side,
+                "file_size": len(stored.data),
+            }
+            for stored, side in ((small, 90), (large, 800))
+        ]
+        return self._send({"photo": sizes}, caption)
+
+    def send_document(
+        self,
+        *,
+        file_name: str = "document.pdf",
+        mime_type: str = "application/pdf",
+        caption: str | None = None,
+    ) -> int:
+        stored = self._state.new_file("document", file_name.rsplit(".", 1)[-1], 512)
+        document = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": len(stored.data),
+        }
+        return self._send({"document": document}, caption)
+
+    def send_voice(self, *, duration: int = 3, caption: str | None = None) -> int:
+        stored = self._state.new_file("voice", "oga", 128)
+        voice = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "duration": duration,
+            "mime_type": "audio/ogg",
+            "file_size": len(stored.data),
+        }
+        return self._send({"voice": voice}, caption)
+
+    def _send(self, content: dict[str, Any], caption: str | None = None) -> int:
+        if caption:
+            content["caption"] = caption
+        state = self._state
+        with state.cond:
+            chat = state.chat_state(self.user_id)
+            chat.started = True  # Writing to the bot lets it write back.
+            stored = state.add_message(chat, content, from_bot=False)
+            state.queue_update({"message": stored.json})
+            return int(stored.json["message_id"])
+
+    # -- pressing buttons ---------------------------------------------------
+
+    def press(self, button_text: str, *, message_id: int | None = None) -> str:
+        """Press the inline button labelled exactly ``button_text``; returns the query id.
+
+        Looks on the given message, else on the newest bot message that has an
+        inline keyboard, and sends the button's callback_data as Telegram does.
+        """
+        with self._state.cond:
+            stored = self._keyboard_message(message_id)
+            for row in stored.json["reply_markup"]["inline_keyboard"]:
+                for button in row:
+                    if button["text"] != button_text:
+                        continue
+                    if "callback_data" not in button:
+                        raise ValueError(f"button {button_text!r} has no callback_data: {button}")
+                    return self._queue_callback(button["callback_data"], stored.json)
+            labels = [
+                button["text"]
+                for row in stored.json["reply_markup"]["inline_keyboard"]
+                for button in row
+            ]
+            raise LookupError(
+                f"no button {button_text!r} on message {stored.json['message_id']} "
+                f"of chat {self.chat_id}; it has {labels}"
+            )
+
+    def press_data(self, callback_data: str, message_id: int) -> str:
+        """Send a callback_query with arbitrary (forged or stale) data; returns its id.
+
+        If the message no longer exists the query carries an inaccessible
+        message (``date`` 0), as Telegram sends for messages it cannot show.
+        """
+        with self._state.cond:
+            chat = self._state.chat_state(self.user_id)
+            stored = chat.messages.get(message_id)
+            message = (
+                stored.json
+                if stored is not None
+                else {"chat": chat.chat, "message_id": message_id, "date": 0}
+            )
+            return self._queue_callback(callback_data, message)
+
+    def _keyboard_message(self, message_id: int | None) -> StoredMessage:
+        chat = self._state.chat_state(self.user_id)
+        if message_id is not None:
+            stored = chat.messages.get(message_id)
+            if stored is None or not stored.from_bot or not stored.json.get("reply_markup"):
+                raise LookupError(f"message {message_id} in chat {self.chat_id} has no keyboard")
+            return stored
+        for stored in reversed(chat.messages.values()):
+            if stored.from_bot and stored.json.get("reply_markup"):
+                return stored
+        raise LookupError(f"no bot message with an inline keyboard in chat {self.chat_id}")
+
+    def _queue_callback(self, data: str, message: dict[str, Any]) -> str:
+        state = self._state
+        with state.cond:
+            chat = state.chat_state(self.user_id)
+            query_id = str(4_000_000_000_000_000_000 + state.next_counter())
+            state.queue_update(
+                {
+                    "callback_query": {
+                        "id": query_id,
+                        "from": chat.user,
+                        "message": message,
+                        "chat_instance": str(-7_000_000_000_000_000_000 - self.chat_id),
+                        "data": data,
+                    }
+                }
+            )
+            return query_id
+
+    # -- reading ------------------------------------------------------------
+
+    def visible_messages(self) -> list[BotMessage]:
+        """The bot's messages still in the chat, oldest first, as they look now."""
+        with self._state.cond:
+            chat = self._state.chat_state(self.user_id)
+            return [stored.snapshot() for stored in chat.messages.values() if stored.from_bot]
+
+    def last_message(self) -> BotMessage:
+        """The newest bot message still in the chat."""
+        messages = self.visible_messages()
+        if not messages:
+            raise LookupError(f"the bot has no message in chat {self.chat_id}")
+        return messages[-1]
+
+    def message_ids(self) -> list[int]:
+        """Ids of every message still in the chat, the member's and the bot's."""
+        with self._state.cond:
+            return list(self._state.chat_state(self.user_id).messages)
