@@ -14,7 +14,15 @@ import sys
 from collections.abc import Iterable
 
 _LONG_NUMBER = re.compile(r"(?<![\w.])-?\d{5,}(?![\w.])")
-_NOISY = {"httpx": logging.WARNING, "httpcore": logging.WARNING, "telegram": logging.INFO}
+# httpx logs URLs holding the token; PTB's debug output and aiosqlite's echo
+# statements with their parameters.
+_NOISY = {
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "telegram": logging.INFO,
+    "aiosqlite": logging.INFO,
+    "apscheduler": logging.INFO,
+}
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 

@@ -82,6 +82,9 @@ class Turn:
         screen = screen_for_events(step.events, self.snapshot.registry, self.tr, step.session)
         if notice:
             screen = with_notice(self.tr.finish(notice), screen)
+        if any(isinstance(event, engine.Stale) for event in step.events):
+            # The pressed message may be far up the chat; answer where the member looks.
+            over = None
         await self.draw(screen, over)
 
 
@@ -226,7 +229,7 @@ async def on_button(update: Update, context: YardemContext) -> None:
     elif isinstance(action, BackButton) and action.version == version:
         await turn.advance(engine.Back(action.token), over=over)
     else:  # forged, malformed, or drawn for an older set of flows
-        await turn.advance(engine.Restart(), over=over, notice=texts.stale(turn.tr))
+        await turn.advance(engine.Restart(), notice=texts.stale(turn.tr))
 
 
 async def _pick_language(turn: Turn, locale: str, over: Message | None) -> None:

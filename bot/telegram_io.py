@@ -31,17 +31,13 @@ def keyboard(screen: Screen, version: str) -> InlineKeyboardMarkup | None:
     )
 
 
-async def send_screen(
-    bot: Bot, chat_id: int, screen: Screen, version: str
-) -> list[int]:
+async def send_screen(bot: Bot, chat_id: int, screen: Screen, version: str) -> list[int]:
     """Send a screen as one or more messages (keyboard on the last); return their ids."""
     chunks = split_text(screen.text)
     sent: list[int] = []
     for number, chunk in enumerate(chunks, start=1):
         markup = keyboard(screen, version) if number == len(chunks) else None
-        message = await bot.send_message(
-            chat_id, chunk, reply_markup=markup, protect_content=True
-        )
+        message = await bot.send_message(chat_id, chunk, reply_markup=markup, protect_content=True)
         sent.append(message.message_id)
     return sent
 

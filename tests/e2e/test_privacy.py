@@ -1,0 +1,100 @@
+"""After a whole journey, nothing that identifies the member is on disk or in the logs."""
+
+from __future__ import annotations
+
+import logging
+import struct
+from pathlib import Path
+
+from bot import texts
+from bot.i18n import LANGUAGE_NAMES
+from tests.e2e.harness import FakeClock, capture_logs, running_bot, settings_for
+from tests.fakebot import TEST_TOKEN, FakeBotApi
+
+CANARY_ID = 6029384756
+CANARY_USERNAME = "canary_handle_q7x"
+CANARY_FIRST_NAME = "Canaryfirstname"
+CANARY_TEXT = "my canary secret sentence 4711"
+
+
+def _needles() -> dict[str, bytes]:
+    return {
+        "decimal id": str(CANARY_ID).encode(),
+        "id as int64 (big endian)": struct.pack(">q", CANARY_ID),
+        "id as int64 (little endian)": struct.pack("<q", CANARY_ID),
+        "username": CANARY_USERNAME.encode(),
+        "username (utf-16)": CANARY_USERNAME.encode("utf-16-le"),
+        "first name": CANARY_FIRST_NAME.encode(),
+        "typed text": CANARY_TEXT.encode(),
+        "bot token": TEST_TOKEN.encode(),
+    }
+
+
+def _scan(files: list[Path]) -> list[str]:
+    found = []
+    for path in files:
+        data = path.read_bytes()
+        for name, needle in _needles().items():
+            if needle in data:
+                found.append(f"{name} in {path.name}")
+    return found
+
+
+async def test_no_ids_names_or_text_in_database_wal_or_logs(
+    server: FakeBotApi, tmp_path: Path, clock: FakeClock
+) -> None:
+    data_dir = tmp_path / "data"
+    settings = settings_for(server, data_dir)
+    member = server.user(
+        CANARY_ID, first_name=CANARY_FIRST_NAME, username=CANARY_USERNAME, language_code="en"
+    )
+    with capture_logs() as logs:
+        async with running_bot(server, settings, clock) as bot:
+            member.send_text("/start")
+            await bot.settle()
+            member.press(LANGUAGE_NAMES["en"])
+            await bot.settle()
+            member.press("Red Notices and Diffusions")
+            await bot.settle()
+            member.send_text(CANARY_TEXT)
+            await bot.settle()
+            member.press_data("forged|" + CANARY_TEXT[:20], member.last_message().message_id)
+            await bot.settle()
+            # An error path too: the apology must not log the payload either.
+            server.inject_error("editMessageText", error_code=500, description="Internal")
+            member.press("About and privacy")
+            await bot.settle()
+            apology = texts.something_went_wrong(bot.tr("en"))
+            # While running, the WAL holds the latest pages.
+            files = sorted(p for p in data_dir.iterdir() if p.is_file())
+            assert any(p.name.endswith("-wal") for p in files)
+            during = _scan(files)
+        after = _scan(sorted(p for p in data_dir.iterdir() if p.is_file()))
+        logging.getLogger("tests").info("journey finished")
+
+    assert logs.text, "logs were captured"
+    assert during == []
+    assert after == []
+    log_hits = [
+        name for name, needle in _needles().items() if needle.decode("latin-1") in logs.text
+    ]
+    assert log_hits == []
+    assert any((m.text or "").startswith(apology) for m in member.visible_messages()), (
+        "the member was answered despite the error"
+    )
+
+
+async def test_root_key_file_is_private_and_separate_from_the_database(
+    server: FakeBotApi, tmp_path: Path, clock: FakeClock
+) -> None:
+    data_dir = tmp_path / "data"
+    async with running_bot(server, settings_for(server, data_dir), clock):
+        pass
+    key_file = data_dir / "root.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    key_line = next(
+        line for line in key_file.read_text().splitlines() if line and not line.startswith("#")
+    )
+    material = key_line.split(":", 1)[1].encode()
+    database = (data_dir / "yardem.sqlite3").read_bytes()
+    assert material not in database

@@ -1,0 +1,200 @@
+"""``python -m bot`` as an operator runs it: real process, real signals, real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.fakebot import TEST_TOKEN, FakeBotApi
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"BOT_TOKEN", "WEBHOOK_URL", "WEBHOOK_SECRET", "ROOT_KEY"}
+    }
+    env.update({"DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1", **extra})
+    return env
+
+
+def _start(env: dict[str, str], tmp_path: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,  # no .env from the developer's checkout
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _stop(process: subprocess.Popen[str]) -> tuple[int, str]:
+    process.send_signal(signal.SIGTERM)
+    try:
+        _, stderr = process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, stderr = process.communicate()
+        raise AssertionError("the bot did not stop on SIGTERM:\n" + stderr) from None
+    return process.returncode, stderr
+
+
+def test_without_a_token_it_says_what_to_set(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "BOT_TOKEN" in result.stderr
+    assert "python -m bot try" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bad_setting_is_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=_env(tmp_path, BOT_TOKEN=TEST_TOKEN, WEBHOOK_URL="https://example.org"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "WEBHOOK_SECRET" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+async def test_long_polling_serves_and_stops_cleanly_on_sigterm(
+    server: FakeBotApi, tmp_path: Path
+) -> None:
+    env = _env(tmp_path, BOT_TOKEN=TEST_TOKEN, BOT_API_URL=server.base_url)
+    process = _start(env, tmp_path)
+    try:
+        await server.wait_for(lambda: bool(server.calls("getUpdates")), timeout=30)
+        member = server.user(8200001, first_name="Member", language_code="en")
+        member.send_text("/start")
+        await server.wait_for(lambda: bool(server.calls("sendMessage")), timeout=15)
+    finally:
+        code, stderr = _stop(process)
+    assert code == 0, stderr
+    assert "Generated a new root key" in stderr
+    assert "stopped" in stderr
+    assert TEST_TOKEN not in stderr
+    assert "8200001" not in stderr
+    assert (tmp_path / "data" / "root.key").stat().st_mode & 0o777 == 0o600
+    commands = server.calls("setMyCommands")
+    assert {call.params.get("language_code") for call in commands} == {None, "zh", "ug"}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_webhook_mode_checks_the_secret(server: FakeBotApi, tmp_path: Path) -> None:
+    port = _free_port()
+    secret = "s3cret-webhook-token-for-tests"
+    env = _env(
+        tmp_path,
+        BOT_TOKEN=TEST_TOKEN,
+        BOT_API_URL=server.base_url,
+        WEBHOOK_URL="https://yardem.example.org/hook",
+        WEBHOOK_SECRET=secret,
+        WEBHOOK_LISTEN="127.0.0.1",
+        WEBHOOK_PORT=str(port),
+    )
+    member = server.user(8200002, first_name="Member", language_code="en")
+    update = {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": int(time.time()),
+            "chat": {"id": member.chat_id, "type": "private", "first_name": "Member"},
+            "from": {"id": member.user_id, "is_bot": False, "first_name": "Member"},
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+    process = _start(env, tmp_path)
+    try:
+        await server.wait_for(lambda: bool(server.webhook), timeout=30)
+        assert server.webhook["url"] == "https://yardem.example.org/hook/telegram"
+        assert server.webhook.get("secret_token") == secret
+        url = f"http://127.0.0.1:{port}/telegram"
+        async with httpx.AsyncClient() as client:
+            for _ in range(50):
+                try:
+                    forged = await client.post(
+                        url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+                    )
+                    break
+                except httpx.ConnectError:
+                    await asyncio.sleep(0.2)
+            assert forged.status_code == 403
+            await asyncio.sleep(0.3)
+            assert server.calls("sendMessage") == []
+            genuine = await client.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
+            )
+            assert genuine.status_code == 200
+        await server.wait_for(lambda: bool(server.calls("sendMessage")), timeout=15)
+    finally:
+        code, stderr = _stop(process)
+    assert code == 0, stderr
+    assert secret not in stderr
+
+
+def test_try_walks_the_flows_in_a_terminal(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "try", "--locale", "en"],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        input="1\n1\nhello\n3\nq\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "1. Red Notices and Diffusions" in out
+    assert "A Red Notice is a request" in out
+    assert "A Diffusion is a request" in out
+    assert "Please choose one of the buttons below." in out
+    assert "Back" in out
+    # It used the real encrypted storage.
+    assert (tmp_path / "data" / "yardem.sqlite3").exists()
+
+
+def test_try_in_uyghur_shows_uyghur(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "try", "--locale", "ug"],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        input="1\nq\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "قىزىل" in result.stdout
