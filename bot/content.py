@@ -21,7 +21,7 @@ class Snapshot:
     translators: Mapping[str, Translator]
 
 
-def _refuse_unserved_nodes(registry: Registry) -> None:
+def refuse_unserved_nodes(registry: Registry) -> None:
     """Handoff nodes need the referral service; accepting consent that goes nowhere
     would leave a member waiting for help that never comes."""
     for flow in registry.flows.values():
@@ -33,7 +33,7 @@ def _refuse_unserved_nodes(registry: Registry) -> None:
 
 def load_snapshot(flows_dir: Path, locales_dir: Path) -> Snapshot:
     registry = load_registry(flows_dir, locales_dir)
-    _refuse_unserved_nodes(registry)
+    refuse_unserved_nodes(registry)
     return Snapshot(registry, translators(registry))
 
 

@@ -290,3 +290,24 @@ async def test_group_chats_are_ignored(bot: RunningBot) -> None:
     )
     await bot.settle()
     assert bot.server.calls("sendMessage") == []
+
+
+async def test_flood_control_is_waited_out(bot: RunningBot) -> None:
+    member = bot.server.user(7100013, first_name="Member", language_code="en")
+    bot.server.fail_next("sendMessage", retry_after=1)
+    member.send_text("/start")
+    await bot.server.wait_for(lambda: bool(member.visible_messages()), timeout=10)
+    assert len(bot.server.calls("sendMessage")) >= 2, "the first attempt was refused"
+    names = [row[0][0] for row in member.last_message().buttons]
+    assert LANGUAGE_NAMES["en"] in names
+
+
+async def test_a_member_who_blocked_the_bot_breaks_nothing(bot: RunningBot) -> None:
+    gone = bot.server.user(7100014, first_name="Gone", language_code="en")
+    other = bot.server.user(7100015, first_name="Other", language_code="en")
+    await choose_language(bot, gone, "en")
+    gone.send_text("/menu")
+    bot.server.block(gone.user_id)
+    await bot.settle()
+    await choose_language(bot, other, "en")
+    assert other.last_message().text == node_text(bot, bot.tr("en"), "main", "menu")

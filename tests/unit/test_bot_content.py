@@ -1,0 +1,88 @@
+"""Reloading flows: a bad set changes nothing, a good one swaps in whole."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.content import Content, refuse_unserved_nodes
+from flows.errors import RegistryError
+from flows.loader import DEFINITIONS_DIR
+from flows.registry import LOCALES_DIR, RegistrySources, build_registry
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> tuple[Path, Path]:
+    flows_dir = tmp_path / "flows"
+    locales_dir = tmp_path / "locales"
+    shutil.copytree(DEFINITIONS_DIR, flows_dir)
+    shutil.copytree(LOCALES_DIR, locales_dir, ignore=shutil.ignore_patterns("*.mo"))
+    return flows_dir, locales_dir
+
+
+def test_a_broken_edit_is_refused_and_the_old_set_keeps_serving(dirs: tuple[Path, Path]) -> None:
+    flows_dir, locales_dir = dirs
+    content = Content(flows_dir, locales_dir)
+    before = content.current
+    main = flows_dir / "main.yaml"
+    main.write_text(main.read_text().replace("goto: about:intro", "goto: about:nowhere"))
+    with pytest.raises(RegistryError) as error:
+        content.reload()
+    assert "main/menu" in str(error.value)
+    assert "about:nowhere" in str(error.value)
+    assert content.current is before
+
+
+def test_english_changed_without_translation_is_refused(dirs: tuple[Path, Path]) -> None:
+    flows_dir, locales_dir = dirs
+    content = Content(flows_dir, locales_dir)
+    about = flows_dir / "about.yaml"
+    about.write_text(about.read_text().replace("Is this chat safe?", "Is this chat private?"))
+    with pytest.raises(RegistryError, match="untranslated"):
+        content.reload()
+
+
+def test_a_valid_edit_swaps_in_with_a_new_version(dirs: tuple[Path, Path]) -> None:
+    flows_dir, locales_dir = dirs
+    content = Content(flows_dir, locales_dir)
+    before = content.current.registry.version
+    main = flows_dir / "main.yaml"
+    # Reordering the menu changes no text, so every translation still applies.
+    text = main.read_text()
+    red, about = text.index("      - id: red_notices"), text.index("      - id: about")
+    main.write_text(text[:red] + text[about:] + text[red:about])
+    after = content.reload()
+    assert after.registry.version != before
+    menu = after.registry.node("main", "menu")
+    assert menu is not None
+    assert [option.id for option in menu.options] == ["about", "red_notices"]  # type: ignore[union-attr]
+    assert content.current is after
+
+
+HANDOFF_FLOW = """
+id: main
+start: menu
+nodes:
+  - id: menu
+    kind: message
+    unsourced: menu
+    text: Menu
+    options:
+      - {id: talk, label: Talk, goto: consent}
+  - id: consent
+    kind: handoff
+    unsourced: about the bot
+    text: May we refer you?
+    consent_label: "Yes"
+    decline_label: "No"
+    next: menu
+    declined: menu
+"""
+
+
+def test_handoff_nodes_are_refused_until_referrals_exist() -> None:
+    registry = build_registry(RegistrySources({"main.yaml": HANDOFF_FLOW}, {}))
+    with pytest.raises(RegistryError, match="main/consent: handoff"):
+        refuse_unserved_nodes(registry)

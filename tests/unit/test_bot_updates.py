@@ -1,0 +1,45 @@
+"""Updates of one chat run in order; different chats run side by side."""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import Chat, Message, Update
+
+from bot.updates import PerChatUpdateProcessor
+
+
+def _update(update_id: int, chat_id: int) -> Update:
+    chat = Chat(chat_id, Chat.PRIVATE)
+    message = Message(update_id, date=None, chat=chat)  # type: ignore[arg-type]
+    return Update(update_id, message=message)
+
+
+async def test_one_chat_is_serialised_and_chats_overlap() -> None:
+    processor = PerChatUpdateProcessor(16)
+    running: dict[int, int] = {}
+    overlap_within_chat = False
+    overlap_across_chats = False
+    order: list[int] = []
+
+    async def handle(update_id: int, chat_id: int) -> None:
+        nonlocal overlap_within_chat, overlap_across_chats
+        running[chat_id] = running.get(chat_id, 0) + 1
+        if running[chat_id] > 1:
+            overlap_within_chat = True
+        if sum(1 for count in running.values() if count) > 1:
+            overlap_across_chats = True
+        await asyncio.sleep(0.02)
+        order.append(update_id)
+        running[chat_id] -= 1
+
+    jobs = [
+        processor.process_update(_update(n, 1 if n % 2 else 2), handle(n, 1 if n % 2 else 2))
+        for n in range(1, 9)
+    ]
+    await asyncio.gather(*jobs)
+    assert not overlap_within_chat
+    assert overlap_across_chats
+    assert [n for n in order if n % 2] == [1, 3, 5, 7]
+    assert [n for n in order if not n % 2] == [2, 4, 6, 8]
+    assert processor._locks == {}, "no chat id is kept once its updates are done"
