@@ -8,9 +8,11 @@ decoded strictly and checked against the member's current screen.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 
 from telegram import Message, Update
+from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import texts
@@ -32,6 +34,8 @@ from bot.members import MemberState
 from bot.screens import Screen, language_screen, screen_for_events, wipe_screen, with_notice
 from bot.telegram_io import delete_messages, replace_screen, send_screen
 from flows import engine
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -199,8 +203,13 @@ async def on_button(update: Update, context: YardemContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    # Stop the spinner first; the screen change is the real answer.
-    await query.answer()
+    # Stop the spinner first; the screen change is the real answer. A press
+    # that waited while the bot was down can no longer be answered, but the
+    # member still deserves the screen.
+    try:
+        await query.answer()
+    except BadRequest:
+        log.info("a button press was too old to acknowledge; answering with the screen")
     turn = await _turn(update, context)
     if turn is None:
         return

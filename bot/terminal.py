@@ -98,7 +98,8 @@ async def walk(
     try:
         session = Walk(services, locale)
         state, screen = await session.begin()
-        out.write("Type a number to press a button, other text to answer, q to quit.\n")
+        guide = services.content.current.translators[locale or "en"]
+        out.write(texts.terminal_instructions(guide) + "\n")
         while True:
             draw(screen, out)
             try:
@@ -111,7 +112,7 @@ async def walk(
                 action = screen.buttons[int(line) - 1].action
                 state, screen = await session.press(state, action)
             elif state.locale is None:
-                out.write("Type the number of a language.\n")
+                out.write(texts.terminal_pick_language(guide) + "\n")
             else:
                 state, screen = await session.advance(state, engine.Text(line))
     finally:

@@ -105,3 +105,11 @@ def command_language(tr: Translator) -> str:
 
 def command_wipe(tr: Translator) -> str:
     return tr.gettext("Delete this chat and everything stored about you")
+
+
+def terminal_instructions(tr: Translator) -> str:
+    return tr.gettext("Type a number to press a button, other text to answer, q to quit.")
+
+
+def terminal_pick_language(tr: Translator) -> str:
+    return tr.gettext("Type the number of a language.")

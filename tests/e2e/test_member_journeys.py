@@ -311,3 +311,17 @@ async def test_a_member_who_blocked_the_bot_breaks_nothing(bot: RunningBot) -> N
     await bot.settle()
     await choose_language(bot, other, "en")
     assert other.last_message().text == node_text(bot, bot.tr("en"), "main", "menu")
+
+
+async def test_a_press_too_old_to_acknowledge_still_gets_its_screen(bot: RunningBot) -> None:
+    member = bot.server.user(7100016, first_name="Member", language_code="en")
+    await choose_language(bot, member, "en")
+    bot.server.inject_error(
+        "answerCallbackQuery",
+        error_code=400,
+        description="Bad Request: query is too old and response timeout expired "
+        "or query ID is invalid",
+    )
+    member.press("Red Notices and Diffusions")
+    await bot.settle()
+    assert member.last_message().text == node_text(bot, bot.tr("en"), "red_notices", "intro")
