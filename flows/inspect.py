@@ -30,11 +30,11 @@ from flows.model import (
 )
 from flows.registry import TRANSLATED_LOCALES, Registry, RegistrySources
 
-MAX_MESSAGE_CHARS = 4096
-"""Telegram's limit for one message."""
 MAX_SCREEN_CHARS = 3500
 """Room left under Telegram's limit for placeholders and bidi marks."""
 MAX_LABEL_CHARS = MAX_LABEL_HINT
+MAX_BUTTONS = 12
+"""More buttons than this do not fit a phone screen (and callback data holds two digits)."""
 
 
 class Severity(StrEnum):
@@ -54,6 +54,7 @@ class IssueCode(StrEnum):
     FUZZY = "fuzzy"
     PLACEHOLDERS = "placeholders"
     TOO_LONG = "too-long"
+    TOO_MANY_BUTTONS = "too-many-buttons"
     MISSING_SOURCE = "missing-source"
     UNKNOWN_SOURCE = "unknown-source"
     UNCERTAIN_SOURCE = "uncertain-source"
@@ -109,6 +110,14 @@ def _structure(flows: Sequence[Flow]) -> Iterator[Issue]:
                     yield Issue(
                         IssueCode.UNRESOLVED_TARGET, f"{target!r} does not exist", flow.id, node.id
                     )
+            buttons = len(list(node_messages(flow.id, node))) - 1
+            if buttons > MAX_BUTTONS:
+                yield Issue(
+                    IssueCode.TOO_MANY_BUTTONS,
+                    f"{buttons} buttons (limit {MAX_BUTTONS}); split the screen",
+                    flow.id,
+                    node.id,
+                )
             if isinstance(node, MessageNode) and not node.options:
                 yield Issue(
                     IssueCode.DEAD_END,

@@ -37,9 +37,17 @@ def read_flow_sources(directory: Path) -> dict[str, str]:
     """File name → text of every ``*.yaml`` file, in a stable order."""
     if not directory.is_dir():
         raise DefinitionError(f"{directory}: flow directory not found")
-    return {
-        path.name: path.read_text(encoding="utf-8") for path in sorted(directory.glob("*.yaml"))
-    }
+    return {path.name: read_text(path) for path in sorted(directory.glob("*.yaml"))}
+
+
+def read_text(path: Path) -> str:
+    """A definition or catalog file as text; unreadable files are a DefinitionError."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DefinitionError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    except OSError as exc:
+        raise DefinitionError(f"{path}: cannot read: {exc.strerror}") from exc
 
 
 def parse_flows(sources: Mapping[str, str]) -> list[Flow]:

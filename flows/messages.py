@@ -12,6 +12,7 @@ from flows.model import (
     MessageNode,
     Node,
     QuestionNode,
+    resolve,
     text_context,
 )
 
@@ -43,3 +44,16 @@ def node_messages(flow_id: str, node: Node) -> Iterator[SourceMessage]:
 def flow_messages(flow: Flow) -> Iterator[SourceMessage]:
     for node in flow.nodes:
         yield from node_messages(flow.id, node)
+
+
+def node_targets(flow_id: str, node: Node) -> list[str]:
+    """Each button of a node as ``part>flow:node``: what a press on it means."""
+    if isinstance(node, MessageNode | EndNode):
+        pairs = [(option.id, option.goto) for option in node.options]
+    elif isinstance(node, QuestionNode):
+        pairs = [(choice.id, node.next) for choice in node.choices] or [("text", node.next)]
+    elif isinstance(node, HandoffNode):
+        pairs = [("consent", node.next), ("decline", node.declined)]
+    else:
+        pairs = []
+    return [f"{part}>{':'.join(resolve(flow_id, target))}" for part, target in pairs]

@@ -9,6 +9,7 @@ are recognised as stale instead of being misread.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,8 @@ from types import MappingProxyType
 
 from flows.catalog import Catalog, parse_po
 from flows.errors import FlowError, RegistryError
-from flows.loader import DEFINITIONS_DIR, parse_flows, read_flow_sources
+from flows.loader import DEFINITIONS_DIR, parse_flows, read_flow_sources, read_text
+from flows.messages import node_targets
 from flows.model import Flow, Node
 
 SOURCE_LOCALE = "en"
@@ -31,7 +33,11 @@ class Registry:
     flows: Mapping[str, Flow]
     catalogs: Mapping[str, Catalog]
     version: str
-    """Six hex digits of a hash over every input file."""
+    """Six hex digits of a hash over every input file, for logs."""
+    layout: str
+    """Six hex digits of a hash over the flows' structure only (ids, kinds and
+    targets), carried in callback data: a fixed typo or translation leaves
+    buttons working, a moved or removed button makes them stale."""
 
     def node(self, flow_id: str, node_id: str) -> Node | None:
         flow = self.flows.get(flow_id)
@@ -56,9 +62,9 @@ def read_sources(
     for locale in TRANSLATED_LOCALES:
         path = locales_dir / locale / "LC_MESSAGES" / "messages.po"
         if path.is_file():
-            po_files[locale] = path.read_text(encoding="utf-8")
+            po_files[locale] = read_text(path)
     template_path = locales_dir / "messages.pot"
-    template = template_path.read_text(encoding="utf-8") if template_path.is_file() else None
+    template = read_text(template_path) if template_path.is_file() else None
     return RegistrySources(read_flow_sources(definitions_dir), po_files, template)
 
 
@@ -68,6 +74,18 @@ def version_of(sources: RegistrySources) -> str:
         for name in sorted(group):
             digest.update(name.encode() + b"\0" + group[name].encode() + b"\0")
     return digest.hexdigest()[:6]
+
+
+def layout_of(flows: list[Flow]) -> str:
+    shape = [
+        [
+            flow.id,
+            flow.start,
+            [[node.id, node.kind, *node_targets(flow.id, node)] for node in flow.nodes],
+        ]
+        for flow in sorted(flows, key=lambda flow: flow.id)
+    ]
+    return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:6]
 
 
 def build_registry(sources: RegistrySources) -> Registry:
@@ -80,7 +98,12 @@ def build_registry(sources: RegistrySources) -> Registry:
         locale: parse_po(text, locale=locale, origin=f"locales/{locale}/LC_MESSAGES/messages.po")
         for locale, text in sources.po_files.items()
     }
-    return Registry(MappingProxyType(by_id), MappingProxyType(catalogs), version_of(sources))
+    return Registry(
+        MappingProxyType(by_id),
+        MappingProxyType(catalogs),
+        version_of(sources),
+        layout_of(flows),
+    )
 
 
 def load_registry(
