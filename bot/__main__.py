@@ -9,8 +9,10 @@ import os
 import signal
 import sys
 
+from telegram.error import TelegramError
+
 from bot.errors import SettingsError
-from bot.logs import configure_logging
+from bot.logs import RedactingFilter, configure_logging
 from bot.settings import Settings, load_settings
 from flows.errors import FlowError
 from flows.registry import LOCALES
@@ -36,10 +38,12 @@ def _run(settings: Settings) -> int:
             services.content.reload()
         except FlowError as exc:
             log.error("flow reload refused, still serving the old set: %s", exc)
+        except Exception as exc:  # a signal handler must not raise into the running loop
+            log.error("flow reload failed, still serving the old set: %s", type(exc).__name__)
 
     # SIGHUP re-reads flows and catalogs; a bad set is refused and changes nothing.
     signal.signal(signal.SIGHUP, reload_flows)
-    if settings.webhook_url is not None:
+    if settings.uses_webhook and settings.webhook_url is not None:
         log.info("starting in webhook mode")
         application.run_webhook(
             listen=settings.webhook_listen,
@@ -64,12 +68,19 @@ def _try(settings: Settings, locale: str | None) -> int:
     return 0
 
 
+def _secrets(settings: Settings | None) -> list[str]:
+    if settings is None:
+        return []
+    return [settings.bot_token or "", settings.webhook_secret or "", settings.root_key or ""]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command")
     walker = commands.add_parser("try", help="walk the flows in this terminal, without Telegram")
     walker.add_argument("--locale", choices=LOCALES, help="language to walk in")
     args = parser.parse_args(argv)
+    settings: Settings | None = None
     try:
         settings = load_settings(os.environ)
         if args.command == "try":
@@ -80,6 +91,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (FlowError, StorageError) as exc:
         print(f"yardem: cannot start: {exc}", file=sys.stderr)
+        return 1
+    except (TelegramError, OSError, UnicodeError) as exc:
+        # One line, never a traceback: PTB's InvalidToken message quotes the token.
+        detail = RedactingFilter(_secrets(settings)).redact(str(exc))
+        print(f"yardem: cannot start: {type(exc).__name__}: {detail}", file=sys.stderr)
         return 1
 
 

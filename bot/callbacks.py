@@ -1,9 +1,9 @@
 """Callback data: what a button says it does, never trusted as given.
 
-Format ``<version>|<verb>[|<arg>...]``. The version is the registry's; a
-screen button also names the screen it was drawn for, and the engine refuses
-it unless that is the member's current screen. Anything that does not parse
-is :class:`Unknown`, answered with the menu.
+Format ``<layout>|<verb>[|<arg>...]``. ``layout`` is the flows' structure hash;
+a screen button also names the screen it was drawn for, and the engine
+refuses it unless that is the member's current screen. Anything that does
+not parse decodes to an action of ``None``, answered with the menu.
 """
 
 from __future__ import annotations
@@ -15,25 +15,29 @@ from flows.registry import LOCALES
 
 MAX_CALLBACK_BYTES = 64
 _TOKEN = re.compile(r"^[0-9a-f]{8}$")
-_VERSION = re.compile(r"^[0-9a-f]{6}$")
+_LAYOUT = re.compile(r"^[0-9a-f]{6}$")
+MAX_OPTION_INDEX = 99
 
 
 @dataclass(frozen=True)
 class ChooseButton:
-    version: str
     token: str
     index: int
 
 
 @dataclass(frozen=True)
 class BackButton:
-    version: str
     token: str
 
 
 @dataclass(frozen=True)
 class MenuButton:
     pass
+
+
+@dataclass(frozen=True)
+class ResumeButton:
+    """Leave a side screen (language, wipe) and return to where the member was."""
 
 
 @dataclass(frozen=True)
@@ -56,72 +60,68 @@ class WipeConfirm:
     pass
 
 
-@dataclass(frozen=True)
-class WipeCancel:
-    pass
-
-
-@dataclass(frozen=True)
-class Unknown:
-    pass
-
-
 Action = (
     ChooseButton
     | BackButton
     | MenuButton
+    | ResumeButton
     | LanguagePicker
     | PickLanguage
     | WipeAsk
     | WipeConfirm
-    | WipeCancel
 )
-Decoded = Action | Unknown
+
+
+@dataclass(frozen=True)
+class Pressed:
+    layout: str | None
+    action: Action | None
+    """None when the data is malformed or forged."""
+
 
 _SIMPLE: dict[str, Action] = {
     "m": MenuButton(),
+    "r": ResumeButton(),
     "L": LanguagePicker(),
     "w": WipeAsk(),
     "W": WipeConfirm(),
-    "x": WipeCancel(),
 }
 
 
-def encode(action: Action, version: str) -> str:
+def encode(action: Action, layout: str) -> str:
     if isinstance(action, ChooseButton):
-        data = f"{action.version}|c|{action.token}|{action.index}"
+        data = f"{layout}|c|{action.token}|{action.index}"
     elif isinstance(action, BackButton):
-        data = f"{action.version}|b|{action.token}"
+        data = f"{layout}|b|{action.token}"
     elif isinstance(action, PickLanguage):
-        data = f"{version}|l|{action.locale}"
+        data = f"{layout}|l|{action.locale}"
     else:
         verb = next(key for key, value in _SIMPLE.items() if value == action)
-        data = f"{version}|{verb}"
+        data = f"{layout}|{verb}"
     if len(data.encode()) > MAX_CALLBACK_BYTES:
         raise ValueError("callback data over Telegram's 64 bytes")
     return data
 
 
-def decode(data: str | None) -> Decoded:
-    if not data or len(data.encode()) > MAX_CALLBACK_BYTES:
-        return Unknown()
-    parts = data.split("|")
-    if not _VERSION.match(parts[0]) or len(parts) < 2:
-        return Unknown()
-    version, verb, args = parts[0], parts[1], parts[2:]
+def _action(verb: str, args: list[str]) -> Action | None:
     if verb in _SIMPLE and not args:
         return _SIMPLE[verb]
     if verb == "l" and len(args) == 1 and args[0] in LOCALES:
         return PickLanguage(args[0])
     if verb == "b" and len(args) == 1 and _TOKEN.match(args[0]):
-        return BackButton(version, args[0])
-    if (
-        verb == "c"
-        and len(args) == 2
-        and _TOKEN.match(args[0])
-        and args[1].isascii()
-        and args[1].isdigit()
-        and len(args[1]) <= 2
-    ):
-        return ChooseButton(version, args[0], int(args[1]))
-    return Unknown()
+        return BackButton(args[0])
+    if verb == "c" and len(args) == 2 and _TOKEN.match(args[0]):
+        index = args[1]
+        if index.isascii() and index.isdigit() and int(index) <= MAX_OPTION_INDEX:
+            return ChooseButton(args[0], int(index))
+    return None
+
+
+def decode(data: str | None) -> Pressed:
+    if not data or len(data.encode()) > MAX_CALLBACK_BYTES:
+        return Pressed(None, None)
+    layout, _, rest = data.partition("|")
+    if not _LAYOUT.match(layout) or not rest:
+        return Pressed(None, None)
+    verb, *args = rest.split("|")
+    return Pressed(layout, _action(verb, args))

@@ -81,9 +81,9 @@ class Translator:
                 return found[index]
         return singular if n == 1 else plural
 
-    def finish(self, text: str, **values: str) -> str:
+    def finish(self, text: str, values: Mapping[str, str] | None = None) -> str:
         """Fill placeholders and make the text render in the member's direction."""
-        text = substitute(text, values)
+        text = substitute(text, values or {})
         return isolate_ltr(text) if self.right_to_left else text
 
 

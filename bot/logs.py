@@ -23,6 +23,7 @@ _NOISY = {
     "aiosqlite": logging.INFO,
     "apscheduler": logging.INFO,
 }
+_LIBRARIES = ("telegram", "tornado", "httpx", "httpcore", "aiosqlite", "apscheduler")
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -39,7 +40,10 @@ class RedactingFilter(logging.Filter):
         return _LONG_NUMBER.sub("[number]", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self.redact(record.getMessage())
+        # Libraries format whole updates into their messages (PTB's webhook
+        # handler logs "Received data was: %r"); of theirs, keep only the template.
+        library = record.name.startswith(_LIBRARIES)
+        record.msg = self.redact(str(record.msg) if library else record.getMessage())
         record.args = None
         if record.exc_info and record.exc_info[1] is not None:
             # Exception messages can quote what a request carried; keep type and frames only.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,10 @@ from typing import Any
 from flows.engine import Session
 from flows.registry import LOCALES
 from storage.crypto import Pseudonymizer
+from storage.errors import DecryptionError
 from storage.members import MemberRepository
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
@@ -24,17 +28,26 @@ class MemberState:
     locale: str | None = None
     """None until the member picks a language."""
     session: Session = field(default_factory=Session)
+    screen_message: int | None = None
+    """The chat message that carries the current buttons; older screens lose theirs."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"v": 1, "locale": self.locale, "session": self.session.to_json()}
+        return {
+            "v": 1,
+            "locale": self.locale,
+            "session": self.session.to_json(),
+            "screen": self.screen_message,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> MemberState:
         locale = data.get("locale")
         session = data.get("session")
+        screen = data.get("screen")
         return cls(
             locale if locale in LOCALES else None,
             Session.from_json(session) if isinstance(session, Mapping) else Session(),
+            screen if isinstance(screen, int) and not isinstance(screen, bool) else None,
         )
 
 
@@ -50,7 +63,17 @@ class Members:
         return self._pseudonymizer.member_key(telegram_user_id)
 
     async def load(self, key: bytes) -> MemberState | None:
-        data = await self._repository.load(key)
+        """The member's state; an unreadable one is erased so the member can go on.
+
+        A state that fails to decrypt (a lost or wrong root key, tampering)
+        would otherwise lock the member out of every command, /wipe included.
+        """
+        try:
+            data = await self._repository.load(key)
+        except DecryptionError:
+            log.error("a member's stored state could not be decrypted; erasing it")
+            await self._repository.erase(key)
+            return None
         return None if data is None else MemberState.from_json(data)
 
     async def save(self, key: bytes, state: MemberState) -> None:

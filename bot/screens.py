@@ -7,7 +7,7 @@ what ``python -m bot try`` shows is what a member gets.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot import texts
@@ -18,8 +18,8 @@ from bot.callbacks import (
     LanguagePicker,
     MenuButton,
     PickLanguage,
+    ResumeButton,
     WipeAsk,
-    WipeCancel,
     WipeConfirm,
 )
 from bot.i18n import LANGUAGE_NAMES, Translator
@@ -60,13 +60,12 @@ def node_screen(registry: Registry, tr: Translator, session: Session) -> Screen:
     node = registry.node(position.flow, position.node)
     if node is None:
         raise LookupError("the session points at a node that is not in the registry")
-    answers = dict(session.answers)
-    text = tr.finish(tr.pgettext(text_context(position.flow, node.id), node.text), **answers)
+    text = tr.finish(tr.pgettext(text_context(position.flow, node.id), node.text), session.answers)
     token = screen_token(position)
 
     def button(part: str, label: str, index: int) -> Button:
         translated = tr.pgettext(text_context(position.flow, node.id, part), label)
-        return Button(tr.finish(translated), ChooseButton(registry.version, token, index))
+        return Button(tr.finish(translated), ChooseButton(token, index))
 
     rows: list[tuple[Button, ...]] = []
     if isinstance(node, MessageNode | EndNode):
@@ -88,7 +87,7 @@ def node_screen(registry: Registry, tr: Translator, session: Session) -> Screen:
     else:
         rows.append(
             (
-                Button(tr.finish(texts.back_label(tr)), BackButton(registry.version, token)),
+                Button(tr.finish(texts.back_label(tr)), BackButton(token)),
                 Button(tr.finish(texts.menu_label(tr)), MenuButton()),
             )
         )
@@ -121,21 +120,38 @@ def with_notice(notice: str, screen: Screen) -> Screen:
 
 
 def language_screen(
-    translators: Mapping[str, Translator], suggested: str, lead: str | None = None
+    translators: Mapping[str, Translator],
+    suggested: str,
+    *,
+    lead: str | None = None,
+    leave: Translator | None = None,
 ) -> Screen:
-    """The picker, prompting in every language since the member's is not yet known."""
-    prompts = [
-        translators[locale].finish(texts.choose_language(translators[locale]))
-        for locale in _ordered(suggested)
-    ]
-    text = "\n".join(prompts) if lead is None else f"{lead}\n\n" + "\n".join(prompts)
-    rows = tuple(
-        (Button(LANGUAGE_NAMES[locale], PickLanguage(locale)),) for locale in _ordered(suggested)
+    """The picker, prompting in every language since the member's may not be known.
+
+    ``leave`` (the member's translator, once they have a language) adds a row
+    to go back to where they were or to the menu.
+    """
+    ordered = _ordered(suggested)
+    prompts = "\n".join(
+        translators[locale].finish(texts.choose_language(translators[locale])) for locale in ordered
     )
-    return Screen(text, rows)
+    text = prompts if lead is None else f"{lead}\n\n{prompts}"
+    rows: list[tuple[Button, ...]] = [
+        (Button(LANGUAGE_NAMES[locale], PickLanguage(locale)),) for locale in ordered
+    ]
+    if leave is not None:
+        rows.append(_leave_row(leave))
+    return Screen(text, tuple(rows))
 
 
-def _ordered(suggested: str) -> Iterable[str]:
+def _leave_row(tr: Translator) -> tuple[Button, ...]:
+    return (
+        Button(tr.finish(texts.back_label(tr)), ResumeButton()),
+        Button(tr.finish(texts.menu_label(tr)), MenuButton()),
+    )
+
+
+def _ordered(suggested: str) -> tuple[str, ...]:
     """The suggestion first, so a thumb finds it; the rest in a fixed order."""
     return (suggested, *(locale for locale in LOCALES if locale != suggested))
 
@@ -145,22 +161,34 @@ def wipe_screen(tr: Translator) -> Screen:
         tr.finish(texts.wipe_question(tr)),
         (
             (Button(tr.finish(texts.wipe_confirm_label(tr)), WipeConfirm()),),
-            (Button(tr.finish(texts.wipe_cancel_label(tr)), WipeCancel()),),
+            (Button(tr.finish(texts.wipe_cancel_label(tr)), ResumeButton()),),
         ),
     )
 
 
+def telegram_length(text: str) -> int:
+    """Telegram counts message length in UTF-16 code units (an emoji counts two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(window: str) -> int:
+    """Where to end a chunk: the last paragraph break, else line break, else space."""
+    for separator in ("\n\n", "\n", " "):
+        position = window.rfind(separator)
+        if position > 0:
+            return position
+    return len(window)
+
+
 def split_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
-    """Cut at paragraph breaks, then line breaks, then spaces, never mid-word if avoidable."""
+    """Cut a long text into messages under Telegram's limit, at the gentlest break."""
     chunks: list[str] = []
     rest = text.strip()
-    while len(rest) > limit:
+    while telegram_length(rest) > limit:
         window = rest[:limit]
-        cut = (
-            max(window.rfind("\n\n"), 0) or max(window.rfind("\n"), 0) or max(window.rfind(" "), 0)
-        )
-        if cut <= 0:
-            cut = limit
+        while telegram_length(window) > limit:  # surrogate pairs take two units
+            window = window[:-1]
+        cut = _cut(window)
         chunks.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     if rest:

@@ -10,6 +10,7 @@ from bot.members import Clock, Members
 from bot.settings import Settings
 from storage.crypto import FieldCipher, Pseudonymizer
 from storage.database import Database
+from storage.errors import KeyFileError
 from storage.keys import RootKeys, generate_root_key_file, load_root_keys
 from storage.members import MemberRepository
 
@@ -29,17 +30,35 @@ class Services:
 
 
 def root_keys(settings: Settings) -> RootKeys:
-    """Load the root keys, generating a key file on the very first run."""
-    if not settings.root_key and not settings.key_file.exists():
+    """Load the root keys; generate a key file only for a brand-new installation.
+
+    A missing key beside an existing database means a mount or a secret did
+    not arrive; a fresh key would silently make every stored state unreadable.
+    """
+    if settings.root_key or settings.key_file.exists():
+        keys = load_root_keys(path=settings.key_file, env_value=settings.root_key)
+    elif settings.database_file.exists():
+        raise KeyFileError(
+            f"root key file {settings.key_file} is missing but {settings.database_file} exists: "
+            "restore the key (or set ROOT_KEY) instead of starting without it"
+        )
+    else:
         keys = generate_root_key_file(settings.key_file)
         log.warning(
             "Generated a new root key at %s. Back it up offline now: without it the stored "
-            "data cannot be read. In production keep it off the server's disk "
-            "(set ROOT_KEY from a secret store, or mount the file from tmpfs).",
+            "data cannot be read.",
             settings.key_file,
         )
-        return keys
-    return load_root_keys(path=settings.key_file, env_value=settings.root_key)
+    if not settings.root_key and settings.key_file.resolve().is_relative_to(
+        settings.data_dir.resolve()
+    ):
+        log.warning(
+            "The root key lies beside the data in %s: whoever takes the disk can read "
+            "everything. In production keep it elsewhere (ROOT_KEY from a secret store, "
+            "or ROOT_KEY_FILE on tmpfs).",
+            settings.data_dir,
+        )
+    return keys
 
 
 async def open_services(settings: Settings, clock: Clock) -> Services:

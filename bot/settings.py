@@ -20,6 +20,7 @@ DEFAULT_API_URL = "https://api.telegram.org/bot"
 _TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 _SECRET_RULE = "16 to 256 characters of A-Z a-z 0-9 _ -"  # noqa: S105 - a rule, not a secret
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -102,6 +103,9 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = Path(".
     if token is not None and not _TOKEN.match(token):
         raise SettingsError("BOT_TOKEN does not look like a token from @BotFather (digits:letters)")
     api_url = _url("BOT_API_URL", get("BOT_API_URL") or DEFAULT_API_URL, schemes=("https", "http"))
+    if urlsplit(api_url).scheme == "http" and urlsplit(api_url).hostname not in _LOOPBACK:
+        # The token travels in the URL path: plain HTTP only on this machine.
+        raise SettingsError("BOT_API_URL must use https unless it points at this machine")
     webhook_url = get("WEBHOOK_URL")
     webhook_secret = get("WEBHOOK_SECRET")
     if webhook_url is not None:

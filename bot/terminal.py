@@ -1,46 +1,38 @@
 """``python -m bot try``: walk the real flows in a terminal.
 
-Same registry, engine, screens and encrypted storage as the bot; buttons
-become numbers. Meant for coordinators and newcomers who want to see what a
-member sees without Telegram.
+Same registry, conversation rules, engine, screens and encrypted storage as
+the bot; buttons become numbers. For coordinators and newcomers who want to
+see what a member sees without Telegram. It walks as one fixed pseudonymous
+member, so point ``DATA_DIR`` at a scratch directory rather than production.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TextIO
 
 from bot import texts
 from bot.bidi import FSI, PDI
-from bot.callbacks import (
-    Action,
-    BackButton,
-    ChooseButton,
-    LanguagePicker,
-    MenuButton,
-    PickLanguage,
-    WipeAsk,
-    WipeCancel,
-    WipeConfirm,
-)
-from bot.content import Snapshot
+from bot.callbacks import PickLanguage, Pressed
+from bot.conversation import Conversation, Outcome
 from bot.members import MemberState, utc_now
-from bot.screens import Screen, language_screen, screen_for_events, wipe_screen
+from bot.screens import Screen
 from bot.services import Services, open_services
 from bot.settings import Settings
-from flows import engine
 
 TERMINAL_MEMBER = 0
-"""The pseudonymous member the terminal walks as (no Telegram account has id 0)."""
+"""The member the terminal walks as (no Telegram account has id 0)."""
+
+
+def _plain(text: str) -> str:
+    # Terminals do not all honour isolates; drop them so nothing shows as boxes.
+    return text.replace(FSI, "").replace(PDI, "")
 
 
 def draw(screen: Screen, out: TextIO) -> None:
-    # Terminals do not all honour isolates; drop them so nothing shows as boxes.
-    text = screen.text.replace(FSI, "").replace(PDI, "")
-    out.write("\n" + text + "\n\n")
+    out.write("\n" + _plain(screen.text) + "\n\n")
     for number, button in enumerate(screen.buttons, start=1):
-        out.write(f"  {number}. {button.label.replace(FSI, '').replace(PDI, '')}\n")
+        out.write(f"  {number}. {_plain(button.label)}\n")
     out.write("\n")
 
 
@@ -49,46 +41,32 @@ class Walk:
         self.services = services
         self.key = services.members.key_for(TERMINAL_MEMBER)
         self.locale = locale
+        self.state: MemberState | None = None
 
-    @property
-    def snapshot(self) -> Snapshot:
-        return self.services.content.current
+    def conversation(self) -> Conversation:
+        return Conversation(self.services.content.current, self.state, self.locale or "en")
 
-    async def begin(self) -> tuple[MemberState, Screen]:
-        state = await self.services.members.load(self.key) or MemberState()
+    async def begin(self) -> Screen:
+        self.state = await self.services.members.load(self.key)
         if self.locale is not None:
-            state = replace(state, locale=self.locale)
-        if state.locale is None:
-            tr = self.snapshot.translators["en"]
-            lead = tr.finish(texts.safety_notice(tr))
-            return state, language_screen(self.snapshot.translators, "en", lead=lead)
-        return await self.advance(state, engine.Refresh())
+            outcome = self.conversation().press(Pressed(None, PickLanguage(self.locale)))
+            return await self.carry_out(outcome)
+        return await self.carry_out(self.conversation().command("start"))
 
-    async def advance(self, state: MemberState, event: engine.Input) -> tuple[MemberState, Screen]:
-        registry = self.snapshot.registry
-        step = engine.step(registry, state.session, event)
-        state = replace(state, session=step.session)
-        await self.services.members.save(self.key, state)
-        tr = self.snapshot.translators[state.locale or "en"]
-        return state, screen_for_events(step.events, registry, tr, step.session)
-
-    async def press(self, state: MemberState, action: Action) -> tuple[MemberState, Screen]:
-        tr = self.snapshot.translators[state.locale or "en"]
-        if isinstance(action, PickLanguage):
-            return await self.advance(replace(state, locale=action.locale), engine.Refresh())
-        if isinstance(action, LanguagePicker):
-            return state, language_screen(self.snapshot.translators, state.locale or "en")
-        if isinstance(action, WipeAsk):
-            return state, wipe_screen(tr)
-        if isinstance(action, WipeConfirm):
+    async def carry_out(self, outcome: Outcome) -> Screen:
+        if outcome.state is None:
             await self.services.members.erase(self.key)
-            return MemberState(), Screen(tr.finish(texts.wipe_done(tr)))
-        if isinstance(action, ChooseButton):
-            return await self.advance(state, engine.Choose(action.token, action.index))
-        if isinstance(action, BackButton):
-            return await self.advance(state, engine.Back(action.token))
-        assert isinstance(action, MenuButton | WipeCancel)
-        return await self.advance(state, engine.Restart())
+            self.state = None
+            # Nothing stays behind: start over with the safety notice and picker.
+            greeting = self.conversation().greet()
+            return Screen(
+                "\n\n".join([*(s.text for s in outcome.screens), greeting.screens[0].text]),
+                greeting.screens[0].rows,
+            )
+        self.state = outcome.state
+        await self.services.members.save(self.key, outcome.state)
+        text = "\n\n".join(screen.text for screen in outcome.screens)
+        return Screen(text, outcome.screens[-1].rows)
 
 
 async def walk(
@@ -97,9 +75,8 @@ async def walk(
     services = await open_services(settings, utc_now)
     try:
         session = Walk(services, locale)
-        state, screen = await session.begin()
-        guide = services.content.current.translators[locale or "en"]
-        out.write(texts.terminal_instructions(guide) + "\n")
+        screen = await session.begin()
+        out.write(texts.terminal_instructions(session.conversation().tr) + "\n")
         while True:
             draw(screen, out)
             try:
@@ -108,12 +85,14 @@ async def walk(
                 break
             if line.lower() in {"q", "quit", "exit"}:
                 break
+            conversation = session.conversation()
+            layout = services.content.current.registry.layout
             if line.isdigit() and 1 <= int(line) <= len(screen.buttons):
                 action = screen.buttons[int(line) - 1].action
-                state, screen = await session.press(state, action)
-            elif state.locale is None:
-                out.write(texts.terminal_pick_language(guide) + "\n")
+                screen = await session.carry_out(conversation.press(Pressed(layout, action)))
+            elif not conversation.has_language:
+                out.write(texts.terminal_pick_language(conversation.tr) + "\n")
             else:
-                state, screen = await session.advance(state, engine.Text(line))
+                screen = await session.carry_out(conversation.typed(line, can_delete=False))
     finally:
         await services.close()

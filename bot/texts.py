@@ -15,8 +15,8 @@ def safety_notice(tr: Translator) -> str:
         "Before you start:\n"
         "• This chat is not end-to-end encrypted. Telegram can read it.\n"
         "• Never send names, phone numbers, addresses or documents here.\n"
-        "• Send /wipe at any time to delete this chat's messages and everything "
-        "Yardem stores about you."
+        "• Send /wipe at any time: Yardem deletes the last two days of messages and "
+        "everything it stores about you. To remove the whole chat, also delete it in Telegram."
     )
 
 
@@ -63,6 +63,13 @@ def invalid_answer(tr: Translator, validator: Validator, max_length: int) -> str
     )
 
 
+def typed_text_deleted(tr: Translator) -> str:
+    return tr.gettext(
+        "Yardem deleted your message: it only understands the buttons. "
+        "Please do not type personal details here."
+    )
+
+
 def wipe_question(tr: Translator) -> str:
     return tr.gettext(
         "Delete this chat's messages from the last two days and everything Yardem "
@@ -83,7 +90,7 @@ def wipe_done(tr: Translator) -> str:
         "Done. Yardem deleted the messages it could and forgot everything about you.\n\n"
         "Telegram does not let bots delete messages older than two days. To remove the "
         "whole chat from your phone, delete this chat in Telegram too.\n\n"
-        "Send /start to begin again."
+        "This message disappears in one minute. Send /start to begin again."
     )
 
 
@@ -104,7 +111,7 @@ def command_language(tr: Translator) -> str:
 
 
 def command_wipe(tr: Translator) -> str:
-    return tr.gettext("Delete this chat and everything stored about you")
+    return tr.gettext("Delete recent messages and everything stored about you")
 
 
 def terminal_instructions(tr: Translator) -> str:

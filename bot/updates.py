@@ -1,23 +1,40 @@
 """Concurrent update processing that keeps each chat's updates in order.
 
 Different members are served at the same time; two updates from one chat
-(a double tap, a message sent while a screen is drawn) run one after the other,
-so a member's state is never read and written by two handlers at once.
+(a double tap, a message sent while a screen is drawn) run one after the
+other, so a member's state is never read and written by two handlers at once.
+A chat waits for its own turn before it takes one of the shared slots, so one
+chat flooding the bot cannot hold every slot while its updates queue up; past
+a short queue, a flooding chat's extra updates are dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
+import logging
 from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+log = logging.getLogger(__name__)
+
+MAX_QUEUED_PER_CHAT = 8
+"""No person taps faster than this while one screen is drawn; a script might."""
+
+
+MAX_PENDING = 4096
+"""PTB's own bound counts waiting updates too; ours counts only running ones."""
+
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = 64) -> None:
-        super().__init__(max_concurrent_updates)
+        # PTB takes its semaphore before we see the update, so it is set wide and
+        # the real limit on running handlers is ours, taken after the chat's turn.
+        super().__init__(MAX_PENDING)
+        self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         # Chat ids live here only while an update of that chat is in flight.
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
@@ -31,12 +48,18 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = self._chat_of(update)
         if chat is None:
-            await coroutine
+            async with self._slots:
+                await coroutine
+            return
+        if self._waiting.get(chat, 0) >= MAX_QUEUED_PER_CHAT:
+            log.warning("dropped an update from a chat that is flooding the bot")
+            if inspect.iscoroutine(coroutine):
+                coroutine.close()
             return
         lock = self._locks.setdefault(chat, asyncio.Lock())
         self._waiting[chat] = self._waiting.get(chat, 0) + 1
         try:
-            async with lock:
+            async with lock, self._slots:
                 await coroutine
         finally:
             self._waiting[chat] -= 1

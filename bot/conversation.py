@@ -1,0 +1,179 @@
+"""What the bot answers, decided without doing any I/O.
+
+Both front ends, Telegram and ``python -m bot try``, ask this module what a
+command, a typed message or a button press means for a member in a given
+state, and carry out the :class:`Outcome`: store or erase the state, draw the
+screens. Keeping the decision pure keeps the two front ends identical and
+lets every rule be tested without a network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from bot import texts
+from bot.callbacks import (
+    BackButton,
+    ChooseButton,
+    LanguagePicker,
+    MenuButton,
+    PickLanguage,
+    Pressed,
+    ResumeButton,
+    WipeAsk,
+    WipeConfirm,
+)
+from bot.content import Snapshot
+from bot.i18n import Translator
+from bot.members import MemberState
+from bot.screens import Screen, language_screen, screen_for_events, wipe_screen, with_notice
+from flows import engine
+from flows.model import QuestionNode
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: MemberState | None
+    """What to store; None means erase everything about the member."""
+    screens: tuple[Screen, ...]
+    in_place: bool = True
+    """Whether the first screen may be drawn over the message that was pressed."""
+    delete_incoming: bool = False
+    """The member's own message should go: it was not an answer and may hold
+    personal details."""
+
+
+@dataclass(frozen=True)
+class Conversation:
+    snapshot: Snapshot
+    state: MemberState | None
+    suggested: str
+    """The locale Telegram's client language suggests, for members without one."""
+
+    @property
+    def locale(self) -> str:
+        return self.state.locale if self.state and self.state.locale else self.suggested
+
+    @property
+    def tr(self) -> Translator:
+        return self.snapshot.translators[self.locale]
+
+    @property
+    def has_language(self) -> bool:
+        return self.state is not None and self.state.locale is not None
+
+    def _state(self) -> MemberState:
+        return self.state or MemberState()
+
+    # Building blocks -----------------------------------------------------
+
+    def greet(self, *, in_place: bool = False, delete_incoming: bool = False) -> Outcome:
+        """First contact: the safety notice and the language picker."""
+        tr = self.tr
+        screen = language_screen(
+            self.snapshot.translators, self.suggested, lead=tr.finish(texts.safety_notice(tr))
+        )
+        return Outcome(self._state(), (screen,), in_place, delete_incoming)
+
+    def advance(
+        self,
+        event: engine.Input,
+        *,
+        notice: str | None = None,
+        in_place: bool = True,
+        delete_incoming: bool = False,
+    ) -> Outcome:
+        state = self._state()
+        registry = self.snapshot.registry
+        step = engine.step(registry, state.session, event)
+        screen = screen_for_events(step.events, registry, self.tr, step.session)
+        if notice:
+            screen = with_notice(self.tr.finish(notice), screen)
+        # A stale press may sit far up the chat; answer where the member looks.
+        stale = any(isinstance(e, engine.Stale) for e in step.events)
+        return Outcome(
+            replace(state, session=step.session), (screen,), in_place and not stale, delete_incoming
+        )
+
+    def wipe_done(self) -> Screen:
+        return Screen(self.tr.finish(texts.wipe_done(self.tr)))
+
+    # Entry points ----------------------------------------------------------
+
+    def command(self, name: str) -> Outcome:
+        if name == "language":
+            return self.language_picker(in_place=False)
+        if name == "wipe":
+            return Outcome(self._state(), (wipe_screen(self.tr),), in_place=False)
+        if not self.has_language:
+            return self.greet()
+        if name == "start":
+            return self.advance(
+                engine.Refresh(), notice=texts.welcome_back(self.tr), in_place=False
+            )
+        return self.advance(engine.Restart(), in_place=False)  # /menu and anything else
+
+    def language_picker(self, *, in_place: bool) -> Outcome:
+        leave = self.tr if self.has_language else None
+        screen = language_screen(self.snapshot.translators, self.locale, leave=leave)
+        return Outcome(self._state(), (screen,), in_place)
+
+    def typed(self, text: str | None, *, can_delete: bool) -> Outcome:
+        """A typed message or a photo, voice note, sticker… sent instead of a press.
+
+        Only a free-text question takes typed text. Anything else goes from the
+        chat when the front end can delete it, since a frightened member may
+        have typed their story or their name.
+        """
+        if not self.has_language:
+            return self.greet(delete_incoming=can_delete)
+        if text and not text.startswith("/") and self._asks_for_text():
+            outcome = self.advance(engine.Text(text), in_place=False)
+            assert outcome.state is not None
+            accepted = outcome.state.session.position != self._state().session.position
+            return outcome if accepted else replace(outcome, delete_incoming=can_delete)
+        notice = texts.typed_text_deleted(self.tr) if can_delete else texts.use_buttons(self.tr)
+        return self.advance(
+            engine.Refresh(), notice=notice, in_place=False, delete_incoming=can_delete
+        )
+
+    def _asks_for_text(self) -> bool:
+        position = self._state().session.position
+        node = self.snapshot.registry.node(position.flow, position.node)
+        return isinstance(node, QuestionNode) and node.free_text is not None
+
+    def press(self, pressed: Pressed) -> Outcome:
+        action = pressed.action
+        if isinstance(action, WipeConfirm):
+            return Outcome(None, (self.wipe_done(),), in_place=False)
+        if isinstance(action, PickLanguage):
+            return self._pick_language(action.locale)
+        if not self.has_language:
+            return self.greet(in_place=True)
+        if isinstance(action, WipeAsk):
+            return Outcome(self._state(), (wipe_screen(self.tr),))
+        if isinstance(action, LanguagePicker):
+            return self.language_picker(in_place=True)
+        if isinstance(action, MenuButton):
+            return self.advance(engine.Restart())
+        if isinstance(action, ResumeButton):
+            return self.advance(engine.Refresh())
+        current = pressed.layout == self.snapshot.registry.layout
+        if isinstance(action, ChooseButton) and current:
+            return self.advance(engine.Choose(action.token, action.index))
+        if isinstance(action, BackButton) and current:
+            return self.advance(engine.Back(action.token))
+        # Forged, malformed, or drawn for an older layout of the flows.
+        return self.advance(engine.Restart(), notice=texts.stale(self.tr), in_place=False)
+
+    def _pick_language(self, locale: str) -> Outcome:
+        first_time = not self.has_language
+        chosen = Conversation(self.snapshot, replace(self._state(), locale=locale), self.suggested)
+        if not first_time:
+            return chosen.advance(engine.Refresh())
+        # Keep the safety notice on screen, now in the member's own language,
+        # and put the menu under it.
+        tr = chosen.tr
+        notice = Screen(tr.finish(texts.safety_notice(tr)))
+        menu = chosen.advance(engine.Restart())
+        return Outcome(menu.state, (notice, *menu.screens), in_place=True)
