@@ -1,9 +1,11 @@
 """Golden transcripts: whole walks through the shipped flows, pinned per locale.
 
 Each script is a list of steps (a 1-based button number, ``back``, ``menu``,
-``text:<typed text>`` or ``forged``); the transcript records every screen the
-member would see. A change to flows, catalogs or rendering shows up as a diff
-in ``tests/golden/*.json``. After an intended change, regenerate with::
+``text:<typed text>`` or ``forged``) run through ``bot.conversation.Conversation``,
+which the Telegram handlers and ``python -m bot try`` both use; the transcript
+records every screen the member would see and whether it is drawn anew. A
+change to flows, catalogs or rendering shows up as a diff in
+``tests/golden/*.json``. After an intended change, regenerate with::
 
     YARDEM_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden.py
 """
@@ -17,10 +19,11 @@ from typing import Any
 
 import pytest
 
-from bot.callbacks import BackButton, ChooseButton, MenuButton
+from bot.callbacks import BackButton, ChooseButton, MenuButton, Pressed, ResumeButton
 from bot.content import Snapshot, load_snapshot
-from bot.screens import Screen, screen_for_events
-from flows import engine
+from bot.conversation import Conversation, Outcome
+from bot.members import MemberState
+from bot.screens import Screen
 from flows.loader import DEFINITIONS_DIR
 from flows.registry import LOCALES, LOCALES_DIR
 
@@ -29,6 +32,7 @@ SCRIPTS: dict[str, list[str]] = {
     "red_notices": ["1", "1", "back", "2", "1", "1", "2", "1", "menu"],
     "about": ["2", "1", "1", "1", "back", "menu"],
     "stale_and_typing": ["1", "text:my name is", "forged", "1", "back"],
+    "language_and_wipe": ["3", "back", "4", "1"],
 }
 
 
@@ -39,36 +43,41 @@ def _screen_json(screen: Screen) -> dict[str, Any]:
     }
 
 
-def _input(step: str, screen: Screen) -> engine.Input:
-    if step == "menu":
-        return engine.Restart()
-    if step == "forged":
-        return engine.Choose("00000000", 0)
+def _outcome(conversation: Conversation, step: str, screen: Screen) -> Outcome:
+    layout = conversation.snapshot.registry.layout
     if step.startswith("text:"):
-        return engine.Text(step[len("text:") :])
+        return conversation.typed(step[len("text:") :], can_delete=True)
+    if step == "forged":
+        return conversation.press(Pressed(layout, ChooseButton("00000000", 0)))
     actions = [button.action for button in screen.buttons]
     if step == "back":
-        back = next(action for action in actions if isinstance(action, BackButton))
-        return engine.Back(back.token)
-    action = actions[int(step) - 1]
-    if isinstance(action, MenuButton):
-        return engine.Restart()
-    assert isinstance(action, ChooseButton), f"step {step} is not a flow button"
-    return engine.Choose(action.token, action.index)
+        action = next(a for a in actions if isinstance(a, BackButton | ResumeButton))
+    elif step == "menu":
+        action = next(a for a in actions if isinstance(a, MenuButton))
+    else:
+        action = actions[int(step) - 1]
+    return conversation.press(Pressed(layout, action))
 
 
 def transcript(snapshot: Snapshot, locale: str, steps: list[str]) -> list[dict[str, Any]]:
-    tr = snapshot.translators[locale]
-    registry = snapshot.registry
-    first = engine.step(registry, None, engine.Restart())
-    session = first.session
-    screen = screen_for_events(first.events, registry, tr, session)
-    record: list[dict[str, Any]] = [{"step": "start", "screen": _screen_json(screen)}]
+    """Walk as the bot's conversation rules do, from the main menu."""
+    state: MemberState | None = MemberState(locale)
+    outcome = Conversation(snapshot, state, locale).command("menu")
+    record: list[dict[str, Any]] = [
+        {"step": "menu", "screens": [_screen_json(s) for s in outcome.screens]}
+    ]
     for step in steps:
-        result = engine.step(registry, session, _input(step, screen))
-        session = result.session
-        screen = screen_for_events(result.events, registry, tr, session)
-        record.append({"step": step, "screen": _screen_json(screen)})
+        state = outcome.state
+        outcome = _outcome(Conversation(snapshot, state, locale), step, outcome.screens[-1])
+        entry: dict[str, Any] = {
+            "step": step,
+            "screens": [_screen_json(s) for s in outcome.screens],
+        }
+        if not outcome.in_place:
+            entry["new_message"] = True
+        if outcome.delete_incoming:
+            entry["deletes_typed"] = True
+        record.append(entry)
     return record
 
 

@@ -146,53 +146,91 @@ async def test_member_continues_after_days_and_a_restart(
 
 @pytest.mark.parametrize(
     "data",
-    ["forged", "000000|c|00000000|0", "abc|m|", "x" * 64, "ffffff|l|fr", "ffffff|c|12345678|1"],
+    [
+        "forged",
+        "000000|c|00000000|0",
+        "abc|m|",
+        "x" * 64,
+        "ffffff|l|fr",
+        "ffffff|c|12345678|1",
+        "CURRENT|c|12345678|0",  # today's layout, but a screen the member is not on
+        "CURRENT|c|SCREEN|42",  # the member's own screen, a button it does not have
+        "CURRENT|b|12345678",
+    ],
 )
 async def test_forged_buttons_get_the_menu_and_change_nothing_else(
     bot: RunningBot, data: str
 ) -> None:
-    member = bot.server.user(7100004, first_name="Member", language_code="en")
-    await choose_language(bot, member, "en")
-    member.press("Red Notices and Diffusions")
+    member = bot.server.user(7100004, first_name="Member", language_code="zh-hk")
+    await choose_language(bot, member, "zh_Hant")
+    tr = bot.tr("zh_Hant")
+    member.press(label(bot, tr, "main", "menu", "red_notices"))
     await bot.settle()
     screen = member.last_message()
+    own_token = screen.buttons[0][0][1].split("|")[2]  # type: ignore[union-attr]
+    data = data.replace("CURRENT", bot.snapshot.registry.layout).replace("SCREEN", own_token)
+    key = bot.services.members.key_for(member.user_id)
+    before = await bot.services.members.load(key)
+    deletions = len(bot.server.calls("deleteMessages"))
     press = member.press_data(data, screen.message_id)
     await bot.settle()
-    tr = bot.tr("en")
     assert bot.server.answered_callback(press)
     text = member.last_message().text or ""
-    assert text.startswith(texts.stale(tr))
+    assert text.startswith(tr.finish(texts.stale(tr)))
     assert text.endswith(node_text(bot, tr, "main", "menu"))
+    after = await bot.services.members.load(key)
+    assert before is not None
+    assert after is not None
+    assert after.locale == "zh_Hant", "the language stayed"
+    assert after.session.position.node == "menu", "only the place changed, to the menu"
+    assert len(bot.server.calls("deleteMessages")) == deletions, "nothing was deleted"
 
 
-async def test_a_button_from_an_earlier_screen_is_stale(bot: RunningBot) -> None:
+async def test_only_the_newest_screen_keeps_buttons_and_old_ones_are_stale(
+    bot: RunningBot,
+) -> None:
     member = bot.server.user(7100005, first_name="Member", language_code="en")
     await choose_language(bot, member, "en")
     member.press("Red Notices and Diffusions")
     await bot.settle()
     old = member.last_message()
-    member.send_text("hello")  # answered with a new message; the old one keeps its keyboard
+    old_data = old.buttons[1][0][1]  # "Notice or arrest warrant?" on the intro screen
+    member.send_text("/start")  # "welcome back" comes as a new message with the buttons
     await bot.settle()
+    screens = [m for m in member.visible_messages() if m.buttons]
+    assert [m.message_id for m in screens] == [member.last_message().message_id]
     member.press("What is a Diffusion?")
     await bot.settle()
-    # The same label exists on the Diffusion screen, but this button was drawn for intro.
-    member.press("Notice or arrest warrant?", message_id=old.message_id)
+    # Replaying the removed intro button (the same label exists on this screen
+    # too) must not act on the Diffusion screen.
+    assert old_data is not None
+    member.press_data(old_data, old.message_id)
     await bot.settle()
     tr = bot.tr("en")
     assert (member.last_message().text or "").startswith(texts.stale(tr))
 
 
-async def test_typing_text_where_buttons_are_expected(bot: RunningBot) -> None:
+async def test_typed_text_is_deleted_from_the_chat(bot: RunningBot) -> None:
     member = bot.server.user(7100006, first_name="Member", language_code="en")
     await choose_language(bot, member, "en")
-    member.send_text("I need help, my name is ...")
+    typed = member.send_text("I need help, my name is Canary Person")
     await bot.settle()
     tr = bot.tr("en")
+    assert typed not in member.message_ids(), "the typed message is gone"
     text = member.last_message().text or ""
-    assert text.startswith(texts.use_buttons(tr))
-    member.send_photo()
+    assert text.startswith(texts.typed_text_deleted(tr))
+    assert text.endswith(node_text(bot, tr, "main", "menu"))
+    photo = member.send_photo(caption="my passport")
     await bot.settle()
-    assert (member.last_message().text or "").startswith(texts.use_buttons(tr))
+    assert photo not in member.message_ids()
+
+
+async def test_typing_before_choosing_a_language_is_deleted_too(bot: RunningBot) -> None:
+    member = bot.server.user(7100017, first_name="Member", language_code="zh-tw")
+    typed = member.send_text("救命")
+    await bot.settle()
+    assert typed not in member.message_ids()
+    assert member.last_message().buttons[0][0][0] == LANGUAGE_NAMES["zh_Hant"]
 
 
 async def test_language_can_be_changed_mid_flow(bot: RunningBot) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import struct
 from pathlib import Path
 
 from bot import texts
 from bot.i18n import LANGUAGE_NAMES
-from tests.e2e.harness import FakeClock, capture_logs, running_bot, settings_for
+from tests.e2e.harness import FakeClock, RunningBot, capture_logs, running_bot, settings_for
 from tests.fakebot import TEST_TOKEN, FakeBotApi
 
 CANARY_ID = 6029384756
@@ -40,6 +41,14 @@ def _scan(files: list[Path]) -> list[str]:
     return found
 
 
+async def _decrypted_states(bot: RunningBot) -> bytes:
+    connection = bot.services.database.connection
+    rows = await connection.execute_fetchall("SELECT member_key FROM members")
+    states = [await bot.services.members.load(bytes(row[0])) for row in rows]
+    messages = await connection.execute_fetchall("SELECT message_id, sent_hour FROM chat_messages")
+    return (json.dumps([s.to_json() for s in states if s]) + repr(list(messages))).encode()
+
+
 async def test_no_ids_names_or_text_in_database_wal_or_logs(
     server: FakeBotApi, tmp_path: Path, clock: FakeClock
 ) -> None:
@@ -65,6 +74,10 @@ async def test_no_ids_names_or_text_in_database_wal_or_logs(
             member.press("About and privacy")
             await bot.settle()
             apology = texts.something_went_wrong(bot.tr("en"))
+            # Encryption would hide a leak from the byte scan: look inside too.
+            decrypted = await _decrypted_states(bot)
+            assert decrypted, "the member's state was stored"
+            inside = [name for name, needle in _needles().items() if needle in decrypted]
             # While running, the WAL holds the latest pages.
             files = sorted(p for p in data_dir.iterdir() if p.is_file())
             assert any(p.name.endswith("-wal") for p in files)
@@ -75,6 +88,7 @@ async def test_no_ids_names_or_text_in_database_wal_or_logs(
     assert logs.text, "logs were captured"
     assert during == []
     assert after == []
+    assert inside == [], "the decrypted state holds no ids, names or typed text"
     log_hits = [
         name for name, needle in _needles().items() if needle.decode("latin-1") in logs.text
     ]

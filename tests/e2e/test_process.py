@@ -198,3 +198,53 @@ def test_try_in_uyghur_shows_uyghur(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "قىزىل" in result.stdout
+
+
+async def test_a_rejected_token_is_one_line_without_the_token(
+    server: FakeBotApi, tmp_path: Path
+) -> None:
+    server.inject_error("getMe", error_code=401, description="Unauthorized", times=10)
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=_env(tmp_path, BOT_TOKEN=TEST_TOKEN, BOT_API_URL=server.base_url),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert TEST_TOKEN not in result.stderr
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("yardem: cannot start: InvalidToken")
+
+
+def test_a_missing_key_beside_existing_data_is_refused(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    first = subprocess.run(
+        [sys.executable, "-m", "bot", "try", "--locale", "en"],
+        cwd=tmp_path,
+        env=env,
+        input="q\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert first.returncode == 0, first.stderr
+    (tmp_path / "data" / "root.key").unlink()
+    second = subprocess.run(
+        [sys.executable, "-m", "bot", "try"],
+        cwd=tmp_path,
+        env=env,
+        input="q\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert second.returncode == 1
+    assert "restore the key" in second.stderr
+    assert not (tmp_path / "data" / "root.key").exists(), "no new key was made"

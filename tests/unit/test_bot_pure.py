@@ -12,14 +12,16 @@ from hypothesis import strategies as st
 from bot.bidi import FSI, PDI, isolate_ltr
 from bot.callbacks import (
     MAX_CALLBACK_BYTES,
+    MAX_OPTION_INDEX,
+    Action,
     BackButton,
     ChooseButton,
     LanguagePicker,
     MenuButton,
     PickLanguage,
-    Unknown,
+    Pressed,
+    ResumeButton,
     WipeAsk,
-    WipeCancel,
     WipeConfirm,
     decode,
     encode,
@@ -27,7 +29,7 @@ from bot.callbacks import (
 from bot.errors import SettingsError
 from bot.i18n import Translator, substitute, suggest_locale, translators
 from bot.logs import RedactingFilter
-from bot.screens import split_text
+from bot.screens import split_text, telegram_length
 from bot.settings import load_settings
 from flows.catalog import parse_po
 from flows.engine import MENU, screen_token
@@ -87,6 +89,13 @@ def test_bad_settings_give_one_clear_line(
     assert "\n" not in message
 
 
+def test_plain_http_api_only_on_this_machine(tmp_path: Path) -> None:
+    absent = tmp_path / "absent.env"
+    assert load_settings({"BOT_API_URL": "http://127.0.0.1:8081/bot"}, env_file=absent)
+    with pytest.raises(SettingsError, match="https"):
+        load_settings({"BOT_API_URL": "http://bot-api.internal/bot"}, env_file=absent)
+
+
 def test_malformed_env_file_names_the_line(tmp_path: Path) -> None:
     env = tmp_path / ".env"
     env.write_text("GOOD=1\nthis is not a setting\n")
@@ -114,27 +123,27 @@ def test_settings_repr_hides_secrets(tmp_path: Path) -> None:
 # Callback data ---------------------------------------------------------------
 
 
-ACTIONS = [
-    ChooseButton("abc123", screen_token(MENU), 7),
-    BackButton("abc123", screen_token(MENU)),
+ACTIONS: list[Action] = [
+    ChooseButton(screen_token(MENU), 7),
+    BackButton(screen_token(MENU)),
     MenuButton(),
+    ResumeButton(),
     LanguagePicker(),
     PickLanguage("zh_Hant"),
     WipeAsk(),
     WipeConfirm(),
-    WipeCancel(),
 ]
 
 
 @pytest.mark.parametrize("action", ACTIONS)
-def test_every_action_round_trips_within_64_bytes(action: object) -> None:
-    data = encode(action, "abc123")  # type: ignore[arg-type]
+def test_every_action_round_trips_within_64_bytes(action: Action) -> None:
+    data = encode(action, "abc123")
     assert len(data.encode()) <= MAX_CALLBACK_BYTES
-    assert decode(data) == action
+    assert decode(data) == Pressed("abc123", action)
 
 
 def test_widest_possible_choice_fits() -> None:
-    data = encode(ChooseButton("ffffff", "ffffffff", 99), "ffffff")
+    data = encode(ChooseButton("ffffffff", MAX_OPTION_INDEX), "ffffff")
     assert len(data.encode()) <= MAX_CALLBACK_BYTES
 
 
@@ -145,19 +154,32 @@ def test_widest_possible_choice_fits() -> None:
         "",
         "garbage",
         "abc123",
+        "abc123|",
+        "ABC123|m",
+        "x" * 65,
+    ],
+)
+def test_data_without_a_layout_is_refused_whole(data: str | None) -> None:
+    assert decode(data) == Pressed(None, None)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
         "abc123|c|zzzzzzzz|1",
         "abc123|c|0123abcd|-1",
         "abc123|c|0123abcd|100",
         "abc123|c|0123abcd|1|extra",
+        "abc123|c|0123abcd|١",
         "abc123|l|fr",
         "abc123|l|../../etc",
-        "ABC123|m",
         "abc123|m|x",
-        "x" * 65,
+        "abc123|W|now",
+        "abc123|?",
     ],
 )
-def test_forged_callback_data_is_unknown(data: str | None) -> None:
-    assert decode(data) == Unknown()
+def test_forged_actions_decode_to_nothing(data: str) -> None:
+    assert decode(data) == Pressed("abc123", None)
 
 
 @given(st.text(max_size=80))
@@ -277,10 +299,15 @@ def test_a_single_huge_word_is_still_cut() -> None:
     assert [len(chunk) for chunk in chunks] == [4096, 4096, 808]
 
 
+def test_limit_counts_utf16_units_like_telegram() -> None:
+    chunks = split_text("😀" * 3000)  # each emoji is two UTF-16 units
+    assert [telegram_length(chunk) for chunk in chunks] == [4096, 1904]
+
+
 @given(st.text(min_size=1, max_size=12000))
 def test_split_respects_the_limit_and_keeps_the_words(text: str) -> None:
     chunks = split_text(text, limit=500)
-    assert all(0 < len(chunk) <= 500 for chunk in chunks)
+    assert all(0 < telegram_length(chunk) <= 500 for chunk in chunks)
     # Nothing but whitespace at the cuts may go missing.
     assert "".join("".join(chunks).split()) == "".join(text.split())
 
@@ -298,3 +325,40 @@ def test_redaction_removes_token_and_ids() -> None:
     assert TOKEN not in text
     assert "987654321" not in text
     assert "[redacted]" in text
+
+
+def test_library_log_arguments_are_dropped() -> None:
+    """PTB's webhook handler logs whole payloads it cannot parse; only the template stays."""
+    redactor = RedactingFilter([TOKEN])
+    payload = {"message": {"from": {"first_name": "Canaryname"}, "text": "my secret"}}
+    record = logging.LogRecord(
+        "telegram.ext._utils.webhookhandler",
+        logging.CRITICAL,
+        __file__,
+        1,
+        "Received data was: %r",
+        (payload,),
+        None,
+    )
+    redactor.filter(record)
+    text = record.getMessage()
+    assert "Canaryname" not in text
+    assert "my secret" not in text
+    assert text == "Received data was: %r"
+
+
+def test_exception_text_is_reduced_to_its_type() -> None:
+    redactor = RedactingFilter([])
+    try:
+        raise ValueError("contains what the member typed")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord(
+            "bot.x", logging.ERROR, __file__, 1, "failed", None, sys.exc_info()
+        )
+    redactor.filter(record)
+    handler = logging.StreamHandler()
+    formatted = handler.format(record)
+    assert "what the member typed" not in formatted
+    assert "ValueError" in formatted

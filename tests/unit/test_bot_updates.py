@@ -6,7 +6,7 @@ import asyncio
 
 from telegram import Chat, Message, Update
 
-from bot.updates import PerChatUpdateProcessor
+from bot.updates import MAX_QUEUED_PER_CHAT, PerChatUpdateProcessor
 
 
 def _update(update_id: int, chat_id: int) -> Update:
@@ -43,3 +43,26 @@ async def test_one_chat_is_serialised_and_chats_overlap() -> None:
     assert [n for n in order if n % 2] == [1, 3, 5, 7]
     assert [n for n in order if not n % 2] == [2, 4, 6, 8]
     assert processor._locks == {}, "no chat id is kept once its updates are done"
+
+
+async def test_a_flooding_chat_neither_blocks_others_nor_queues_without_bound() -> None:
+    processor = PerChatUpdateProcessor(2)
+    handled: list[int] = []
+    other_done_at: list[float] = []
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+
+    async def slow(update_id: int) -> None:
+        await asyncio.sleep(0.05)
+        handled.append(update_id)
+
+    async def quick() -> None:
+        other_done_at.append(loop.time() - start)
+
+    flood = [processor.process_update(_update(n, 1), slow(n)) for n in range(1, 41)]
+    others = [processor.process_update(_update(100, 2), quick())]
+    await asyncio.gather(*flood, *others)
+    assert other_done_at, "the other member was served"
+    assert other_done_at[0] < 0.2, "the other member was not held up"
+    assert len(handled) == MAX_QUEUED_PER_CHAT, "the flood beyond the queue was dropped"
+    assert handled == sorted(handled), "what was kept ran in order"

@@ -1,0 +1,129 @@
+"""Random and forged updates thrown at the running bot (hypothesis).
+
+Whatever arrives, no handler fails, every button press is answered, group
+chats get nothing, and each member's chat keeps at most one live keyboard.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.i18n import LANGUAGE_NAMES
+from tests.e2e.harness import RunningBot
+from tests.fakebot import FakeUser
+
+MEMBERS = (7300001, 7300002, 7300003)
+VERBS = ("c", "b", "m", "r", "L", "l", "w", "W", "x", "")
+hex_text = st.text("0123456789abcdef", min_size=0, max_size=9)
+
+
+@st.composite
+def forged_data(draw: st.DrawFn) -> str:
+    layout = draw(st.one_of(st.just("CURRENT"), hex_text))
+    verb = draw(st.sampled_from(VERBS))
+    args = draw(
+        st.lists(
+            st.one_of(
+                hex_text, st.integers(-5, 150).map(str), st.sampled_from(list(LANGUAGE_NAMES))
+            ),
+            max_size=3,
+        )
+    )
+    return "|".join([layout, verb, *args])[:64]
+
+
+actions = st.one_of(
+    st.tuples(st.just("text"), st.text(max_size=60)),
+    st.tuples(
+        st.just("command"),
+        st.sampled_from(["/start", "/menu", "/language", "/wipe", "/help", "/start extra"]),
+    ),
+    st.tuples(st.just("press_real"), st.integers(0, 12)),
+    st.tuples(st.just("press_forged"), forged_data()),
+    st.tuples(st.just("press_garbage"), st.text(max_size=64)),
+    st.just(("photo", None)),
+    st.just(("group", None)),
+)
+steps = st.lists(st.tuples(st.sampled_from(MEMBERS), actions), min_size=1, max_size=8)
+
+
+class ErrorLog(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record.getMessage())
+
+
+def _act(bot: RunningBot, member: FakeUser, action: tuple[str, Any]) -> str | None:
+    kind, value = action
+    if kind == "text":
+        member.send_text(value or ".")
+    elif kind == "command":
+        member.send_text(value)
+    elif kind == "photo":
+        member.send_photo()
+    elif kind == "group":
+        bot.server.push_raw_update(
+            {
+                "message": {
+                    "message_id": 1,
+                    "date": 1_790_000_000,
+                    "chat": {"id": -1001234, "type": "supergroup", "title": "g"},
+                    "from": {"id": member.user_id, "is_bot": False, "first_name": "M"},
+                    "text": "/start",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+                }
+            }
+        )
+    else:
+        screens = [m for m in member.visible_messages() if m.buttons]
+        target = screens[-1].message_id if screens else 1
+        if kind == "press_real":
+            if not screens:
+                return None  # nothing on screen to press yet
+            buttons = [b for row in screens[-1].buttons for b in row]
+            return member.press(buttons[value % len(buttons)][0], message_id=target)
+        data = (
+            value
+            if kind == "press_garbage"
+            else value.replace("CURRENT", bot.snapshot.registry.layout)
+        )
+        return member.press_data(data or "-", target)
+    return None
+
+
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(script=steps)
+async def test_random_and_forged_updates_never_break_the_bot(
+    bot: RunningBot, script: list[tuple[int, tuple[str, Any]]]
+) -> None:
+    errors = ErrorLog()
+    logging.getLogger("bot").addHandler(errors)
+    try:
+        members = {
+            user_id: bot.server.user(user_id, first_name="Fuzz", language_code="ug")
+            for user_id, _ in script
+        }
+        presses = [_act(bot, members[user_id], action) for user_id, action in script]
+        await bot.settle()
+    finally:
+        logging.getLogger("bot").removeHandler(errors)
+    assert errors.records == []
+    assert all(bot.server.answered_callback(press) for press in presses if press)
+    group_sends = [c for c in bot.server.calls("sendMessage") if c.params.get("chat_id", 0) < 0]
+    assert group_sends == []
+    for member in members.values():
+        live = [m for m in member.visible_messages() if m.buttons]
+        assert len(live) <= 1, "only the newest screen has buttons"
