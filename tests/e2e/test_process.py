@@ -28,6 +28,22 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def _run_bot(
+    args: list[str], tmp_path: Path, env: dict[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m bot <args>`` to completion, from a directory without a .env."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def _start(env: dict[str, str], tmp_path: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "bot"],
@@ -51,15 +67,7 @@ def _stop(process: subprocess.Popen[str]) -> tuple[int, str]:
 
 
 def test_without_a_token_it_says_what_to_set(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _run_bot([], tmp_path, _env(tmp_path))
     assert result.returncode == 2
     assert "BOT_TOKEN" in result.stderr
     assert "python -m bot try" in result.stderr
@@ -68,14 +76,8 @@ def test_without_a_token_it_says_what_to_set(tmp_path: Path) -> None:
 
 
 def test_bad_setting_is_one_line(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=_env(tmp_path, BOT_TOKEN=TEST_TOKEN, WEBHOOK_URL="https://example.org"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = _run_bot(
+        [], tmp_path, _env(tmp_path, BOT_TOKEN=TEST_TOKEN, WEBHOOK_URL="https://example.org")
     )
     assert result.returncode == 2
     assert "WEBHOOK_SECRET" in result.stderr
@@ -164,15 +166,8 @@ async def test_webhook_mode_checks_the_secret(server: FakeBotApi, tmp_path: Path
 
 
 def test_try_walks_the_flows_in_a_terminal(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "try", "--locale", "en"],
-        cwd=tmp_path,
-        env=_env(tmp_path),
-        input="1\n1\nhello\n3\nq\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = _run_bot(
+        ["try", "--locale", "en"], tmp_path, _env(tmp_path), stdin="1\n1\nhello\n3\nq\n"
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -186,16 +181,7 @@ def test_try_walks_the_flows_in_a_terminal(tmp_path: Path) -> None:
 
 
 def test_try_in_uyghur_shows_uyghur(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "try", "--locale", "ug"],
-        cwd=tmp_path,
-        env=_env(tmp_path),
-        input="1\nq\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _run_bot(["try", "--locale", "ug"], tmp_path, _env(tmp_path), stdin="1\nq\n")
     assert result.returncode == 0, result.stderr
     assert "قىزىل" in result.stdout
 
@@ -205,14 +191,7 @@ async def test_a_rejected_token_is_one_line_without_the_token(
 ) -> None:
     server.inject_error("getMe", error_code=401, description="Unauthorized", times=10)
     result = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=_env(tmp_path, BOT_TOKEN=TEST_TOKEN, BOT_API_URL=server.base_url),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        _run_bot, [], tmp_path, _env(tmp_path, BOT_TOKEN=TEST_TOKEN, BOT_API_URL=server.base_url)
     )
     assert result.returncode == 1
     assert TEST_TOKEN not in result.stderr
@@ -223,28 +202,10 @@ async def test_a_rejected_token_is_one_line_without_the_token(
 
 def test_a_missing_key_beside_existing_data_is_refused(tmp_path: Path) -> None:
     env = _env(tmp_path)
-    first = subprocess.run(
-        [sys.executable, "-m", "bot", "try", "--locale", "en"],
-        cwd=tmp_path,
-        env=env,
-        input="q\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    first = _run_bot(["try", "--locale", "en"], tmp_path, env, stdin="q\n")
     assert first.returncode == 0, first.stderr
     (tmp_path / "data" / "root.key").unlink()
-    second = subprocess.run(
-        [sys.executable, "-m", "bot", "try"],
-        cwd=tmp_path,
-        env=env,
-        input="q\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    second = _run_bot(["try"], tmp_path, env, stdin="q\n")
     assert second.returncode == 1
     assert "restore the key" in second.stderr
     assert not (tmp_path / "data" / "root.key").exists(), "no new key was made"

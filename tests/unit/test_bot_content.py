@@ -11,6 +11,7 @@ from bot.content import Content, refuse_unserved_nodes
 from flows.errors import RegistryError
 from flows.loader import DEFINITIONS_DIR
 from flows.registry import LOCALES_DIR, RegistrySources, build_registry
+from tests.unit.flow_samples import CLEAN_FLOWS
 
 
 @pytest.fixture
@@ -61,28 +62,7 @@ def test_a_valid_edit_swaps_in_with_a_new_version(dirs: tuple[Path, Path]) -> No
     assert content.current is after
 
 
-HANDOFF_FLOW = """
-id: main
-start: menu
-nodes:
-  - id: menu
-    kind: message
-    unsourced: menu
-    text: Menu
-    options:
-      - {id: talk, label: Talk, goto: consent}
-  - id: consent
-    kind: handoff
-    unsourced: about the bot
-    text: May we refer you?
-    consent_label: "Yes"
-    decline_label: "No"
-    next: menu
-    declined: menu
-"""
-
-
 def test_handoff_nodes_are_refused_until_referrals_exist() -> None:
-    registry = build_registry(RegistrySources({"main.yaml": HANDOFF_FLOW}, {}))
-    with pytest.raises(RegistryError, match="main/consent: handoff"):
+    registry = build_registry(RegistrySources(dict(CLEAN_FLOWS), {}))
+    with pytest.raises(RegistryError, match="help/refer: handoff"):
         refuse_unserved_nodes(registry)
