@@ -19,7 +19,6 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Services:
-    settings: Settings
     content: Content
     members: Members
     database: Database
@@ -66,4 +65,4 @@ async def open_services(settings: Settings, clock: Clock) -> Services:
     keys = root_keys(settings)
     database = await Database.open(settings.database_file)
     members = Members(MemberRepository(database, FieldCipher(keys)), Pseudonymizer(keys), clock)
-    return Services(settings, content, members, database, clock)
+    return Services(content, members, database, clock)
