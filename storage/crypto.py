@@ -131,6 +131,10 @@ class Pseudonymizer:
         message = b"telegram-user:" + str(telegram_id).encode("ascii")
         return hmac.new(self._pepper, message, hashlib.sha256).digest()
 
+    def check_value(self) -> bytes:
+        """A fingerprint of the pepper, safe to store: it reveals no pseudonym."""
+        return hmac.new(self._pepper, b"yardem/key-check/v1", hashlib.sha256).digest()
+
     def label(self, key: bytes) -> str:
         """A short display label for a pseudonym; it reveals neither the key nor the id."""
         digest = hmac.new(self._pepper, b"label:" + bytes(key), hashlib.sha256).hexdigest()
