@@ -26,8 +26,8 @@ WEBHOOK_PATH = "telegram"
 def _run(settings: Settings) -> int:
     from bot.application import build_application
 
-    token = settings.require_token()
-    configure_logging(settings.log_level, [token, settings.webhook_secret or ""])
+    settings.require_token()  # before anything starts, so the error is the only output
+    configure_logging(settings.log_level, _secrets(settings))
     application = build_application(settings)
 
     def reload_flows(signum: int, frame: object) -> None:
@@ -63,7 +63,7 @@ def _run(settings: Settings) -> int:
 def _try(settings: Settings, locale: str | None) -> int:
     from bot.terminal import walk
 
-    configure_logging("WARNING", [settings.bot_token or ""])
+    configure_logging("WARNING", _secrets(settings))
     asyncio.run(walk(settings, locale, input, sys.stdout))
     return 0
 

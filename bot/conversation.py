@@ -142,7 +142,9 @@ class Conversation:
         node = self.snapshot.registry.node(position.flow, position.node)
         return isinstance(node, QuestionNode) and node.free_text is not None
 
-    def press(self, pressed: Pressed) -> Outcome:
+    def press(self, pressed: Pressed, *, on_current_screen: bool = True) -> Outcome:
+        """A button press; ``on_current_screen`` says it came from the message
+        that shows the member's current screen."""
         action = pressed.action
         if isinstance(action, WipeConfirm):
             return Outcome(None, (self.wipe_done(),), in_place=False)
@@ -159,6 +161,15 @@ class Conversation:
         if isinstance(action, ResumeButton):
             return self.advance(engine.Refresh())
         current = pressed.layout == self.snapshot.registry.layout
+        if (
+            isinstance(action, ChooseButton | BackButton)
+            and current
+            and on_current_screen
+            and action.token != engine.screen_token(self._state().session.position)
+        ):
+            # A second tap that was queued before the first redrew this very
+            # message: the member already sees the right screen.
+            return Outcome(self._state(), ())
         if isinstance(action, ChooseButton) and current:
             return self.advance(engine.Choose(action.token, action.index))
         if isinstance(action, BackButton) and current:

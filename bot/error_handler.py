@@ -7,14 +7,15 @@ import traceback
 from dataclasses import replace
 from pathlib import Path
 
-from telegram import Update
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram import Message, Update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import texts
 from bot.context import YardemContext
 from bot.i18n import suggest_locale
+from bot.members import MemberState
 from bot.screens import node_screen, with_notice
-from bot.telegram_io import send_screen
+from bot.telegram_io import delete_messages, remove_keyboard, send_screen
 from flows import engine
 
 log = logging.getLogger(__name__)
@@ -51,31 +52,51 @@ async def _apologise(update: Update, context: YardemContext) -> None:
         return
     try:
         services = context.services
+        bot = context.bot
         snapshot = services.content.current
-        step = engine.step(snapshot.registry, None, engine.Restart())
-        locale = suggest_locale(user.language_code)
         key = services.members.key_for(user.id)
-        state = None
+        state: MemberState | None = None
+        storage_works = True
         try:
             state = await services.members.load(key)
         except Exception as exc:  # storage may be what failed
+            storage_works = False
             log.error("member state unavailable while apologising: %s", type(exc).__name__)
-        if state is not None:
-            locale = state.locale or locale
+        # What the member typed in the failed turn may be personal: it goes.
+        incoming = update.message
+        typed = incoming is not None and not (incoming.text or "").startswith("/")
+        if typed and incoming and not await delete_messages(bot, chat.id, [incoming.message_id]):
+            incoming = None  # deleted, so nothing to record
+        # Old buttons go, so only the apology's menu can be pressed.
+        query_message = update.callback_query.message if update.callback_query else None
+        old_screens = {
+            state.screen_message if state else None,
+            query_message.message_id if isinstance(query_message, Message) else None,
+        }
+        for message_id in old_screens - {None}:
+            assert message_id is not None
+            await remove_keyboard(bot, chat.id, message_id)
+        locale = (state.locale if state else None) or suggest_locale(user.language_code)
         tr = snapshot.translators[locale]
+        menu = engine.step(snapshot.registry, None, engine.Restart()).session
         screen = with_notice(
-            tr.finish(texts.something_went_wrong(tr)),
-            node_screen(snapshot.registry, tr, step.session),
+            tr.finish(texts.something_went_wrong(tr)), node_screen(snapshot.registry, tr, menu)
         )
-        sent = await send_screen(context.bot, chat.id, screen, snapshot.registry.layout)
-        if state is not None:
-            # The menu's buttons only work if the stored place is the menu too,
-            # and /wipe must be able to delete the apology.
-            await services.members.save(
-                key, replace(state, session=step.session, screen_message=sent[-1])
-            )
-            # The member's own message of the failed turn was never recorded.
-            incoming = [update.message.message_id] if update.message else []
-            await services.members.remember(key, [*incoming, *sent])
+        sent: list[int] = []
+        try:
+            await send_screen(bot, chat.id, screen, snapshot.registry.layout, sent)
+        finally:
+            if storage_works:
+                # The menu's buttons only work if the stored place is the menu
+                # too, and /wipe must be able to delete the apology.
+                fresh = replace(
+                    state or MemberState(), session=menu, screen_message=sent[-1] if sent else None
+                )
+                await services.members.save(key, fresh)
+                await services.members.remember(
+                    key, [*([incoming.message_id] if incoming else []), *sent]
+                )
+    except TelegramError as exc:  # Telegram itself is failing; nothing more to do now
+        log.warning("could not tell the member about an error: %s", type(exc).__name__)
     except Exception as exc:  # the apology itself must never raise
         log.error("could not tell the member about an error: %s", type(exc).__name__)

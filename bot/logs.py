@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Iterable
 
-_LONG_NUMBER = re.compile(r"(?<![\w.])-?\d{5,}(?![\w.])")
+_LONG_NUMBER = re.compile(r"(?<![\w.])-?\d{5,}(?!\w|\.\d)")
 # httpx logs URLs holding the token; PTB's debug output and aiosqlite's echo
 # statements with their parameters.
 _NOISY = {
@@ -21,7 +21,8 @@ _NOISY = {
     "httpcore": logging.WARNING,
     "telegram": logging.INFO,
     "aiosqlite": logging.INFO,
-    "apscheduler": logging.INFO,
+    # apscheduler logs every job it adds: a wipe's timing to the second.
+    "apscheduler": logging.WARNING,
 }
 _LIBRARIES = ("telegram", "tornado", "httpx", "httpcore", "aiosqlite", "apscheduler")
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -12,17 +12,25 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.callbacks import decode
+from bot import texts
+from bot.callbacks import WipeConfirm, decode
 from bot.content import Snapshot
 from bot.context import YardemApplication, YardemContext
 from bot.conversation import Conversation, Outcome
 from bot.i18n import suggest_locale
 from bot.members import MemberState
-from bot.telegram_io import delete_messages, remove_keyboard, replace_screen, send_screen
+from bot.screens import Screen
+from bot.telegram_io import (
+    blank_out,
+    delete_messages,
+    remove_keyboard,
+    replace_screen,
+    send_screen,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,50 +52,76 @@ class Turn:
         self, outcome: Outcome, *, pressed: Message | None = None, incoming: Message | None = None
     ) -> None:
         if outcome.state is None:
-            await self._wipe(outcome, pressed, incoming)
-            return
+            raise ValueError("erasing outcomes are carried out by Turn.wipe")
         services = self.context.services
         bot = self.context.bot
         layout = self.snapshot.registry.layout
         previous = self.conversation.state
-        screen_message = previous.screen_message if previous else None
-        sent: list[int] = []
-        for number, screen in enumerate(outcome.screens):
-            if number == 0 and outcome.in_place and pressed is not None:
-                new = await replace_screen(
-                    bot, pressed, self.chat_id, screen, layout, services.clock()
-                )
-                if not new and screen.rows:
-                    screen_message = pressed.message_id
-            else:
-                new = await send_screen(bot, self.chat_id, screen, layout)
-            sent += new
-            if new and screen.rows:
-                screen_message = new[-1]
-        if previous and previous.screen_message not in (None, screen_message):
-            await remove_keyboard(bot, self.chat_id, previous.screen_message)
-        kept_incoming: list[int] = []
+        if previous is None:
+            # The row must exist before any id is recorded against it.
+            await services.members.save(self.key, MemberState())
         if incoming is not None:
-            if outcome.delete_incoming:
-                await delete_messages(bot, self.chat_id, [incoming.message_id])
-            else:
-                kept_incoming.append(incoming.message_id)
-        # Stored only once drawn, so the stored place is what the member sees;
-        # then the ids, which need the member's row to exist.
+            # Typed text may hold a name or a story: it goes before anything else,
+            # and stays recorded for /wipe if it could not be deleted now.
+            gone = outcome.delete_incoming and not await delete_messages(
+                bot, self.chat_id, [incoming.message_id]
+            )
+            if not gone:
+                await services.members.remember(self.key, [incoming.message_id], at=incoming.date)
+        screen_message = previous.screen_message if previous else None
+        redrawn: set[int] = set()
+        sent: list[int] = []
+        try:
+            for number, screen in enumerate(outcome.screens):
+                if number == 0 and outcome.in_place and pressed is not None:
+                    new = await replace_screen(
+                        bot, pressed, self.chat_id, screen, layout, services.clock(), sent
+                    )
+                    if not new:
+                        redrawn.add(pressed.message_id)
+                        if screen.rows:
+                            screen_message = pressed.message_id
+                else:
+                    new = await send_screen(bot, self.chat_id, screen, layout, sent)
+                if new and screen.rows:
+                    screen_message = new[-1]
+        finally:
+            # Whatever reached the chat can be wiped, even if a later part failed.
+            await services.members.remember(self.key, sent)
+        stale_keyboards = {previous.screen_message if previous else None}
+        if pressed is not None:
+            stale_keyboards.add(pressed.message_id)
+        for message_id in stale_keyboards - redrawn - {None, screen_message}:
+            assert message_id is not None
+            await remove_keyboard(bot, self.chat_id, message_id)
+        # Stored once drawn, so the stored place is what the member sees.
         await services.members.save(self.key, replace(outcome.state, screen_message=screen_message))
-        await services.members.remember(self.key, [*kept_incoming, *sent])
 
-    async def _wipe(
-        self, outcome: Outcome, pressed: Message | None, incoming: Message | None
-    ) -> None:
+    async def wipe(self, query: CallbackQuery, pressed: Message | None) -> None:
         services = self.context.services
+        bot = self.context.bot
+        tr = self.conversation.tr
+        state = self.conversation.state
         doomed = await services.members.deletable(self.key)
-        doomed += [m.message_id for m in (pressed, incoming) if m is not None]
+        if pressed is not None:
+            doomed.append(pressed.message_id)
         # The stored data goes first: if Telegram fails below, nothing is kept.
         await services.members.erase(self.key)
-        await delete_messages(self.context.bot, self.chat_id, doomed)
-        for screen in outcome.screens:
-            for message_id in await send_screen(self.context.bot, self.chat_id, screen, ""):
+        # The screens in view may be older than Telegram's 48 hours and then
+        # cannot be deleted; blank them first (edits have no age limit).
+        for shown in {
+            state.screen_message if state else None,
+            pressed.message_id if pressed else None,
+        }:
+            if shown is not None:
+                await blank_out(bot, self.chat_id, shown)
+        failed = await delete_messages(bot, self.chat_id, doomed)
+        text = tr.finish(texts.wipe_partly_done(tr) if failed else texts.wipe_done(tr))
+        try:
+            # A pop-up leaves nothing in the chat.
+            await query.answer(text, show_alert=True)
+        except BadRequest:
+            for message_id in await send_screen(bot, self.chat_id, Screen(text), ""):
                 self.context.job_queue.run_once(  # type: ignore[union-attr]
                     _delete_later,  # type: ignore[arg-type]  # PTB types jobs by its default context
                     DONE_MESSAGE_LIFETIME,
@@ -140,18 +174,33 @@ async def on_button(update: Update, context: YardemContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    # Stop the spinner first; the screen change is the real answer. A press
-    # that waited while the bot was down can no longer be answered, but the
-    # member still deserves the screen.
+    pressed = decode(query.data)
+    turn = await _turn(update, context)
+    if turn is None:
+        await _acknowledge(query)
+        return
+    message = query.message if isinstance(query.message, Message) else None
+    if isinstance(pressed.action, WipeConfirm):
+        # Answered by the wipe itself, with its result as a pop-up.
+        await turn.wipe(query, message)
+        return
+    # Stop the spinner first; the screen change is the real answer.
+    await _acknowledge(query)
+    state = turn.conversation.state
+    on_current = (
+        message is not None and state is not None and message.message_id == state.screen_message
+    )
+    outcome = turn.conversation.press(pressed, on_current_screen=on_current)
+    await turn.carry_out(outcome, pressed=message)
+
+
+async def _acknowledge(query: CallbackQuery) -> None:
     try:
         await query.answer()
     except BadRequest:
-        log.info("a button press was too old to acknowledge; answering with the screen")
-    turn = await _turn(update, context)
-    if turn is None:
-        return
-    pressed = query.message if isinstance(query.message, Message) else None
-    await turn.carry_out(turn.conversation.press(decode(query.data)), pressed=pressed)
+        # A press that waited while the bot was down can no longer be
+        # acknowledged, but the member still deserves the screen.
+        log.debug("a button press was too old to acknowledge")
 
 
 COMMANDS = ("start", "menu", "language", "wipe")

@@ -65,24 +65,33 @@ class Members:
     async def load(self, key: bytes) -> MemberState | None:
         """The member's state; an unreadable one is erased so the member can go on.
 
-        A state that fails to decrypt (a lost or wrong root key, tampering)
-        would otherwise lock the member out of every command, /wipe included.
+        A state that fails to decrypt (tampering, a retired key id) would
+        otherwise lock the member out of every command, /wipe included. Only the
+        state is reset: the ids of messages /wipe can still delete are kept.
         """
         try:
             data = await self._repository.load(key)
         except DecryptionError:
-            log.error("a member's stored state could not be decrypted; erasing it")
-            await self._repository.erase(key)
+            log.error("a member's stored state could not be decrypted; starting it afresh")
+            await self.save(key, MemberState())
             return None
         return None if data is None else MemberState.from_json(data)
 
     async def save(self, key: bytes, state: MemberState) -> None:
         await self._repository.save(key, state.to_json(), today=self._clock().date())
 
-    async def remember(self, key: bytes, message_ids: Iterable[int]) -> None:
+    async def remember(
+        self, key: bytes, message_ids: Iterable[int], *, at: datetime | None = None
+    ) -> None:
+        """Record ids for /wipe; ``at`` is when they were sent, if earlier than now.
+
+        A member's message that waited while the bot was down is older than
+        the moment it is handled, and Telegram's 48 hours run from its date.
+        """
         ids = [message_id for message_id in message_ids if message_id > 0]
         if ids:
-            await self._repository.remember_messages(key, ids, now=self._clock())
+            now = self._clock()
+            await self._repository.remember_messages(key, ids, now=min(now, at) if at else now)
 
     async def deletable(self, key: bytes) -> list[int]:
         return await self._repository.deletable_messages(key, now=self._clock())

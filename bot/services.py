@@ -11,6 +11,7 @@ from bot.settings import Settings
 from storage.crypto import FieldCipher, Pseudonymizer
 from storage.database import Database
 from storage.errors import KeyFileError
+from storage.key_check import verify_root_key
 from storage.keys import RootKeys, generate_root_key_file, load_root_keys
 from storage.members import MemberRepository
 
@@ -64,5 +65,11 @@ async def open_services(settings: Settings, clock: Clock) -> Services:
     content = Content(settings.flows_dir, settings.locales_dir)
     keys = root_keys(settings)
     database = await Database.open(settings.database_file)
-    members = Members(MemberRepository(database, FieldCipher(keys)), Pseudonymizer(keys), clock)
+    pseudonymizer = Pseudonymizer(keys)
+    try:
+        await verify_root_key(database, pseudonymizer)
+    except KeyFileError:
+        await database.close()
+        raise
+    members = Members(MemberRepository(database, FieldCipher(keys)), pseudonymizer, clock)
     return Services(content, members, database, clock)

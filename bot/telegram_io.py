@@ -14,6 +14,8 @@ from bot.screens import Screen, split_text
 
 log = logging.getLogger(__name__)
 
+BLANK = "·"
+"""What an undeletable old screen is overwritten with: nothing to read."""
 DELETE_BATCH = 100
 """deleteMessages takes at most 100 ids a call."""
 EDITABLE_FOR = timedelta(hours=46)
@@ -36,19 +38,33 @@ def keyboard(screen: Screen, layout: str) -> InlineKeyboardMarkup | None:
     )
 
 
-async def send_screen(bot: Bot, chat_id: int, screen: Screen, layout: str) -> list[int]:
-    """Send a screen as one or more messages (keyboard on the last); return their ids."""
+async def send_screen(
+    bot: Bot, chat_id: int, screen: Screen, layout: str, sent: list[int] | None = None
+) -> list[int]:
+    """Send a screen as one or more messages (keyboard on the last); return their ids.
+
+    Each id is also appended to ``sent`` as soon as its message exists, so a
+    caller can record what reached the chat even when a later part fails.
+    """
     chunks = split_text(screen.text)
-    sent: list[int] = []
+    new: list[int] = []
     for number, chunk in enumerate(chunks, start=1):
         markup = keyboard(screen, layout) if number == len(chunks) else None
         message = await bot.send_message(chat_id, chunk, reply_markup=markup, protect_content=True)
-        sent.append(message.message_id)
-    return sent
+        new.append(message.message_id)
+        if sent is not None:
+            sent.append(message.message_id)
+    return new
 
 
 async def replace_screen(
-    bot: Bot, message: Message, chat_id: int, screen: Screen, layout: str, now: datetime
+    bot: Bot,
+    message: Message,
+    chat_id: int,
+    screen: Screen,
+    layout: str,
+    now: datetime,
+    sent: list[int] | None = None,
 ) -> list[int]:
     """Draw over the message a button was pressed on, so the chat does not grow.
 
@@ -69,8 +85,8 @@ async def replace_screen(
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
                 return []
-            log.info("could not edit a screen in place (%s); sending it anew", type(exc).__name__)
-    return await send_screen(bot, chat_id, screen, layout)
+            log.debug("could not edit a screen in place (%s); sending it anew", type(exc).__name__)
+    return await send_screen(bot, chat_id, screen, layout, sent)
 
 
 async def remove_keyboard(bot: Bot, chat_id: int, message_id: int) -> None:
@@ -78,14 +94,30 @@ async def remove_keyboard(bot: Bot, chat_id: int, message_id: int) -> None:
     try:
         await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
     except TelegramError as exc:
-        log.info("could not remove an old keyboard (%s)", type(exc).__name__)
+        log.debug("could not remove an old keyboard (%s)", type(exc).__name__)
 
 
-async def delete_messages(bot: Bot, chat_id: int, message_ids: Sequence[int]) -> None:
-    """Delete what Telegram still allows; a message already gone is not an error."""
+async def blank_out(bot: Bot, chat_id: int, message_id: int) -> None:
+    """Overwrite a message the bot may no longer delete: edits have no age limit."""
+    try:
+        await bot.edit_message_text(BLANK, chat_id=chat_id, message_id=message_id)
+    except TelegramError as exc:
+        log.debug("could not blank out an old message (%s)", type(exc).__name__)
+
+
+async def delete_messages(bot: Bot, chat_id: int, message_ids: Sequence[int]) -> list[int]:
+    """Delete what Telegram still allows; return the ids whose deletion failed.
+
+    Telegram skips messages it will not delete (too old, already gone) without
+    an error; an error means the request itself failed.
+    """
     ids = sorted(set(message_ids))
+    failed: list[int] = []
     for start in range(0, len(ids), DELETE_BATCH):
+        batch = ids[start : start + DELETE_BATCH]
         try:
-            await bot.delete_messages(chat_id, ids[start : start + DELETE_BATCH])
+            await bot.delete_messages(chat_id, batch)
         except TelegramError as exc:
-            log.info("some messages could not be deleted (%s)", type(exc).__name__)
+            log.debug("a deletion request failed (%s)", type(exc).__name__)
+            failed += batch
+    return failed

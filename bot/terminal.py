@@ -15,6 +15,7 @@ from bot import texts
 from bot.bidi import FSI, PDI
 from bot.callbacks import PickLanguage, Pressed
 from bot.conversation import Conversation, Outcome
+from bot.member_handlers import COMMANDS
 from bot.members import MemberState, utc_now
 from bot.screens import Screen
 from bot.services import Services, open_services
@@ -65,6 +66,8 @@ class Walk:
             )
         self.state = outcome.state
         await self.services.members.save(self.key, outcome.state)
+        if not outcome.screens:
+            return await self.carry_out(self.conversation().command("start"))
         text = "\n\n".join(screen.text for screen in outcome.screens)
         return Screen(text, outcome.screens[-1].rows)
 
@@ -90,6 +93,8 @@ async def walk(
             if line.isdigit() and 1 <= int(line) <= len(screen.buttons):
                 action = screen.buttons[int(line) - 1].action
                 screen = await session.carry_out(conversation.press(Pressed(layout, action)))
+            elif line.lstrip("/") in COMMANDS and line.startswith("/"):
+                screen = await session.carry_out(conversation.command(line.lstrip("/")))
             elif not conversation.has_language:
                 out.write(texts.terminal_pick_language(conversation.tr) + "\n")
             else:

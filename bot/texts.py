@@ -86,11 +86,17 @@ def wipe_cancel_label(tr: Translator) -> str:
 
 
 def wipe_done(tr: Translator) -> str:
+    # Shown as a pop-up, which Telegram limits to 200 characters; a test checks.
     return tr.gettext(
-        "Done. Yardem deleted the messages it could and forgot everything about you.\n\n"
-        "Telegram does not let bots delete messages older than two days. To remove the "
-        "whole chat from your phone, delete this chat in Telegram too.\n\n"
-        "This message disappears in one minute. Send /start to begin again."
+        "Done. Yardem deleted the recent messages and forgot everything about you. "
+        "To remove the chat itself, delete it in Telegram."
+    )
+
+
+def wipe_partly_done(tr: Translator) -> str:
+    return tr.gettext(
+        "Yardem forgot everything about you, but Telegram did not let it delete some "
+        "messages. Delete this chat in Telegram to remove them."
     )
 
 

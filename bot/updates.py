@@ -5,7 +5,7 @@ Different members are served at the same time; two updates from one chat
 other, so a member's state is never read and written by two handlers at once.
 A chat waits for its own turn before it takes one of the shared slots, so one
 chat flooding the bot cannot hold every slot while its updates queue up; past
-a short queue, a flooding chat's extra updates are dropped.
+a long queue, a flooding chat's extra updates are dropped, except a wipe.
 """
 
 from __future__ import annotations
@@ -19,10 +19,23 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.callbacks import WipeAsk, WipeConfirm, decode
+
 log = logging.getLogger(__name__)
 
-MAX_QUEUED_PER_CHAT = 8
-"""No person taps faster than this while one screen is drawn; a script might."""
+MAX_QUEUED_PER_CHAT = 64
+"""Well above what a person sends at once (an album is ten messages, a
+forwarded batch a few dozen); past it the chat is a script flooding the bot."""
+
+
+def _is_wipe(update: object) -> bool:
+    """A member in danger must be able to wipe even while their chat is busy."""
+    if not isinstance(update, Update):
+        return False
+    if update.message is not None and (update.message.text or "").split(" ")[0] == "/wipe":
+        return True
+    query = update.callback_query
+    return query is not None and isinstance(decode(query.data).action, WipeConfirm | WipeAsk)
 
 
 MAX_PENDING = 4096
@@ -51,7 +64,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             async with self._slots:
                 await coroutine
             return
-        if self._waiting.get(chat, 0) >= MAX_QUEUED_PER_CHAT:
+        if self._waiting.get(chat, 0) >= MAX_QUEUED_PER_CHAT and not _is_wipe(update):
             log.warning("dropped an update from a chat that is flooding the bot")
             if inspect.iscoroutine(coroutine):
                 coroutine.close()
