@@ -48,7 +48,9 @@ def _outcome(conversation: Conversation, step: str, screen: Screen) -> Outcome:
     if step.startswith("text:"):
         return conversation.typed(step[len("text:") :], can_delete=True)
     if step == "forged":
-        return conversation.press(Pressed(layout, ChooseButton("00000000", 0)))
+        # Data no screen of today's flows carries, from a message that is not the current screen.
+        forged = Pressed(layout, ChooseButton("00000000", 0))
+        return conversation.press(forged, on_current_screen=False)
     actions = [button.action for button in screen.buttons]
     if step == "back":
         action = next(a for a in actions if isinstance(a, BackButton | ResumeButton))
@@ -63,12 +65,14 @@ def transcript(snapshot: Snapshot, locale: str, steps: list[str]) -> list[dict[s
     """Walk as the bot's conversation rules do, from the main menu."""
     state: MemberState | None = MemberState(locale)
     outcome = Conversation(snapshot, state, locale).command("menu")
+    screen = outcome.screens[-1]
     record: list[dict[str, Any]] = [
         {"step": "menu", "screens": [_screen_json(s) for s in outcome.screens]}
     ]
     for step in steps:
         state = outcome.state
-        outcome = _outcome(Conversation(snapshot, state, locale), step, outcome.screens[-1])
+        screen = outcome.screens[-1] if outcome.screens else screen
+        outcome = _outcome(Conversation(snapshot, state, locale), step, screen)
         entry: dict[str, Any] = {
             "step": step,
             "screens": [_screen_json(s) for s in outcome.screens],

@@ -209,3 +209,26 @@ def test_a_missing_key_beside_existing_data_is_refused(tmp_path: Path) -> None:
     assert second.returncode == 1
     assert "restore the key" in second.stderr
     assert not (tmp_path / "data" / "root.key").exists(), "no new key was made"
+
+
+def test_a_different_root_key_for_existing_data_is_refused(tmp_path: Path) -> None:
+    first_key = "1:" + "A" * 43 + "="
+    other_key = "1:" + "B" * 43 + "="
+    first = _run_bot(["try", "--locale", "en"], tmp_path, _env(tmp_path, ROOT_KEY=first_key), "q\n")
+    assert first.returncode == 0, first.stderr
+    second = _run_bot(["try"], tmp_path, _env(tmp_path, ROOT_KEY=other_key), "q\n")
+    assert second.returncode == 1
+    assert "does not belong to this database" in second.stderr
+    again = _run_bot(["try"], tmp_path, _env(tmp_path, ROOT_KEY=first_key), "q\n")
+    assert again.returncode == 0, again.stderr
+
+
+def test_try_understands_the_commands(tmp_path: Path) -> None:
+    result = _run_bot(
+        ["try", "--locale", "en"], tmp_path, _env(tmp_path), stdin="1\n/wipe\n1\n/menu\nq\n"
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Delete this chat's messages from the last two days" in out
+    assert "Done. Yardem deleted the recent messages" in out
+    assert out.count("Choose your language:") >= 1, "after a wipe it starts over"

@@ -7,45 +7,73 @@ from datetime import timedelta
 from bot import texts
 from bot.i18n import LANGUAGE_NAMES
 from bot.member_handlers import _delete_later
+from bot.telegram_io import BLANK
 from tests.e2e.harness import RunningBot
 from tests.e2e.test_member_journeys import choose_language, node_text
 
 
-async def _wipe(bot: RunningBot, member_id: int) -> None:
+async def _wipe(bot: RunningBot, member_id: int) -> str:
+    """Send /wipe and confirm; return the id of the confirming press."""
     member = bot.server.user(member_id, first_name="Member", language_code="en")
     member.send_text("/wipe")
     await bot.settle()
     tr = bot.tr("en")
-    member.press(tr.finish(texts.wipe_confirm_label(tr)))
+    press = member.press(tr.finish(texts.wipe_confirm_label(tr)))
     await bot.settle()
+    return press
 
 
-async def test_the_wipe_confirmation_removes_itself(bot: RunningBot) -> None:
+async def test_the_wipe_result_is_a_pop_up_that_leaves_nothing(bot: RunningBot) -> None:
     member = bot.server.user(7200001, first_name="Member", language_code="en")
     await choose_language(bot, member, "en")
-    await _wipe(bot, member.user_id)
-    assert len(member.message_ids()) == 1
-    jobs = [job for job in bot.application.job_queue.jobs() if job.callback is _delete_later]  # type: ignore[union-attr]
+    press = await _wipe(bot, member.user_id)
+    assert member.message_ids() == []
+    answer = bot.server.callback_answer(press)
+    assert answer is not None
+    assert answer.get("show_alert") is True
+    assert answer.get("text") == texts.wipe_done(bot.tr("en"))
+
+
+async def test_when_the_pop_up_fails_the_message_removes_itself(bot: RunningBot) -> None:
+    member = bot.server.user(7200006, first_name="Member", language_code="en")
+    await choose_language(bot, member, "en")
+    member.send_text("/wipe")
+    await bot.settle()
+    bot.server.inject_error(
+        "answerCallbackQuery", error_code=400, description="Bad Request: query is too old"
+    )
+    tr = bot.tr("en")
+    member.press(tr.finish(texts.wipe_confirm_label(tr)))
+    await bot.settle()
+    assert [m.text for m in member.visible_messages()] == [texts.wipe_done(tr)]
+    jobs = [
+        job
+        for job in bot.application.job_queue.jobs()  # type: ignore[union-attr]
+        if job.callback is _delete_later
+    ]
     assert len(jobs) == 1
-    assert jobs[0].next_t is not None
     await jobs[0].run(bot.application)
     await bot.settle()
     assert member.message_ids() == []
 
 
-async def test_wipe_erases_the_data_even_when_telegram_fails_to_delete(bot: RunningBot) -> None:
+async def test_wipe_erases_the_data_and_says_so_when_telegram_fails_to_delete(
+    bot: RunningBot,
+) -> None:
     member = bot.server.user(7200002, first_name="Member", language_code="en")
     await choose_language(bot, member, "en")
     key = bot.services.members.key_for(member.user_id)
     bot.server.inject_error("deleteMessages", error_code=502, description="Bad Gateway", times=5)
-    await _wipe(bot, member.user_id)
+    press = await _wipe(bot, member.user_id)
     assert await bot.services.members.load(key) is None
     rows = await bot.services.database.connection.execute_fetchall("SELECT 1 FROM chat_messages")
     assert list(rows) == []
-    assert (member.last_message().text or "").startswith("Done.")
+    answer = bot.server.callback_answer(press)
+    assert answer is not None
+    assert answer.get("text") == texts.wipe_partly_done(bot.tr("en")), "no false 'Done'"
 
 
-async def test_old_screens_are_not_edited_so_wipe_can_delete_what_is_shown(
+async def test_screens_too_old_to_delete_are_blanked_and_new_ones_are_not_edited(
     bot: RunningBot,
 ) -> None:
     member = bot.server.user(7200003, first_name="Member", language_code="en")
@@ -65,8 +93,27 @@ async def test_old_screens_are_not_edited_so_wipe_can_delete_what_is_shown(
     await bot.settle()
     leftovers = member.visible_messages()
     assert all(not message.buttons for message in leftovers), "no live buttons remain"
-    recent = [m for m in leftovers if m.message_id > first_menu]
-    assert [m.text for m in recent] == [tr.finish(texts.wipe_done(tr))]
+    assert [m.message_id for m in leftovers if m.message_id > first_menu] == []
+    # Only what was sent 60 hours ago remains (Telegram forbids deleting it, and
+    # the bot no longer knows those ids); none of it mentions wiping.
+    assert all(m.message_id <= first_menu for m in leftovers)
+    assert texts.wipe_question(tr) not in [m.text for m in leftovers]
+
+
+async def test_a_wipe_question_too_old_to_delete_is_blanked(bot: RunningBot) -> None:
+    member = bot.server.user(7200007, first_name="Member", language_code="en")
+    await choose_language(bot, member, "en")
+    member.send_text("/wipe")
+    await bot.settle()
+    question = member.last_message()
+    bot.clock.advance(timedelta(hours=60))
+    bot.server.advance_clock(60 * 3600)
+    tr = bot.tr("en")
+    member.press(tr.finish(texts.wipe_confirm_label(tr)), message_id=question.message_id)
+    await bot.settle()
+    left = {m.message_id: m for m in member.visible_messages()}
+    assert left[question.message_id].text == BLANK
+    assert left[question.message_id].buttons == []
 
 
 async def test_an_unreadable_state_does_not_lock_the_member_out(bot: RunningBot) -> None:
@@ -99,4 +146,4 @@ async def test_an_error_still_answers_and_the_apology_can_be_wiped(bot: RunningB
     await bot.settle()
     assert member.last_message().text == node_text(bot, tr, "red_notices", "intro")
     await _wipe(bot, member.user_id)
-    assert len(member.message_ids()) == 1
+    assert member.message_ids() == []

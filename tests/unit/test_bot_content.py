@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import Content, refuse_unserved_nodes
+from bot import texts
+from bot.content import Content, load_snapshot, refuse_unserved_nodes
 from flows.errors import RegistryError
 from flows.loader import DEFINITIONS_DIR
-from flows.registry import LOCALES_DIR, RegistrySources, build_registry
+from flows.registry import LOCALES, LOCALES_DIR, RegistrySources, build_registry
 from tests.unit.flow_samples import CLEAN_FLOWS
 
 
@@ -66,3 +67,10 @@ def test_handoff_nodes_are_refused_until_referrals_exist() -> None:
     registry = build_registry(RegistrySources(dict(CLEAN_FLOWS), {}))
     with pytest.raises(RegistryError, match="help/refer: handoff"):
         refuse_unserved_nodes(registry)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_wipe_pop_ups_fit_telegrams_200_characters(locale: str) -> None:
+    tr = load_snapshot(DEFINITIONS_DIR, LOCALES_DIR).translators[locale]
+    for text in (texts.wipe_done(tr), texts.wipe_partly_done(tr)):
+        assert len(tr.finish(text)) <= 200
