@@ -95,6 +95,15 @@ class Conversation:
             replace(state, session=step.session), (screen,), in_place and not stale, delete_incoming
         )
 
+    def apologise(self, *, typed: bool) -> Outcome:
+        """After a failed turn: the menu, with an apology; typed text goes."""
+        return self.advance(
+            engine.Restart(),
+            notice=texts.something_went_wrong(self.tr),
+            in_place=False,
+            delete_incoming=typed,
+        )
+
     def wipe_done(self) -> Screen:
         return Screen(self.tr.finish(texts.wipe_done(self.tr)))
 

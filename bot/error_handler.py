@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import logging
 import traceback
-from dataclasses import replace
 from pathlib import Path
 
 from telegram import Message, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot import texts
 from bot.context import YardemContext
+from bot.conversation import Conversation
 from bot.i18n import suggest_locale
-from bot.members import MemberState
-from bot.screens import node_screen, with_notice
-from bot.telegram_io import delete_messages, remove_keyboard, send_screen
-from flows import engine
+from bot.member_handlers import load_turn
+from bot.telegram_io import send_screen
 
 log = logging.getLogger(__name__)
 
@@ -46,57 +43,44 @@ async def on_error(update: object, context: YardemContext) -> None:
 
 
 async def _apologise(update: Update, context: YardemContext) -> None:
+    """The menu with an apology, carried out like any other turn.
+
+    Like a turn, it deletes what the member typed, strips old buttons and
+    records what it sent for /wipe. If storage is what failed, the member is
+    still answered, and nothing is stored.
+    """
     user = update.effective_user
     chat = update.effective_chat
     if user is None or chat is None or chat.type != chat.PRIVATE:
         return
+    incoming = update.message
+    typed = incoming is not None and not (incoming.text or "").startswith("/")
+    query_message = update.callback_query.message if update.callback_query else None
     try:
-        services = context.services
-        bot = context.bot
-        snapshot = services.content.current
-        key = services.members.key_for(user.id)
-        state: MemberState | None = None
-        storage_works = True
         try:
-            state = await services.members.load(key)
+            turn = await load_turn(update, context)
         except Exception as exc:  # storage may be what failed
-            storage_works = False
             log.error("member state unavailable while apologising: %s", type(exc).__name__)
-        # What the member typed in the failed turn may be personal: it goes.
-        incoming = update.message
-        typed = incoming is not None and not (incoming.text or "").startswith("/")
-        if typed and incoming and not await delete_messages(bot, chat.id, [incoming.message_id]):
-            incoming = None  # deleted, so nothing to record
-        # Old buttons go, so only the apology's menu can be pressed.
-        query_message = update.callback_query.message if update.callback_query else None
-        old_screens = {
-            state.screen_message if state else None,
-            query_message.message_id if isinstance(query_message, Message) else None,
-        }
-        for message_id in old_screens - {None}:
-            assert message_id is not None
-            await remove_keyboard(bot, chat.id, message_id)
-        locale = (state.locale if state else None) or suggest_locale(user.language_code)
-        tr = snapshot.translators[locale]
-        menu = engine.step(snapshot.registry, None, engine.Restart()).session
-        screen = with_notice(
-            tr.finish(texts.something_went_wrong(tr)), node_screen(snapshot.registry, tr, menu)
-        )
-        sent: list[int] = []
-        try:
-            await send_screen(bot, chat.id, screen, snapshot.registry.layout, sent)
-        finally:
-            if storage_works:
-                # The menu's buttons only work if the stored place is the menu
-                # too, and /wipe must be able to delete the apology.
-                fresh = replace(
-                    state or MemberState(), session=menu, screen_message=sent[-1] if sent else None
-                )
-                await services.members.save(key, fresh)
-                await services.members.remember(
-                    key, [*([incoming.message_id] if incoming else []), *sent]
-                )
+            await _apologise_without_storage(update, context)
+            return
+        if turn is not None:
+            await turn.carry_out(
+                turn.conversation.apologise(typed=typed),
+                pressed=query_message if isinstance(query_message, Message) else None,
+                incoming=incoming,
+            )
     except TelegramError as exc:  # Telegram itself is failing; nothing more to do now
         log.warning("could not tell the member about an error: %s", type(exc).__name__)
     except Exception as exc:  # the apology itself must never raise
         log.error("could not tell the member about an error: %s", type(exc).__name__)
+
+
+async def _apologise_without_storage(update: Update, context: YardemContext) -> None:
+    user = update.effective_user
+    chat = update.effective_chat
+    assert user is not None
+    assert chat is not None
+    snapshot = context.services.content.current
+    conversation = Conversation(snapshot, None, suggest_locale(user.language_code))
+    for screen in conversation.apologise(typed=False).screens:
+        await send_screen(context.bot, chat.id, screen, snapshot.registry.layout)

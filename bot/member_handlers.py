@@ -137,7 +137,7 @@ async def _delete_later(context: YardemContext) -> None:
     await delete_messages(context.bot, chat_id, [message_id])
 
 
-async def _turn(update: Update, context: YardemContext) -> Turn | None:
+async def load_turn(update: Update, context: YardemContext) -> Turn | None:
     user = update.effective_user
     chat = update.effective_chat
     if user is None or chat is None or chat.type != chat.PRIVATE:
@@ -152,7 +152,7 @@ async def _turn(update: Update, context: YardemContext) -> Turn | None:
 
 def _command_handler(name: str) -> CommandHandler[YardemContext, None]:
     async def handle(update: Update, context: YardemContext) -> None:
-        turn = await _turn(update, context)
+        turn = await load_turn(update, context)
         if turn is not None:
             outcome = turn.conversation.command(name)
             await turn.carry_out(outcome, incoming=update.effective_message)
@@ -162,7 +162,7 @@ def _command_handler(name: str) -> CommandHandler[YardemContext, None]:
 
 async def on_message(update: Update, context: YardemContext) -> None:
     """Typed text answers a free-text question; anything else is deleted from the chat."""
-    turn = await _turn(update, context)
+    turn = await load_turn(update, context)
     message = update.effective_message
     if turn is None or message is None:
         return
@@ -175,7 +175,7 @@ async def on_button(update: Update, context: YardemContext) -> None:
     if query is None:
         return
     pressed = decode(query.data)
-    turn = await _turn(update, context)
+    turn = await load_turn(update, context)
     if turn is None:
         await _acknowledge(query)
         return
