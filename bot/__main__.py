@@ -43,7 +43,7 @@ def _run(settings: Settings) -> int:
 
     # SIGHUP re-reads flows and catalogs; a bad set is refused and changes nothing.
     signal.signal(signal.SIGHUP, reload_flows)
-    if settings.uses_webhook and settings.webhook_url is not None:
+    if settings.webhook_url is not None:
         log.info("starting in webhook mode")
         application.run_webhook(
             listen=settings.webhook_listen,

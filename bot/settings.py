@@ -49,10 +49,6 @@ class Settings:
     def database_file(self) -> Path:
         return self.data_dir / "yardem.sqlite3"
 
-    @property
-    def uses_webhook(self) -> bool:
-        return self.webhook_url is not None
-
     def require_token(self) -> str:
         if not self.bot_token:
             raise SettingsError(

@@ -47,7 +47,7 @@ def test_settings_defaults_without_anything(tmp_path: Path) -> None:
     assert settings.bot_api_url == "https://api.telegram.org/bot"
     assert settings.data_dir == Path("data")
     assert settings.key_file == Path("data/root.key")
-    assert not settings.uses_webhook
+    assert settings.webhook_url is None
 
 
 def test_missing_token_says_what_to_set_and_points_to_try(tmp_path: Path) -> None:
@@ -117,7 +117,7 @@ def test_settings_repr_hides_secrets(tmp_path: Path) -> None:
     assert TOKEN not in text
     assert "c2VjcmV0" not in text
     assert "a-very-secret-value" not in text
-    assert settings.uses_webhook
+    assert settings.webhook_url == "https://example.org"
 
 
 # Callback data ---------------------------------------------------------------
