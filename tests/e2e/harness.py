@@ -21,9 +21,14 @@ from tests.fakebot import TEST_TOKEN, FakeBotApi
 
 @dataclass
 class FakeClock:
-    """The bot's clock in tests, so retention can be tested without waiting."""
+    """The bot's clock in tests, so retention can be tested without waiting.
 
-    now: datetime = field(default_factory=lambda: datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
+    It starts at the real time because the fake Bot API server dates messages
+    by the real clock (plus its own offset): a fixed start would put every
+    message in the bot's future or past depending on the day the tests run.
+    """
+
+    now: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
 
     def __call__(self) -> datetime:
         return self.now
