@@ -135,6 +135,10 @@ class Pseudonymizer:
         """A fingerprint of the pepper, safe to store: it reveals no pseudonym."""
         return hmac.new(self._pepper, b"yardem/key-check/v1", hashlib.sha256).digest()
 
+    def invite_hash(self, code: str) -> bytes:
+        """The keyed hash stored for an invite code, so the table holds no usable code."""
+        return hmac.new(self._pepper, b"invite:" + code.encode("utf-8"), hashlib.sha256).digest()
+
     def label(self, key: bytes) -> str:
         """A short display label for a pseudonym; it reveals neither the key nor the id."""
         digest = hmac.new(self._pepper, b"label:" + bytes(key), hashlib.sha256).hexdigest()

@@ -1,0 +1,426 @@
+"""Referrals: a member's consented request for a volunteer, and its life cycle.
+
+A referral holds only codes (topic, urgency, country, language), days, its
+status, the claiming volunteer's pseudonym and, while it is not closed, the
+member's chat id encrypted and bound to the referral's row. Every change of
+hands is written to the audit chain in the same transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+import aiosqlite
+
+from storage import audit
+from storage.crypto import FieldCipher
+from storage.database import Database
+from storage.errors import StorageError
+
+URGENT = ("detained", "immediate_risk")
+"""Urgencies that re-notify until claimed."""
+Status = Literal["open", "claimed", "handover", "closed"]
+_TABLE = "referrals"
+_CHAT_COLUMN = "chat_ref"
+_ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+_ID_LENGTH = 8
+_COLUMNS = (
+    "id, member_key, topic, urgency, country, language, status, volunteer, outcome, "
+    "created_day, notify_count"
+)
+
+
+@dataclass(frozen=True)
+class Referral:
+    id: str
+    member_key: bytes
+    topic: str
+    urgency: str
+    country: str | None
+    language: str
+    status: Status
+    volunteer: bytes | None
+    outcome: str | None
+    created_day: date
+    notify_count: int
+
+    @property
+    def urgent(self) -> bool:
+        return self.urgency in URGENT
+
+
+@dataclass(frozen=True)
+class Expired:
+    referral: Referral
+    member_chat: int | None
+    notices: list[tuple[bytes, int]]
+
+
+@dataclass(frozen=True)
+class Refused:
+    reason: Literal["already_open", "daily_limit"]
+
+
+def _referral(row: sqlite3.Row | tuple[object, ...]) -> Referral:
+    rid, key, topic, urgency, country, language, status, volunteer, outcome, day, count = row
+    return Referral(
+        str(rid),
+        bytes(key),  # type: ignore[arg-type]
+        str(topic),
+        str(urgency),
+        None if country is None else str(country),
+        str(language),
+        status,  # type: ignore[arg-type]
+        None if volunteer is None else bytes(volunteer),  # type: ignore[arg-type]
+        None if outcome is None else str(outcome),
+        date.fromisoformat(str(day)),
+        int(str(count)),
+    )
+
+
+def new_referral_id() -> str:
+    # Random, not sequential: an id reveals neither order nor volume.
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
+
+
+def valid_referral_id(value: str) -> bool:
+    return len(value) == _ID_LENGTH and all(c in _ID_ALPHABET for c in value)
+
+
+class ReferralRepository:
+    def __init__(self, db: Database, cipher: FieldCipher) -> None:
+        self._db = db
+        self._cipher = cipher
+
+    async def _one(
+        self, connection: aiosqlite.Connection, where: str, args: tuple[object, ...]
+    ) -> Referral | None:
+        async with connection.execute(
+            f"SELECT {_COLUMNS} FROM referrals WHERE {where}",  # noqa: S608 -- literals only
+            args,
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else _referral(row)
+
+    async def _many(self, where: str, args: tuple[object, ...]) -> list[Referral]:
+        async with (
+            self._db.snapshot() as connection,
+            connection.execute(f"SELECT {_COLUMNS} FROM referrals WHERE {where}", args) as cur,  # noqa: S608 -- fragments are literals of this module
+        ):
+            rows = await cur.fetchall()
+        return [_referral(row) for row in rows]
+
+    async def open(
+        self,
+        member_key: bytes,
+        *,
+        topic: str,
+        urgency: str,
+        country: str | None,
+        language: str,
+        chat_id: int,
+        today: date,
+        notify_at: int | None,
+        daily_limit: int,
+    ) -> Referral | Refused:
+        """File a referral unless the member has one open or asked too often today."""
+        referral_id = new_referral_id()
+        sealed = self._cipher.encrypt(
+            str(chat_id).encode(), table=_TABLE, column=_CHAT_COLUMN, row=referral_id.encode()
+        )
+        day = today.isoformat()
+        async with self._db.transaction() as connection:
+            if await self._one(connection, "member_key = ? AND status != 'closed'", (member_key,)):
+                return Refused("already_open")
+            async with connection.execute(
+                "SELECT count FROM referral_requests WHERE member_key = ? AND day = ?",
+                (member_key, day),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is not None and int(row[0]) >= daily_limit:
+                return Refused("daily_limit")
+            await connection.execute(
+                "INSERT INTO referral_requests (member_key, day, count) VALUES (?, ?, 1) "
+                "ON CONFLICT (member_key, day) DO UPDATE SET count = count + 1",
+                (member_key, day),
+            )
+            await connection.execute(
+                "INSERT INTO referrals (id, member_key, topic, urgency, country, language, status, "
+                "chat_ref, created_day, notify_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
+                (
+                    referral_id,
+                    member_key,
+                    topic,
+                    urgency,
+                    country,
+                    language,
+                    sealed,
+                    day,
+                    notify_at if urgency in URGENT else None,
+                ),
+            )
+            await audit.append(
+                connection, actor="member", action="request", referral=referral_id, today=today
+            )
+            referral = await self._one(connection, "id = ?", (referral_id,))
+        assert referral is not None
+        return referral
+
+    async def get(self, referral_id: str) -> Referral | None:
+        async with self._db.snapshot() as connection:
+            return await self._one(connection, "id = ?", (referral_id,))
+
+    async def active_for_member(self, member_key: bytes) -> Referral | None:
+        async with self._db.snapshot() as connection:
+            return await self._one(
+                connection, "member_key = ? AND status != 'closed'", (member_key,)
+            )
+
+    async def held_by(self, staff_key: bytes) -> list[Referral]:
+        """The referrals a volunteer holds now, oldest first."""
+        return await self._many(
+            "volunteer = ? AND status IN ('claimed', 'handover') ORDER BY created_day, id",
+            (staff_key,),
+        )
+
+    async def member_chat(self, referral: Referral) -> int | None:
+        async with (
+            self._db.snapshot() as connection,
+            connection.execute(
+                "SELECT chat_ref FROM referrals WHERE id = ?", (referral.id,)
+            ) as cur,
+        ):
+            row = await cur.fetchone()
+        if row is None or row[0] is None:
+            return None
+        plain = self._cipher.decrypt(
+            bytes(row[0]), table=_TABLE, column=_CHAT_COLUMN, row=referral.id.encode()
+        )
+        return int(plain.decode())
+
+    async def _transition(
+        self,
+        referral_id: str,
+        *,
+        set_sql: str,
+        where_sql: str,
+        args: tuple[object, ...],
+        actor: str,
+        action: str,
+        today: date,
+    ) -> Referral | None:
+        """One guarded UPDATE: it changes the row only if ``where_sql`` still holds."""
+        async with self._db.transaction() as connection:
+            async with connection.execute(
+                f"UPDATE referrals SET {set_sql} WHERE ({where_sql}) AND id = ? RETURNING id",  # noqa: S608 -- fragments are literals of this module
+                (*args, referral_id),
+            ) as cur:
+                changed = await cur.fetchone()
+            if changed is None:
+                return None
+            await audit.append(
+                connection, actor=actor, action=action, referral=referral_id, today=today
+            )
+            return await self._one(connection, "id = ?", (referral_id,))
+
+    async def claim(
+        self, referral_id: str, staff_key: bytes, *, actor: str, today: date
+    ) -> Referral | None:
+        """The first claim wins: the UPDATE only matches while the referral is open."""
+        return await self._transition(
+            referral_id,
+            set_sql="status = 'claimed', volunteer = ?, notify_at = NULL",
+            where_sql="status = 'open'",
+            args=(staff_key,),
+            actor=actor,
+            action="claim",
+            today=today,
+        )
+
+    async def release(
+        self, referral_id: str, staff_key: bytes, *, actor: str, today: date, now: int
+    ) -> Referral | None:
+        return await self._transition(
+            referral_id,
+            set_sql="status = 'open', volunteer = NULL, notify_count = 0, "
+            "notify_at = CASE WHEN urgency IN ('detained', 'immediate_risk') THEN ? END",
+            where_sql="volunteer = ? AND status IN ('claimed', 'handover')",
+            args=(now, staff_key),
+            actor=actor,
+            action="release",
+            today=today,
+        )
+
+    async def ask_handover(
+        self, referral_id: str, staff_key: bytes, *, actor: str, today: date
+    ) -> Referral | None:
+        return await self._transition(
+            referral_id,
+            set_sql="status = 'handover'",
+            where_sql="volunteer = ? AND status = 'claimed'",
+            args=(staff_key,),
+            actor=actor,
+            action="ask-handover",
+            today=today,
+        )
+
+    async def reassign(
+        self, referral_id: str, new_volunteer: bytes, *, actor: str, today: date
+    ) -> Referral | None:
+        return await self._transition(
+            referral_id,
+            set_sql="status = 'claimed', volunteer = ?",
+            where_sql="status = 'handover'",
+            args=(new_volunteer,),
+            actor=actor,
+            action="reassign",
+            today=today,
+        )
+
+    async def close(
+        self, referral_id: str, staff_key: bytes, outcome: str, *, actor: str, today: date
+    ) -> Referral | None:
+        """Close with an outcome code; the member's chat reference is dropped at once."""
+        closed = await self._transition(
+            referral_id,
+            set_sql="status = 'closed', outcome = ?, chat_ref = NULL, notify_at = NULL, "
+            "closed_day = ?",
+            where_sql="volunteer = ? AND status IN ('claimed', 'handover')",
+            args=(outcome, today.isoformat(), staff_key),
+            actor=actor,
+            action=f"close:{outcome}",
+            today=today,
+        )
+        if closed is not None:
+            await self._db.checkpoint()
+        return closed
+
+    async def withdraw(self, member_key: bytes, *, today: date, action: str) -> Referral | None:
+        """The member cancels (or wipes): the referral is deleted, not kept."""
+        async with self._db.transaction() as connection:
+            referral = await self._one(
+                connection, "member_key = ? AND status != 'closed'", (member_key,)
+            )
+            if referral is None:
+                return None
+            await connection.execute("DELETE FROM referrals WHERE id = ?", (referral.id,))
+            await audit.append(
+                connection, actor="member", action=action, referral=referral.id, today=today
+            )
+        await self._db.checkpoint()
+        return referral
+
+    async def relayed(self, referral_id: str, *, actor: str, today: date) -> None:
+        async with self._db.transaction() as connection:
+            await audit.append(
+                connection, actor=actor, action="relay", referral=referral_id, today=today
+            )
+
+    # Notices ------------------------------------------------------------
+
+    async def add_notice(self, referral_id: str, staff_key: bytes, message_id: int) -> None:
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                "INSERT OR IGNORE INTO referral_notices (referral_id, staff_key, message_id) "
+                "SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM referrals WHERE id = ?)",
+                (referral_id, staff_key, message_id, referral_id),
+            )
+
+    async def take_notices(self, referral_id: str) -> list[tuple[bytes, int]]:
+        """The notices sent for a referral, forgotten as they are returned."""
+        async with (
+            self._db.transaction() as connection,
+            connection.execute(
+                "DELETE FROM referral_notices WHERE referral_id = ? "
+                "RETURNING staff_key, message_id",
+                (referral_id,),
+            ) as cur,
+        ):
+            rows = await cur.fetchall()
+        return [(bytes(r[0]), int(r[1])) for r in rows]
+
+    # Scheduled work ------------------------------------------------------
+
+    async def due_renotify(self, *, now: int) -> list[Referral]:
+        return await self._many(
+            "status = 'open' AND notify_at IS NOT NULL AND notify_at <= ? ORDER BY notify_at",
+            (now,),
+        )
+
+    async def mark_notified(self, referral: Referral, *, now: int, next_at: int) -> bool:
+        """Compare-and-set, so two workers never both re-notify the same round."""
+        async with (
+            self._db.transaction() as connection,
+            connection.execute(
+                "UPDATE referrals SET notify_at = ?, notify_count = notify_count + 1 "
+                "WHERE id = ? AND status = 'open' AND notify_count = ? AND notify_at <= ?",
+                (next_at, referral.id, referral.notify_count, now),
+            ) as cur,
+        ):
+            return cur.rowcount == 1
+
+    async def expire_unclaimed(self, *, before: date, today: date) -> list[Expired]:
+        """Delete open referrals filed before ``before``; return what is needed to tell people."""
+        doomed = await self._many("status = 'open' AND created_day < ?", (before.isoformat(),))
+        expired: list[Expired] = []
+        for referral in doomed:
+            chat = await self.member_chat(referral)
+            async with self._db.transaction() as connection:
+                # Inside the write lock: a claim that won meanwhile keeps its referral.
+                if (
+                    await self._one(connection, "id = ? AND status = 'open'", (referral.id,))
+                    is None
+                ):
+                    continue
+                async with connection.execute(
+                    "DELETE FROM referral_notices WHERE referral_id = ? "
+                    "RETURNING staff_key, message_id",
+                    (referral.id,),
+                ) as cur:
+                    notices = [(bytes(r[0]), int(r[1])) for r in await cur.fetchall()]
+                await connection.execute("DELETE FROM referrals WHERE id = ?", (referral.id,))
+                await audit.append(
+                    connection, actor="system", action="expire", referral=referral.id, today=today
+                )
+            expired.append(Expired(referral, chat, notices))
+        if expired:
+            await self._db.checkpoint()
+        return expired
+
+    async def purge_closed(self, *, before: date) -> int:
+        async with (
+            self._db.transaction() as connection,
+            connection.execute(
+                "DELETE FROM referrals WHERE status = 'closed' AND closed_day < ?",
+                (before.isoformat(),),
+            ) as cur,
+        ):
+            removed = cur.rowcount
+        if removed:
+            await self._db.checkpoint()
+        return removed
+
+    async def forget_request_counts(self, *, before: date) -> int:
+        async with (
+            self._db.transaction() as connection,
+            connection.execute(
+                "DELETE FROM referral_requests WHERE day < ?", (before.isoformat(),)
+            ) as cur,
+        ):
+            return cur.rowcount
+
+    async def count(self, status: Status | None = None) -> int:
+        where = "1" if status is None else "status = ?"
+        args: tuple[object, ...] = () if status is None else (status,)
+        async with (
+            self._db.snapshot() as connection,
+            connection.execute(f"SELECT COUNT(*) FROM referrals WHERE {where}", args) as cur,  # noqa: S608 -- fragments are literals of this module
+        ):
+            row = await cur.fetchone()
+        if row is None:
+            raise StorageError("COUNT returned nothing")
+        return int(row[0])

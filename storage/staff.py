@@ -1,0 +1,233 @@
+"""Volunteers and coordinators, and the invite codes that create them.
+
+An account is keyed by the pseudonym of its Telegram id; coordinators see only
+its short label. The chat id needed to send notices and relayed messages is
+stored encrypted and bound to the account's row.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from storage import audit
+from storage.crypto import FieldCipher
+from storage.database import Database
+from storage.errors import StorageError
+
+Role = Literal["volunteer", "coordinator"]
+ROLES: tuple[Role, ...] = ("volunteer", "coordinator")
+_TABLE = "staff"
+_CHAT_COLUMN = "chat_ref"
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    key: bytes
+    role: Role
+    active: bool
+    label: str
+    locale: str
+    languages: frozenset[str]
+    current_referral: str | None
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role == "coordinator"
+
+
+def _member(row: sqlite3.Row | tuple[object, ...]) -> StaffMember:
+    key, role, status, label, locale, languages, current = row
+    assert isinstance(key, bytes)
+    assert isinstance(languages, str)
+    return StaffMember(
+        key,
+        "coordinator" if role == "coordinator" else "volunteer",
+        status == "active",
+        str(label),
+        str(locale),
+        frozenset(languages.split()),
+        None if current is None else str(current),
+    )
+
+
+_COLUMNS = "staff_key, role, status, label, locale, languages, current_referral"
+
+
+class StaffRepository:
+    def __init__(self, db: Database, cipher: FieldCipher) -> None:
+        self._db = db
+        self._cipher = cipher
+
+    def _seal_chat(self, key: bytes, chat_id: int) -> bytes:
+        return self._cipher.encrypt(
+            str(chat_id).encode(), table=_TABLE, column=_CHAT_COLUMN, row=key
+        )
+
+    async def add(
+        self,
+        key: bytes,
+        *,
+        role: Role,
+        label: str,
+        locale: str,
+        chat_id: int,
+        actor: str,
+        today: date,
+    ) -> StaffMember:
+        """Register (or re-register with a new role) an account; it starts active."""
+        sealed = self._seal_chat(key, chat_id)
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                "INSERT INTO staff (staff_key, role, status, label, locale, chat_ref, joined_day) "
+                "VALUES (?, ?, 'active', ?, ?, ?, ?) ON CONFLICT (staff_key) DO UPDATE SET "
+                "role = excluded.role, status = 'active', chat_ref = excluded.chat_ref",
+                (key, role, label, locale, sealed, today.isoformat()),
+            )
+            await audit.append(
+                connection, actor=actor, action=f"add-{role}:{label}", referral=None, today=today
+            )
+        member = await self.get(key)
+        assert member is not None
+        return member
+
+    async def get(self, key: bytes) -> StaffMember | None:
+        async with (
+            self._db.snapshot() as connection,
+            connection.execute(f"SELECT {_COLUMNS} FROM staff WHERE staff_key = ?", (key,)) as cur,  # noqa: S608 -- fragments are literals of this module
+        ):
+            row = await cur.fetchone()
+        return None if row is None else _member(row)
+
+    async def by_label(self, label: str) -> StaffMember | None:
+        async with (
+            self._db.snapshot() as connection,
+            connection.execute(f"SELECT {_COLUMNS} FROM staff WHERE label = ?", (label,)) as cur,  # noqa: S608 -- fragments are literals of this module
+        ):
+            row = await cur.fetchone()
+        return None if row is None else _member(row)
+
+    async def everyone(self) -> list[StaffMember]:
+        async with (
+            self._db.snapshot() as connection,
+            connection.execute(f"SELECT {_COLUMNS} FROM staff ORDER BY role, label") as cur,  # noqa: S608 -- fragments are literals of this module
+        ):
+            rows = await cur.fetchall()
+        return [_member(row) for row in rows]
+
+    async def to_notify(self, language: str) -> list[StaffMember]:
+        """Active volunteers who handle ``language``, and every active coordinator."""
+        return [
+            member
+            for member in await self.everyone()
+            if member.active and (member.is_coordinator or language in member.languages)
+        ]
+
+    async def chat_id(self, member: StaffMember) -> int:
+        async with (
+            self._db.snapshot() as connection,
+            connection.execute(
+                "SELECT chat_ref FROM staff WHERE staff_key = ?", (member.key,)
+            ) as cur,
+        ):
+            row = await cur.fetchone()
+        if row is None:
+            raise StorageError("no such account")
+        plain = self._cipher.decrypt(
+            bytes(row[0]), table=_TABLE, column=_CHAT_COLUMN, row=member.key
+        )
+        return int(plain.decode())
+
+    async def set_languages(self, key: bytes, languages: Iterable[str]) -> None:
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                "UPDATE staff SET languages = ? WHERE staff_key = ?",
+                (" ".join(sorted(set(languages))), key),
+            )
+
+    async def set_current(self, key: bytes, referral_id: str | None) -> None:
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                "UPDATE staff SET current_referral = ? WHERE staff_key = ?", (referral_id, key)
+            )
+
+    async def set_active(self, key: bytes, active: bool, *, actor: str, today: date) -> list[str]:
+        """Suspend or reinstate; a suspension returns the account's referrals to the queue."""
+        return await self._change(key, actor=actor, today=today, remove=False, active=active)
+
+    async def remove(self, key: bytes, *, actor: str, today: date) -> list[str]:
+        """Delete the account at once; its referrals go back to the queue (ids returned)."""
+        return await self._change(key, actor=actor, today=today, remove=True, active=False)
+
+    async def _change(
+        self, key: bytes, *, actor: str, today: date, remove: bool, active: bool
+    ) -> list[str]:
+        async with self._db.transaction() as connection:
+            async with connection.execute(
+                "SELECT label FROM staff WHERE staff_key = ?", (key,)
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return []
+            label = str(row[0])
+            returned: list[str] = []
+            if not active:
+                async with connection.execute(
+                    "UPDATE referrals SET status = 'open', volunteer = NULL, notify_count = 0, "
+                    "notify_at = CASE WHEN urgency IN ('detained', 'immediate_risk') THEN 0 END "
+                    "WHERE volunteer = ? AND status IN ('claimed', 'handover') RETURNING id",
+                    (key,),
+                ) as cur:
+                    returned = [str(r[0]) for r in await cur.fetchall()]
+                await connection.execute(
+                    "UPDATE staff SET current_referral = NULL WHERE staff_key = ?", (key,)
+                )
+            if remove:
+                await connection.execute("DELETE FROM staff WHERE staff_key = ?", (key,))
+                action = f"remove:{label}"
+            else:
+                await connection.execute(
+                    "UPDATE staff SET status = ? WHERE staff_key = ?",
+                    ("active" if active else "suspended", key),
+                )
+                action = f"{'reinstate' if active else 'suspend'}:{label}"
+            await audit.append(connection, actor=actor, action=action, referral=None, today=today)
+            for referral_id in returned:
+                await audit.append(
+                    connection, actor=actor, action="return", referral=referral_id, today=today
+                )
+        if remove:
+            await self._db.checkpoint()
+        return returned
+
+    # Invites --------------------------------------------------------------
+
+    async def add_invite(self, code_hash: bytes, role: Role, *, expires_at: int) -> None:
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                "INSERT INTO invites (code_hash, role, expires_at) VALUES (?, ?, ?)",
+                (code_hash, role, expires_at),
+            )
+
+    async def redeem_invite(self, code_hash: bytes, *, now: int) -> Role | None:
+        """Use an invite once: the row is deleted whether or not it had expired."""
+        async with (
+            self._db.transaction() as connection,
+            connection.execute(
+                "DELETE FROM invites WHERE code_hash = ? RETURNING role, expires_at", (code_hash,)
+            ) as cur,
+        ):
+            row = await cur.fetchone()
+        if row is None or int(row[1]) <= now:
+            return None
+        return "coordinator" if row[0] == "coordinator" else "volunteer"
+
+    async def drop_expired_invites(self, *, now: int) -> int:
+        async with (
+            self._db.transaction() as connection,
+            connection.execute("DELETE FROM invites WHERE expires_at <= ?", (now,)) as cur,
+        ):
+            return cur.rowcount
