@@ -1,4 +1,4 @@
-"""``python -m bot``: run the bot; ``python -m bot try``: walk the flows in a terminal."""
+"""``python -m bot``: run the bot; ``try``: walk the flows in a terminal; ``admin``: manage."""
 
 from __future__ import annotations
 
@@ -74,17 +74,58 @@ def _secrets(settings: Settings | None) -> list[str]:
     return [settings.bot_token or "", settings.webhook_secret or "", settings.root_key or ""]
 
 
+def _admin(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from bot import admin
+
+    configure_logging("WARNING", _secrets(settings))
+    if args.admin_command == "add-coordinator":
+        added = asyncio.run(
+            admin.add_coordinator(
+                settings, args.telegram_user_id, args.locale, datetime.now(UTC).date()
+            )
+        )
+        print(
+            f"coordinator {added.label} added. They can now open the bot and send /volunteers "
+            "or /invite volunteer."
+        )
+        return 0
+    report = asyncio.run(admin.verify_audit(settings))
+    if report.intact:
+        print(f"audit log intact: {report.entries} entries")
+        return 0
+    print(f"audit log BROKEN at entry {report.first_broken} of {report.entries}", file=sys.stderr)
+    return 1
+
+
+def _user_id(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) < 2**53:
+        raise argparse.ArgumentTypeError("a Telegram user id is a positive whole number")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command")
     walker = commands.add_parser("try", help="walk the flows in this terminal, without Telegram")
     walker.add_argument("--locale", choices=LOCALES, help="language to walk in")
+    admin_parser = commands.add_parser("admin", help="server-side administration")
+    admin_commands = admin_parser.add_subparsers(dest="admin_command", required=True)
+    add = admin_commands.add_parser(
+        "add-coordinator", help="make a Telegram account a coordinator (the first one, say)"
+    )
+    add.add_argument("telegram_user_id", type=_user_id, help="the account's numeric user id")
+    add.add_argument("--locale", choices=LOCALES, default="en", help="language of its messages")
+    admin_commands.add_parser("verify-audit", help="check the audit log's hash chain")
     args = parser.parse_args(argv)
     settings: Settings | None = None
     try:
         settings = load_settings(os.environ)
         if args.command == "try":
             return _try(settings, args.locale)
+        if args.command == "admin":
+            return _admin(settings, args)
         return _run(settings)
     except SettingsError as exc:
         print(f"yardem: {exc}", file=sys.stderr)

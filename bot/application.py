@@ -77,5 +77,6 @@ async def _publish_commands(application: YardemApplication) -> None:
             BotCommand("menu", texts.command_menu(tr)),
             BotCommand("language", texts.command_language(tr)),
             BotCommand("wipe", texts.command_wipe(tr)),
+            BotCommand("status", texts.command_status(tr)),
         ]
         await application.bot.set_my_commands(commands, language_code=language_code)

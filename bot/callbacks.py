@@ -60,6 +60,37 @@ class WipeConfirm:
     pass
 
 
+@dataclass(frozen=True)
+class Answer:
+    """One answer of the referral questions: ``field`` is t, u, c or l."""
+
+    field: str
+    value: str
+
+
+@dataclass(frozen=True)
+class CancelAsk:
+    pass
+
+
+@dataclass(frozen=True)
+class CancelConfirm:
+    pass
+
+
+@dataclass(frozen=True)
+class StaffAction:
+    """A volunteer's or coordinator's button: verb and arguments, checked by the handler.
+
+    Encoded ``s|<verb>|<arg>...`` without the flows' layout, since staff
+    screens do not come from the flows. Nothing here is trusted: the handler
+    checks the presser's role and hold on the referral before anything changes.
+    """
+
+    verb: str
+    args: tuple[str, ...] = ()
+
+
 Action = (
     ChooseButton
     | BackButton
@@ -69,6 +100,10 @@ Action = (
     | PickLanguage
     | WipeAsk
     | WipeConfirm
+    | Answer
+    | CancelAsk
+    | CancelConfirm
+    | StaffAction
 )
 
 
@@ -85,11 +120,21 @@ _SIMPLE: dict[str, Action] = {
     "L": LanguagePicker(),
     "w": WipeAsk(),
     "W": WipeConfirm(),
+    "x": CancelAsk(),
+    "X": CancelConfirm(),
 }
+ANSWER_FIELDS = frozenset("tucl")
+STAFF_VERBS = frozenset("cgdtrhxoaSARl")
+_ARG = re.compile(r"^[0-9A-Za-z_-]{1,16}$")
+STAFF_PREFIX = "s"
 
 
 def encode(action: Action, layout: str) -> str:
-    if isinstance(action, ChooseButton):
+    if isinstance(action, StaffAction):
+        data = "|".join((STAFF_PREFIX, action.verb, *action.args))
+    elif isinstance(action, Answer):
+        data = f"{layout}|a|{action.field}|{action.value}"
+    elif isinstance(action, ChooseButton):
         data = f"{layout}|c|{action.token}|{action.index}"
     elif isinstance(action, BackButton):
         data = f"{layout}|b|{action.token}"
@@ -110,6 +155,8 @@ def _action(verb: str, args: list[str]) -> Action | None:
         return PickLanguage(args[0])
     if verb == "b" and len(args) == 1 and _TOKEN.match(args[0]):
         return BackButton(args[0])
+    if verb == "a" and len(args) == 2 and args[0] in ANSWER_FIELDS and _ARG.match(args[1]):
+        return Answer(args[0], args[1])
     if verb == "c" and len(args) == 2 and _TOKEN.match(args[0]):
         index = args[1]
         if index.isascii() and index.isdigit() and int(index) <= MAX_OPTION_INDEX:
@@ -121,6 +168,11 @@ def decode(data: str | None) -> Pressed:
     if not data or len(data.encode()) > MAX_CALLBACK_BYTES:
         return Pressed(None, None)
     layout, _, rest = data.partition("|")
+    if layout == STAFF_PREFIX:
+        verb, *args = rest.split("|")
+        if verb in STAFF_VERBS and len(args) <= 2 and all(_ARG.match(a) for a in args):
+            return Pressed(None, StaffAction(verb, tuple(args)))
+        return Pressed(None, None)
     if not _LAYOUT.match(layout) or not rest:
         return Pressed(None, None)
     verb, *args = rest.split("|")

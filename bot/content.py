@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.i18n import Translator, translators
-from flows.errors import RegistryError
-from flows.model import HandoffNode
 from flows.registry import Registry, load_registry
 
 log = logging.getLogger(__name__)
@@ -21,19 +19,8 @@ class Snapshot:
     translators: Mapping[str, Translator]
 
 
-def refuse_unserved_nodes(registry: Registry) -> None:
-    """Handoff nodes need the referral service; accepting consent that goes nowhere
-    would leave a member waiting for help that never comes."""
-    for flow in registry.flows.values():
-        for node in flow.nodes:
-            if isinstance(node, HandoffNode):
-                problem = f"{flow.id}/{node.id}: handoff nodes are not served yet"
-                raise RegistryError(problem, (problem,))
-
-
 def load_snapshot(flows_dir: Path, locales_dir: Path) -> Snapshot:
     registry = load_registry(flows_dir, locales_dir)
-    refuse_unserved_nodes(registry)
     return Snapshot(registry, translators(registry))
 
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from bot import texts
+from bot import referral_texts, texts
 from bot.callbacks import (
+    Answer,
     BackButton,
+    CancelAsk,
+    CancelConfirm,
     ChooseButton,
     LanguagePicker,
     MenuButton,
@@ -26,7 +29,16 @@ from bot.callbacks import (
 from bot.content import Snapshot
 from bot.i18n import Translator
 from bot.members import MemberState
-from bot.screens import Screen, language_screen, screen_for_events, wipe_screen, with_notice
+from bot.referral_choices import ReferralRequest, next_field, valid
+from bot.referral_screens import cancel_screen, question_screen, status_screen
+from bot.screens import (
+    Screen,
+    language_screen,
+    node_screen,
+    screen_for_events,
+    wipe_screen,
+    with_notice,
+)
 from flows import engine
 from flows.model import QuestionNode
 
@@ -41,6 +53,10 @@ class Outcome:
     delete_incoming: bool = False
     """The member's own message should go: it was not an answer and may hold
     personal details."""
+    referral: ReferralRequest | None = None
+    """A request for a volunteer to file before drawing the screens."""
+    cancel: bool = False
+    """The member's open request for a volunteer is to be withdrawn."""
 
 
 @dataclass(frozen=True)
@@ -86,14 +102,53 @@ class Conversation:
         state = self._state()
         registry = self.snapshot.registry
         step = engine.step(registry, state.session, event)
+        if any(isinstance(e, engine.ConsentGiven) for e in step.events):
+            # Consent given: the questions come before the handoff's next screen.
+            asking = replace(state, session=step.session, draft=())
+            return self.ask(asking, notice=notice, in_place=in_place)
         screen = screen_for_events(step.events, registry, self.tr, step.session)
         if notice:
             screen = with_notice(self.tr.finish(notice), screen)
         # A stale press may sit far up the chat; answer where the member looks.
         stale = any(isinstance(e, engine.Stale) for e in step.events)
         return Outcome(
-            replace(state, session=step.session), (screen,), in_place and not stale, delete_incoming
+            replace(state, session=step.session, draft=None),
+            (screen,),
+            in_place and not stale,
+            delete_incoming,
         )
+
+    def ask(
+        self,
+        state: MemberState,
+        *,
+        notice: str | None = None,
+        in_place: bool = True,
+        delete_incoming: bool = False,
+    ) -> Outcome:
+        """The next question of a request for a volunteer."""
+        screen = question_screen(self.tr, self.locale, state.answers, notice)
+        return Outcome(state, (screen,), in_place, delete_incoming)
+
+    def resume(self, *, notice: str | None = None, in_place: bool = True) -> Outcome:
+        """Show again where the member is: a pending question, or their screen."""
+        state = self._state()
+        if state.draft is not None:
+            return self.ask(state, notice=notice, in_place=in_place)
+        return self.advance(engine.Refresh(), notice=notice, in_place=in_place)
+
+    def refused(self, reason: str) -> Outcome:
+        """A request the desk would not file: say why, and show the menu."""
+        notice = (
+            referral_texts.refused_already_open(self.tr)
+            if reason == "already_open"
+            else referral_texts.refused_daily_limit(self.tr)
+        )
+        return self.advance(engine.Restart(), notice=notice)
+
+    def status(self, view: str) -> Outcome:
+        """``view`` is none, open or claimed: what /status shows."""
+        return Outcome(self._state(), (status_screen(self.tr, view),), in_place=False)
 
     def apologise(self, *, typed: bool) -> Outcome:
         """After a failed turn: the menu, with an apology; typed text goes."""
@@ -117,9 +172,7 @@ class Conversation:
         if not self.has_language:
             return self.greet()
         if name == "start":
-            return self.advance(
-                engine.Refresh(), notice=texts.welcome_back(self.tr), in_place=False
-            )
+            return self.resume(notice=texts.welcome_back(self.tr), in_place=False)
         return self.advance(engine.Restart(), in_place=False)  # /menu and anything else
 
     def language_picker(self, *, in_place: bool) -> Outcome:
@@ -142,9 +195,7 @@ class Conversation:
             accepted = outcome.state.session.position != self._state().session.position
             return outcome if accepted else replace(outcome, delete_incoming=can_delete)
         notice = texts.typed_text_deleted(self.tr) if can_delete else texts.use_buttons(self.tr)
-        return self.advance(
-            engine.Refresh(), notice=notice, in_place=False, delete_incoming=can_delete
-        )
+        return replace(self.resume(notice=notice, in_place=False), delete_incoming=can_delete)
 
     def _asks_for_text(self) -> bool:
         position = self._state().session.position
@@ -168,7 +219,14 @@ class Conversation:
         if isinstance(action, MenuButton):
             return self.advance(engine.Restart())
         if isinstance(action, ResumeButton):
-            return self.advance(engine.Refresh())
+            return self.resume()
+        if isinstance(action, Answer):
+            return self._answer(action, on_current_screen=on_current_screen)
+        if isinstance(action, CancelAsk):
+            return Outcome(self._state(), (cancel_screen(self.tr),))
+        if isinstance(action, CancelConfirm):
+            menu = self.advance(engine.Restart(), notice=referral_texts.cancelled(self.tr))
+            return replace(menu, cancel=True)
         current = pressed.layout == self.snapshot.registry.layout
         if (
             isinstance(action, ChooseButton | BackButton)
@@ -186,11 +244,31 @@ class Conversation:
         # Forged, malformed, or drawn for an older layout of the flows.
         return self.advance(engine.Restart(), notice=texts.stale(self.tr), in_place=False)
 
+    def _answer(self, action: Answer, *, on_current_screen: bool) -> Outcome:
+        state = self._state()
+        if state.draft is None:
+            return self.advance(engine.Restart(), notice=texts.stale(self.tr), in_place=False)
+        answers = state.answers
+        if (
+            not on_current_screen
+            or next_field(answers) != action.field
+            or not valid(action.field, action.value)
+        ):
+            # An old or forged answer: ask the pending question again.
+            return self.ask(state, in_place=False)
+        answers[action.field] = action.value
+        request = ReferralRequest.from_answers(answers)
+        if request is None:
+            return self.ask(replace(state, draft=tuple(answers.items())))
+        filed = replace(state, draft=None)
+        screen = node_screen(self.snapshot.registry, self.tr, filed.session)
+        return Outcome(filed, (screen,), referral=request)
+
     def _pick_language(self, locale: str) -> Outcome:
         first_time = not self.has_language
         chosen = Conversation(self.snapshot, replace(self._state(), locale=locale), self.suggested)
         if not first_time:
-            return chosen.advance(engine.Refresh())
+            return chosen.resume()
         # Keep the safety notice on screen, now in the member's own language,
         # and put the menu under it.
         tr = chosen.tr

@@ -1,7 +1,8 @@
 """Scheduled housekeeping: forget what is no longer needed.
 
-Both jobs are idempotent, so a second worker running them (a future
-multi-worker deployment) would do no harm, only redundant work.
+The jobs are idempotent, and re-announcing takes each round by a
+compare-and-set in the database, so a second worker (a future multi-worker
+deployment) would do no harm and send no duplicate notices.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import logging
 from datetime import timedelta
 
 from bot.context import YardemApplication, YardemContext
+from bot.referral_desk import Desk
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +32,25 @@ async def purge_idle_members(context: YardemContext) -> None:
         log.info("erased %d members idle for %d days", count, IDLE_DAYS)
 
 
+async def renotify_urgent(context: YardemContext) -> None:
+    """Urgent requests are announced again until claimed; state lives in the database,
+    so a restart picks up where the last round left off."""
+    rounds = await Desk(context.bot, context.services).renotify_urgent()
+    if rounds:
+        log.info("re-announced %d urgent requests", rounds)
+
+
+async def expire_referrals(context: YardemContext) -> None:
+    expired, purged = await Desk(context.bot, context.services).expire_and_purge()
+    if expired or purged:
+        log.info("expired %d unclaimed requests, erased %d closed ones", expired, purged)
+
+
 def schedule(application: YardemApplication) -> None:
     jobs = application.job_queue
     if jobs is None:
         raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
     jobs.run_repeating(forget_old_messages, interval=timedelta(hours=1), first=timedelta(minutes=1))
     jobs.run_repeating(purge_idle_members, interval=timedelta(days=1), first=timedelta(minutes=5))
+    jobs.run_repeating(renotify_urgent, interval=timedelta(minutes=1), first=timedelta(seconds=30))
+    jobs.run_repeating(expire_referrals, interval=timedelta(hours=1), first=timedelta(minutes=2))

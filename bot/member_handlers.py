@@ -16,13 +16,14 @@ from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import texts
+from bot import referral_texts, staff_handlers, texts
 from bot.callbacks import WipeConfirm, decode
 from bot.content import Snapshot
 from bot.context import YardemApplication, YardemContext
 from bot.conversation import Conversation, Outcome
 from bot.i18n import suggest_locale
 from bot.members import MemberState
+from bot.referral_desk import Desk
 from bot.screens import Screen
 from bot.telegram_io import (
     blank_out,
@@ -31,6 +32,7 @@ from bot.telegram_io import (
     replace_screen,
     send_screen,
 )
+from storage.referrals import Referral
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,14 @@ class Turn:
         if previous is None:
             # The row must exist before any id is recorded against it.
             await services.members.save(self.key, MemberState())
+        desk = Desk(bot, services)
+        if outcome.cancel:
+            await desk.withdraw(self.key, "cancel")
+        if outcome.referral is not None:
+            filed = await desk.file(self.key, self.chat_id, outcome.referral)
+            if not isinstance(filed, Referral):
+                refusal = Conversation(self.snapshot, outcome.state, self.conversation.suggested)
+                outcome = refusal.refused(filed.reason)
         if incoming is not None:
             # Typed text may hold a name or a story: it goes before anything else,
             # and stays recorded for /wipe if it could not be deleted now.
@@ -95,7 +105,8 @@ class Turn:
             assert message_id is not None
             await remove_keyboard(bot, self.chat_id, message_id)
         # Stored once drawn, so the stored place is what the member sees.
-        await services.members.save(self.key, replace(outcome.state, screen_message=screen_message))
+        drawn = outcome.state or MemberState()
+        await services.members.save(self.key, replace(drawn, screen_message=screen_message))
 
     async def wipe(self, query: CallbackQuery, pressed: Message | None) -> None:
         services = self.context.services
@@ -106,6 +117,8 @@ class Turn:
         if pressed is not None:
             doomed.append(pressed.message_id)
         # The stored data goes first: if Telegram fails below, nothing is kept.
+        # A volunteer holding the member's request is told it is gone.
+        await Desk(bot, services).withdraw(self.key, "wipe")
         await services.members.erase(self.key)
         # The screens in view may be older than Telegram's 48 hours and then
         # cannot be deleted; blank them first (edits have no age limit).
@@ -152,21 +165,66 @@ async def load_turn(update: Update, context: YardemContext) -> Turn | None:
 
 def _command_handler(name: str) -> CommandHandler[YardemContext, None]:
     async def handle(update: Update, context: YardemContext) -> None:
+        args = context.args or []
+        invite = args[0] if name == "start" and len(args) == 1 else None
+        if invite and await staff_handlers.redeem_invite(update, context, invite):
+            return
         turn = await load_turn(update, context)
-        if turn is not None:
+        if turn is None:
+            return
+        if name == "status":
+            referral = await context.services.referrals.active_for_member(turn.key)
+            view = (
+                "none" if referral is None else "open" if referral.status == "open" else "claimed"
+            )
+            outcome = turn.conversation.status(view)
+        else:
             outcome = turn.conversation.command(name)
-            await turn.carry_out(outcome, incoming=update.effective_message)
+        await turn.carry_out(outcome, incoming=update.effective_message)
 
     return CommandHandler(name, handle, filters=filters.ChatType.PRIVATE)
 
 
 async def on_message(update: Update, context: YardemContext) -> None:
-    """Typed text answers a free-text question; anything else is deleted from the chat."""
+    """A message to relay, a free-text answer, or something to delete from the chat.
+
+    A volunteer's messages go to the member they talk with; a member's, once a
+    volunteer holds their request, go to that volunteer. Anything else is
+    answered by the conversation rules.
+    """
+    message = update.effective_message
+    volunteer = await staff_handlers.current_staff(update, context)
+    if volunteer is not None and message is not None and not (message.text or "").startswith("/"):
+        await staff_handlers.relay_from_staff(message, context, volunteer)
+        return
+    await on_member_message(update, context)
+
+
+async def on_member_message(update: Update, context: YardemContext) -> None:
     turn = await load_turn(update, context)
     message = update.effective_message
     if turn is None or message is None:
         return
+    services = context.services
+    referral = await services.referrals.active_for_member(turn.key)
+    is_command = (message.text or "").startswith("/")
+    if referral is not None and referral.status != "open" and not is_command:
+        if turn.conversation.state is None:
+            await services.members.save(turn.key, MemberState())
+        # The member's own message stays in their chat; /wipe can delete it.
+        await services.members.remember(turn.key, [message.message_id], at=message.date)
+        if not await Desk(context.bot, services).relay_from_member(referral, message):
+            tr = turn.conversation.tr
+            sent = await send_screen(
+                context.bot, turn.chat_id, Screen(tr.finish(referral_texts.not_delivered(tr))), ""
+            )
+            await services.members.remember(turn.key, sent)
+        return
     outcome = turn.conversation.typed(message.text, can_delete=True)
+    if referral is not None and not is_command and outcome.delete_incoming:
+        tr = turn.conversation.tr
+        outcome = turn.conversation.resume(notice=referral_texts.waiting_typed(tr), in_place=False)
+        outcome = replace(outcome, delete_incoming=True)
     await turn.carry_out(outcome, incoming=message)
 
 
@@ -203,12 +261,13 @@ async def _acknowledge(query: CallbackQuery) -> None:
         log.debug("a button press was too old to acknowledge")
 
 
-COMMANDS = ("start", "menu", "language", "wipe")
+COMMANDS = ("start", "menu", "language", "wipe", "status")
 
 
 def register(application: YardemApplication) -> None:
     for name in COMMANDS:
         application.add_handler(_command_handler(name))
+    staff_handlers.register(application, on_member_message)
     application.add_handler(CallbackQueryHandler(on_button))
     private = filters.ChatType.PRIVATE
     application.add_handler(MessageHandler(private & ~filters.StatusUpdate.ALL, on_message))

@@ -30,6 +30,12 @@ class MemberState:
     session: Session = field(default_factory=Session)
     screen_message: int | None = None
     """The chat message that carries the current buttons; older screens lose theirs."""
+    draft: tuple[tuple[str, str], ...] | None = None
+    """Answers so far to the volunteer questions; None when not asking for one."""
+
+    @property
+    def answers(self) -> dict[str, str]:
+        return dict(self.draft or ())
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,6 +43,7 @@ class MemberState:
             "locale": self.locale,
             "session": self.session.to_json(),
             "screen": self.screen_message,
+            "draft": None if self.draft is None else dict(self.draft),
         }
 
     @classmethod
@@ -44,10 +51,14 @@ class MemberState:
         locale = data.get("locale")
         session = data.get("session")
         screen = data.get("screen")
+        draft = data.get("draft")
         return cls(
             locale if locale in LOCALES else None,
             Session.from_json(session) if isinstance(session, Mapping) else Session(),
             screen if isinstance(screen, int) and not isinstance(screen, bool) else None,
+            tuple((str(k), str(v)) for k, v in draft.items())
+            if isinstance(draft, Mapping)
+            else None,
         )
 
 

@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from bot.content import Content
 from bot.members import Clock, Members
 from bot.settings import Settings
+from storage.audit import AuditLog
 from storage.crypto import FieldCipher, Pseudonymizer
 from storage.database import Database
 from storage.errors import KeyFileError
 from storage.key_check import verify_root_key
 from storage.keys import RootKeys, generate_root_key_file, load_root_keys
 from storage.members import MemberRepository
+from storage.referrals import ReferralRepository
+from storage.staff import StaffRepository
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +27,11 @@ class Services:
     members: Members
     database: Database
     clock: Clock
+    settings: Settings
+    pseudonymizer: Pseudonymizer
+    staff: StaffRepository
+    referrals: ReferralRepository
+    audit: AuditLog
 
     async def close(self) -> None:
         await self.database.close()
@@ -71,5 +79,16 @@ async def open_services(settings: Settings, clock: Clock) -> Services:
     except KeyFileError:
         await database.close()
         raise
-    members = Members(MemberRepository(database, FieldCipher(keys)), pseudonymizer, clock)
-    return Services(content, members, database, clock)
+    cipher = FieldCipher(keys)
+    members = Members(MemberRepository(database, cipher), pseudonymizer, clock)
+    return Services(
+        content,
+        members,
+        database,
+        clock,
+        settings,
+        pseudonymizer,
+        StaffRepository(database, cipher),
+        ReferralRepository(database, cipher),
+        AuditLog(database),
+    )

@@ -40,6 +40,10 @@ class Settings:
     log_level: str = "INFO"
     flows_dir: Path = DEFINITIONS_DIR
     locales_dir: Path = LOCALES_DIR
+    retention_days: int = 30
+    """Closed referrals are erased this many days after closing."""
+    referral_expiry_days: int = 14
+    """An unclaimed referral expires (and the member is told) after this many days."""
 
     @property
     def key_file(self) -> Path:
@@ -117,6 +121,8 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = Path(".
     if log_level not in _LOG_LEVELS:
         raise SettingsError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
     data_dir = Path(get("DATA_DIR") or "data")
+    retention_days = _days("RETENTION_DAYS", get("RETENTION_DAYS") or "30")
+    expiry_days = _days("REFERRAL_EXPIRY_DAYS", get("REFERRAL_EXPIRY_DAYS") or "14")
     key_file = get("ROOT_KEY_FILE")
     return Settings(
         bot_token=token,
@@ -131,4 +137,12 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = Path(".
         log_level=log_level,
         flows_dir=Path(get("FLOWS_DIR") or DEFINITIONS_DIR),
         locales_dir=Path(get("LOCALES_DIR") or LOCALES_DIR),
+        retention_days=retention_days,
+        referral_expiry_days=expiry_days,
     )
+
+
+def _days(name: str, text: str) -> int:
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 3650:
+        raise SettingsError(f"{name} must be a whole number of days from 1 to 3650, got {text!r}")
+    return int(text)

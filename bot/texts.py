@@ -120,6 +120,10 @@ def command_wipe(tr: Translator) -> str:
     return tr.gettext("Delete recent messages and everything stored about you")
 
 
+def command_status(tr: Translator) -> str:
+    return tr.gettext("Your request for a volunteer")
+
+
 def terminal_instructions(tr: Translator) -> str:
     return tr.gettext("Type a number to press a button, other text to answer, q to quit.")
 

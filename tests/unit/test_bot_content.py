@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 
 from bot import texts
-from bot.content import Content, load_snapshot, refuse_unserved_nodes
+from bot.content import Content, load_snapshot
 from flows.errors import RegistryError
 from flows.loader import DEFINITIONS_DIR
-from flows.registry import LOCALES, LOCALES_DIR, RegistrySources, build_registry
-from tests.unit.flow_samples import CLEAN_FLOWS
+from flows.registry import LOCALES, LOCALES_DIR
 
 
 @pytest.fixture
@@ -59,14 +58,9 @@ def test_a_valid_edit_swaps_in_with_a_new_version(dirs: tuple[Path, Path]) -> No
     assert after.registry.version != before
     menu = after.registry.node("main", "menu")
     assert menu is not None
-    assert [option.id for option in menu.options] == ["about", "red_notices"]  # type: ignore[union-attr]
+    ids = [option.id for option in menu.options]  # type: ignore[union-attr]
+    assert ids.index("about") < ids.index("red_notices")
     assert content.current is after
-
-
-def test_handoff_nodes_are_refused_until_referrals_exist() -> None:
-    registry = build_registry(RegistrySources(dict(CLEAN_FLOWS), {}))
-    with pytest.raises(RegistryError, match="help/refer: handoff"):
-        refuse_unserved_nodes(registry)
 
 
 @pytest.mark.parametrize("locale", LOCALES)

@@ -1,0 +1,69 @@
+"""``python -m bot admin``: server-side commands for whoever runs the bot.
+
+The first coordinator cannot be invited by anyone, so it is created here from
+its Telegram user id (which a person can read from their own account with any
+"user info" bot, or from the server operator's own records). The id is turned
+into a pseudonym at once and never stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from bot.services import root_keys
+from bot.settings import Settings
+from flows.registry import LOCALES
+from storage.audit import AuditLog, AuditReport
+from storage.crypto import FieldCipher, Pseudonymizer
+from storage.database import Database
+from storage.key_check import verify_root_key
+from storage.staff import StaffRepository
+
+
+@dataclass(frozen=True)
+class Added:
+    label: str
+
+
+async def _open(settings: Settings) -> tuple[Database, Pseudonymizer, FieldCipher]:
+    keys = root_keys(settings)
+    database = await Database.open(settings.database_file)
+    pseudonymizer = Pseudonymizer(keys)
+    try:
+        await verify_root_key(database, pseudonymizer)
+    except BaseException:
+        await database.close()
+        raise
+    return database, pseudonymizer, FieldCipher(keys)
+
+
+async def add_coordinator(
+    settings: Settings, telegram_user_id: int, locale: str, today: date
+) -> Added:
+    if locale not in LOCALES:
+        raise ValueError(f"locale must be one of {', '.join(LOCALES)}")
+    database, pseudonymizer, cipher = await _open(settings)
+    try:
+        key = pseudonymizer.member_key(telegram_user_id)
+        member = await StaffRepository(database, cipher).add(
+            key,
+            role="coordinator",
+            label=pseudonymizer.label(key),
+            locale=locale,
+            # In a private chat the chat id is the user's id.
+            chat_id=telegram_user_id,
+            actor="admin",
+            today=today,
+        )
+    finally:
+        await database.close()
+    return Added(member.label)
+
+
+async def verify_audit(settings: Settings) -> AuditReport:
+    database, _, _ = await _open(settings)
+    try:
+        return await AuditLog(database).verify()
+    finally:
+        await database.close()

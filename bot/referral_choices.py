@@ -1,0 +1,108 @@
+"""The four questions a member answers when asking for a volunteer.
+
+Answers are codes from these fixed lists, never free text, so a referral
+holds nothing the member typed. Labels are translated; country names come
+from CLDR (through Babel) in the member's own language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from babel import Locale
+
+from bot.i18n import LANGUAGE_NAMES, Translator
+from flows.registry import LOCALES
+
+
+def _topics(tr: Translator) -> dict[str, str]:
+    return {
+        "detained": tr.gettext("Detained or stopped"),
+        "red_notice": tr.gettext("Red Notice or Diffusion"),
+        "challenge": tr.gettext("Challenging a notice"),
+        "travel": tr.gettext("Travel"),
+        "family": tr.gettext("Family pressure"),
+        "asylum": tr.gettext("Asylum"),
+        "digital": tr.gettext("Digital safety"),
+        "other": tr.gettext("Something else"),
+    }
+
+
+def _urgencies(tr: Translator) -> dict[str, str]:
+    return {
+        "detained": tr.gettext("Detained or stopped now"),
+        "immediate_risk": tr.gettext("At immediate risk"),
+        "family_pressure": tr.gettext("Family under pressure"),
+        "general": tr.gettext("A general question"),
+    }
+
+
+TOPICS = ("detained", "red_notice", "challenge", "travel", "family", "asylum", "digital", "other")
+URGENCIES = ("detained", "immediate_risk", "family_pressure", "general")
+COUNTRIES = (
+    "TR", "KZ", "KG", "UZ", "US", "CA", "GB", "DE", "NL", "SE", "NO", "FR",
+    "BE", "CH", "AU", "JP", "KR", "TW", "TH", "MY", "AE", "SA", "EG", "PK",
+)  # fmt: skip
+"""Where members most often live; others choose "another country"."""
+NO_COUNTRY = "none"
+FIELDS = ("t", "u", "c", "l")
+"""Topic, urgency, country, language: the order the questions come in."""
+
+_BABEL_LOCALES: Mapping[str, str] = MappingProxyType(
+    {"en": "en", "zh_Hans": "zh_Hans", "zh_Hant": "zh_Hant", "ug": "ug"}
+)
+
+
+def choices(field: str, tr: Translator, locale: str) -> dict[str, str]:
+    """Code → label for one question, in the order shown."""
+    if field == "t":
+        return _topics(tr)
+    if field == "u":
+        return _urgencies(tr)
+    if field == "c":
+        names = Locale.parse(_BABEL_LOCALES[locale]).territories
+        listed = {code: names.get(code, code) for code in COUNTRIES}
+        listed[NO_COUNTRY] = tr.gettext("Another country, or rather not say")
+        return listed
+    if field == "l":
+        return {code: LANGUAGE_NAMES[code] for code in LOCALES}
+    raise ValueError(f"unknown referral field {field!r}")
+
+
+def valid(field: str, value: str) -> bool:
+    allowed: dict[str, tuple[str, ...]] = {
+        "t": TOPICS,
+        "u": URGENCIES,
+        "c": (*COUNTRIES, NO_COUNTRY),
+        "l": LOCALES,
+    }
+    return value in allowed.get(field, ())
+
+
+def label(field: str, value: str | None, tr: Translator, locale: str) -> str:
+    if value is None:
+        value = NO_COUNTRY
+    return choices(field, tr, locale).get(value, value)
+
+
+@dataclass(frozen=True)
+class ReferralRequest:
+    topic: str
+    urgency: str
+    country: str | None
+    language: str
+
+    @classmethod
+    def from_answers(cls, answers: Mapping[str, str]) -> ReferralRequest | None:
+        if not all(field in answers and valid(field, answers[field]) for field in FIELDS):
+            return None
+        country = answers["c"]
+        return cls(
+            answers["t"], answers["u"], None if country == NO_COUNTRY else country, answers["l"]
+        )
+
+
+def next_field(answers: Mapping[str, str]) -> str | None:
+    return next((field for field in FIELDS if field not in answers), None)

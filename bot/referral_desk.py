@@ -1,0 +1,306 @@
+"""The referral desk: files requests, notifies volunteers, relays messages.
+
+Everything here that reaches a person goes through Telegram; the decisions
+about who may do what are made by the callers (member and staff handlers),
+which check the actor's role and hold before calling in. Relayed messages
+are copied with copyMessage, never forwarded, so neither side sees the other's
+account; the bot records that a message was relayed, never what it said.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot import referral_texts, staff_texts
+from bot.callbacks import StaffAction, encode
+from bot.i18n import LANGUAGE_NAMES, Translator
+from bot.referral_choices import ReferralRequest, label
+from bot.services import Services
+from storage.referrals import Referral, Refused
+from storage.staff import StaffMember
+
+log = logging.getLogger(__name__)
+
+DAILY_REQUEST_LIMIT = 3
+"""Requests a member may file a day; more looks like a flood, not a person."""
+RENOTIFY_EVERY = timedelta(minutes=5)
+"""How often an urgent, unclaimed referral is announced again."""
+ESCALATE_AFTER_ROUNDS = 3
+"""Re-announcements before coordinators are told an urgent request is unclaimed."""
+
+
+def reference(referral_id: str) -> str:
+    return f"#{referral_id}"
+
+
+def button(label_text: str, action: StaffAction) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label_text, callback_data=encode(action, ""))
+
+
+@dataclass
+class Desk:
+    bot: Bot
+    services: Services
+
+    def tr(self, locale: str) -> Translator:
+        translators = self.services.content.current.translators
+        return translators.get(locale) or translators["en"]
+
+    def _timestamp(self) -> int:
+        return int(self.services.clock().timestamp())
+
+    # Members ---------------------------------------------------------------
+
+    async def file(
+        self, member_key: bytes, chat_id: int, request: ReferralRequest
+    ) -> Referral | Refused:
+        now = self.services.clock()
+        result = await self.services.referrals.open(
+            member_key,
+            topic=request.topic,
+            urgency=request.urgency,
+            country=request.country,
+            language=request.language,
+            chat_id=chat_id,
+            today=now.date(),
+            notify_at=int((now + RENOTIFY_EVERY).timestamp()),
+            daily_limit=DAILY_REQUEST_LIMIT,
+        )
+        if isinstance(result, Referral):
+            await self.announce(result, await self.services.staff.to_notify(result.language))
+        return result
+
+    async def tell_member(
+        self, referral: Referral, text: Callable[[Translator], str], chat_id: int | None = None
+    ) -> bool:
+        """Send the member a message in their language; its id is kept for /wipe."""
+        chat = (
+            chat_id if chat_id is not None else await self.services.referrals.member_chat(referral)
+        )
+        if chat is None:
+            return False
+        state = await self.services.members.load(referral.member_key)
+        tr = self.tr(state.locale if state and state.locale else referral.language)
+        try:
+            sent = await self.bot.send_message(chat, tr.finish(text(tr)), protect_content=True)
+        except (Forbidden, BadRequest):
+            log.info("a member could not be reached about their referral")
+            return False
+        if state is not None:
+            await self.services.members.remember(referral.member_key, [sent.message_id])
+        return True
+
+    async def withdraw(self, member_key: bytes, action: str) -> Referral | None:
+        """The member cancels or wipes: the referral goes, and whoever held it is told."""
+        referrals = self.services.referrals
+        held = await referrals.active_for_member(member_key)
+        if held is None:
+            return None
+        await self.retire_notices(held)
+        withdrawn = await referrals.withdraw(
+            member_key, today=self.services.clock().date(), action=action
+        )
+        if withdrawn is not None and withdrawn.volunteer is not None:
+            volunteer = await self.services.staff.get(withdrawn.volunteer)
+            if volunteer is not None:
+                await self.tell_staff(
+                    volunteer, lambda tr: staff_texts.member_left(tr, reference(withdrawn.id))
+                )
+                if volunteer.current_referral == withdrawn.id:
+                    await self.services.staff.set_current(volunteer.key, None)
+        return withdrawn
+
+    async def relay_from_member(self, referral: Referral, message: Message) -> bool:
+        if referral.volunteer is None:
+            return False
+        volunteer = await self.services.staff.get(referral.volunteer)
+        if volunteer is None or not volunteer.active:
+            return False
+        chat = await self.services.staff.chat_id(volunteer)
+        try:
+            if volunteer.current_referral != referral.id:
+                tr = self.tr(volunteer.locale)
+                await self.bot.send_message(
+                    chat, tr.finish(staff_texts.relay_header(tr, reference(referral.id)))
+                )
+            await self.bot.copy_message(
+                chat,
+                from_chat_id=message.chat_id,
+                message_id=message.message_id,
+                protect_content=True,
+            )
+        except TelegramError as error:
+            log.info("a relayed message did not reach a volunteer: %s", type(error).__name__)
+            return False
+        await self.services.referrals.relayed(
+            referral.id, actor="member", today=self.services.clock().date()
+        )
+        return True
+
+    # Volunteers ------------------------------------------------------------
+
+    async def relay_from_volunteer(self, volunteer: StaffMember, message: Message) -> str | None:
+        """Copy the volunteer's message to their current member; the error to show, if any."""
+        tr = self.tr(volunteer.locale)
+        referral = (
+            await self.services.referrals.get(volunteer.current_referral)
+            if volunteer.current_referral
+            else None
+        )
+        if (
+            referral is None
+            or referral.volunteer != volunteer.key
+            or referral.status not in ("claimed", "handover")
+        ):
+            return staff_texts.no_conversation(tr)
+        chat = await self.services.referrals.member_chat(referral)
+        if chat is None:
+            return staff_texts.no_conversation(tr)
+        try:
+            copied = await self.bot.copy_message(
+                chat,
+                from_chat_id=message.chat_id,
+                message_id=message.message_id,
+                protect_content=True,
+            )
+        except Forbidden:
+            return staff_texts.member_unreachable(tr, reference(referral.id))
+        except TelegramError as error:
+            log.info("a relayed message did not reach a member: %s", type(error).__name__)
+            return staff_texts.not_delivered(tr)
+        await self.services.members.remember(referral.member_key, [copied.message_id])
+        await self.services.referrals.relayed(
+            referral.id, actor=volunteer.label, today=self.services.clock().date()
+        )
+        return None
+
+    async def tell_staff(
+        self,
+        member: StaffMember,
+        text: Callable[[Translator], str],
+        markup: InlineKeyboardMarkup | None = None,
+        chat_id: int | None = None,
+    ) -> Message | None:
+        tr = self.tr(member.locale)
+        chat = chat_id if chat_id is not None else await self.services.staff.chat_id(member)
+        try:
+            return await self.bot.send_message(
+                chat, tr.finish(text(tr)), reply_markup=markup, protect_content=True
+            )
+        except (Forbidden, BadRequest) as error:
+            log.info("a volunteer or coordinator could not be reached: %s", type(error).__name__)
+            return None
+
+    def notice_text(self, tr: Translator, referral: Referral, lead: str | None) -> str:
+        locale = tr.locale
+        days = (self.services.clock().date() - referral.created_day).days
+        text = staff_texts.notice(
+            tr,
+            reference(referral.id),
+            label("t", referral.topic, tr, locale),
+            LANGUAGE_NAMES.get(referral.language, referral.language),
+            label("u", referral.urgency, tr, locale),
+            staff_texts.age(tr, days),
+        )
+        if referral.country:
+            text += "\n" + label("c", referral.country, tr, locale)
+        return f"{lead}\n{text}" if lead else text
+
+    async def announce(
+        self,
+        referral: Referral,
+        recipients: Sequence[StaffMember],
+        lead: Callable[[Translator], str] | None = None,
+    ) -> int:
+        """Send the generic notice with a Claim button; returns how many were sent."""
+        sent = 0
+        for member in recipients:
+            tr = self.tr(member.locale)
+            markup = InlineKeyboardMarkup(
+                [[button(staff_texts.claim_label(tr), StaffAction("c", (referral.id,)))]]
+            )
+            message = await self.tell_staff(
+                member,
+                lambda tr: self.notice_text(tr, referral, lead(tr) if lead else None),
+                markup,
+            )
+            if message is not None:
+                await self.services.referrals.add_notice(
+                    referral.id, member.key, message.message_id
+                )
+                sent += 1
+        return sent
+
+    async def retire_notices(self, referral: Referral) -> None:
+        """Every notice about the referral loses its button and says it is taken."""
+        for staff_key, message_id in await self.services.referrals.take_notices(referral.id):
+            member = await self.services.staff.get(staff_key)
+            if member is None:
+                continue
+            tr = self.tr(member.locale)
+            try:
+                await self.bot.edit_message_text(
+                    tr.finish(staff_texts.taken(tr, reference(referral.id))),
+                    chat_id=await self.services.staff.chat_id(member),
+                    message_id=message_id,
+                )
+            except (BadRequest, Forbidden):
+                log.debug("a notice could not be updated")
+
+    async def requeue(self, referral_ids: Sequence[str]) -> None:
+        """Referrals back in the queue: announce them again and tell their members."""
+        for referral_id in referral_ids:
+            referral = await self.services.referrals.get(referral_id)
+            if referral is None or referral.status != "open":
+                continue
+            await self.announce(referral, await self.services.staff.to_notify(referral.language))
+            await self.tell_member(referral, referral_texts.released)
+
+    # Scheduled -------------------------------------------------------------
+
+    async def renotify_urgent(self) -> int:
+        """Announce unclaimed urgent referrals again; escalate after a few rounds."""
+        now = self._timestamp()
+        rounds = 0
+        for referral in await self.services.referrals.due_renotify(now=now):
+            next_at = now + int(RENOTIFY_EVERY.total_seconds())
+            if not await self.services.referrals.mark_notified(referral, now=now, next_at=next_at):
+                continue  # another worker took this round
+            rounds += 1
+            everyone = await self.services.staff.to_notify(referral.language)
+            volunteers = [m for m in everyone if not m.is_coordinator]
+            await self.announce(referral, volunteers, staff_texts.reminder)
+            if referral.notify_count + 1 >= ESCALATE_AFTER_ROUNDS:
+                coordinators = [m for m in everyone if m.is_coordinator]
+                await self.announce(referral, coordinators, staff_texts.escalation)
+        return rounds
+
+    async def expire_and_purge(self) -> tuple[int, int]:
+        settings = self.services.settings
+        today = self.services.clock().date()
+        expired = await self.services.referrals.expire_unclaimed(
+            before=today - timedelta(days=settings.referral_expiry_days), today=today
+        )
+        for gone in expired:
+            for staff_key, message_id in gone.notices:
+                member = await self.services.staff.get(staff_key)
+                if member is not None:
+                    try:
+                        await self.bot.delete_message(
+                            await self.services.staff.chat_id(member), message_id
+                        )
+                    except (BadRequest, Forbidden):
+                        log.debug("an expired notice could not be deleted")
+            await self.tell_member(gone.referral, referral_texts.expired, gone.member_chat)
+        purged = await self.services.referrals.purge_closed(
+            before=today - timedelta(days=settings.retention_days)
+        )
+        await self.services.referrals.forget_request_counts(before=today)
+        await self.services.staff.drop_expired_invites(now=self._timestamp())
+        return len(expired), purged

@@ -1,0 +1,60 @@
+"""Screens for a member's request for a volunteer: the questions, status and cancelling."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot import referral_texts, texts
+from bot.callbacks import Answer, CancelAsk, CancelConfirm, MenuButton, ResumeButton
+from bot.i18n import Translator
+from bot.referral_choices import FIELDS, choices, next_field
+from bot.screens import Button, Screen
+
+_TWO_PER_ROW = frozenset({"c"})
+"""Country names are short and many: two a row keep the list on one phone screen."""
+
+
+def question_screen(
+    tr: Translator, locale: str, answers: Mapping[str, str], notice: str | None = None
+) -> Screen:
+    field = next_field(answers)
+    if field is None:
+        raise ValueError("every question is answered")
+    number = FIELDS.index(field) + 1
+    lines = [
+        tr.finish(referral_texts.step(tr, number, len(FIELDS))),
+        tr.finish(referral_texts.question(tr, field)),
+    ]
+    if notice:
+        lines.insert(0, tr.finish(notice))
+    buttons = [
+        Button(tr.finish(label), Answer(field, code))
+        for code, label in choices(field, tr, locale).items()
+    ]
+    width = 2 if field in _TWO_PER_ROW else 1
+    rows = [tuple(buttons[i : i + width]) for i in range(0, len(buttons), width)]
+    rows.append((Button(tr.finish(referral_texts.cancel_label(tr)), MenuButton()),))
+    return Screen("\n\n".join(lines), tuple(rows))
+
+
+def status_screen(tr: Translator, view: str) -> Screen:
+    text = {
+        "none": referral_texts.status_none,
+        "open": referral_texts.status_waiting,
+        "claimed": referral_texts.status_claimed,
+    }[view](tr)
+    rows: list[tuple[Button, ...]] = []
+    if view != "none":
+        rows.append((Button(tr.finish(referral_texts.cancel_request_label(tr)), CancelAsk()),))
+    rows.append((Button(tr.finish(texts.menu_label(tr)), MenuButton()),))
+    return Screen(tr.finish(text), tuple(rows))
+
+
+def cancel_screen(tr: Translator) -> Screen:
+    return Screen(
+        tr.finish(referral_texts.cancel_question(tr)),
+        (
+            (Button(tr.finish(referral_texts.cancel_confirm_label(tr)), CancelConfirm()),),
+            (Button(tr.finish(referral_texts.keep_label(tr)), ResumeButton()),),
+        ),
+    )

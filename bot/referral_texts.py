@@ -1,0 +1,109 @@
+"""What the bot says to a member about their request for a volunteer."""
+
+from __future__ import annotations
+
+from bot.i18n import Translator, substitute
+
+
+def question(tr: Translator, field: str) -> str:
+    questions = {
+        "t": tr.gettext("What is it about?"),
+        "u": tr.gettext("How urgent is it?"),
+        "c": tr.gettext("Which country do you live in now?"),
+        "l": tr.gettext("Which language should the volunteer speak?"),
+    }
+    return questions[field]
+
+
+def step(tr: Translator, number: int, total: int) -> str:
+    return substitute(
+        tr.gettext("Question {number} of {total}"), {"number": str(number), "total": str(total)}
+    )
+
+
+def cancel_label(tr: Translator) -> str:
+    return tr.gettext("✖ Cancel")
+
+
+def refused_already_open(tr: Translator) -> str:
+    return tr.gettext("You already have an open request. Send /status to see it.")
+
+
+def refused_daily_limit(tr: Translator) -> str:
+    return tr.gettext(
+        "You have asked for a volunteer several times today. Please try again tomorrow."
+    )
+
+
+def status_none(tr: Translator) -> str:
+    return tr.gettext("You have no open request for a volunteer.")
+
+
+def status_waiting(tr: Translator) -> str:
+    return tr.gettext(
+        "Your request is waiting for a volunteer. You will get a message here when one takes it."
+    )
+
+
+def status_claimed(tr: Translator) -> str:
+    return tr.gettext("A volunteer is talking with you. Write here and your messages go to them.")
+
+
+def cancel_request_label(tr: Translator) -> str:
+    return tr.gettext("Cancel my request")
+
+
+def cancel_question(tr: Translator) -> str:
+    return tr.gettext("Cancel your request? The volunteer will no longer see your messages.")
+
+
+def cancel_confirm_label(tr: Translator) -> str:
+    return tr.gettext("Yes, cancel it")
+
+
+def keep_label(tr: Translator) -> str:
+    return tr.gettext("No, keep it")
+
+
+def cancelled(tr: Translator) -> str:
+    return tr.gettext("Your request is cancelled and erased.")
+
+
+def claimed(tr: Translator) -> str:
+    return tr.gettext(
+        "A volunteer has taken your request. Write here and your messages go to them; "
+        "their answers appear here. Do not send names, addresses or documents.\n\n"
+        "Send /status to see your request or to end the conversation."
+    )
+
+
+def released(tr: Translator) -> str:
+    return tr.gettext(
+        "Your request is waiting for another volunteer. You will get a message here when one "
+        "takes it."
+    )
+
+
+def closed(tr: Translator) -> str:
+    return tr.gettext(
+        "The volunteer has closed this conversation. You can ask for a volunteer again from "
+        "the menu. Send /wipe to delete this chat's messages."
+    )
+
+
+def expired(tr: Translator) -> str:
+    return tr.gettext(
+        "No volunteer could take your request in time, so it has been erased. "
+        "You can ask again from the menu."
+    )
+
+
+def not_delivered(tr: Translator) -> str:
+    return tr.gettext("Your message could not be delivered. Please try again in a moment.")
+
+
+def waiting_typed(tr: Translator) -> str:
+    return tr.gettext(
+        "No volunteer has taken your request yet, so your message was deleted. "
+        "You will get a message here when one takes it."
+    )

@@ -1,0 +1,573 @@
+"""Telegram handlers for volunteers and coordinators.
+
+Who someone is comes only from the sender's Telegram id, looked up by its
+pseudonym; button data names a verb and a referral or label and is checked
+against that account's role and hold before anything changes. A command or
+button from anyone else is answered as a member's stray message would be, so
+the bot does not reveal that staff commands exist.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from functools import partial
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from bot import staff_texts
+from bot.callbacks import StaffAction, decode
+from bot.context import YardemApplication, YardemContext
+from bot.i18n import LANGUAGE_NAMES, Translator, suggest_locale
+from bot.referral_choices import label
+from bot.referral_desk import Desk, button, reference
+from flows.registry import LOCALES
+from storage.referrals import Referral, valid_referral_id
+from storage.staff import Role, StaffMember
+
+log = logging.getLogger(__name__)
+
+INVITE_LIFETIME = timedelta(hours=48)
+OUTCOMES = ("informed", "lawyer", "ngo", "no_response", "other")
+StrayHandler = Callable[[Update, YardemContext], Awaitable[None]]
+
+
+def _desk(context: YardemContext) -> Desk:
+    return Desk(context.bot, context.services)
+
+
+async def current_staff(update: Update, context: YardemContext) -> StaffMember | None:
+    """The sender's active staff account, in a private chat; None for everyone else."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None or chat.type != chat.PRIVATE:
+        return None
+    member = await context.services.staff.get(context.services.members.key_for(user.id))
+    return member if member is not None and member.active else None
+
+
+async def _say(desk: Desk, member: StaffMember, text: Callable[[Translator], str]) -> None:
+    await desk.tell_staff(member, text)
+
+
+# Invites ---------------------------------------------------------------------
+
+
+async def redeem_invite(update: Update, context: YardemContext, code: str) -> bool:
+    """``/start <code>``: register the sender if the code is a live invite."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None or chat.type != chat.PRIVATE or len(code) > 64:
+        return False
+    services = context.services
+    role = await services.staff.redeem_invite(
+        services.pseudonymizer.invite_hash(code), now=int(services.clock().timestamp())
+    )
+    if role is None:
+        return False
+    key = services.members.key_for(user.id)
+    state = await services.members.load(key)
+    locale = state.locale if state and state.locale else suggest_locale(user.language_code)
+    member = await services.staff.add(
+        key,
+        role=role,
+        label=services.pseudonymizer.label(key),
+        locale=locale,
+        chat_id=chat.id,
+        actor="invite",
+        today=services.clock().date(),
+    )
+    desk = _desk(context)
+    await _say(desk, member, lambda tr: staff_texts.welcome(tr, member.is_coordinator))
+    if member.is_coordinator:
+        await _say(desk, member, lambda tr: staff_texts.help_text(tr, True))
+    else:
+        await _show_languages(desk, member, None)
+    return True
+
+
+async def _invite(update: Update, context: YardemContext, member: StaffMember) -> None:
+    desk = _desk(context)
+    args = context.args or []
+    if not member.is_coordinator:
+        await _say(desk, member, staff_texts.not_allowed)
+        return
+    if len(args) != 1 or args[0] not in ("volunteer", "coordinator"):
+        await _say(desk, member, staff_texts.invite_usage)
+        return
+    role: Role = "coordinator" if args[0] == "coordinator" else "volunteer"
+    services = context.services
+    code = secrets.token_urlsafe(24)
+    expires = services.clock() + INVITE_LIFETIME
+    await services.staff.add_invite(
+        services.pseudonymizer.invite_hash(code), role, expires_at=int(expires.timestamp())
+    )
+    link = f"https://t.me/{context.bot.username}?start={code}"
+    hours = int(INVITE_LIFETIME.total_seconds() // 3600)
+    tr = desk.tr(member.locale)
+    chat = update.effective_chat
+    assert chat is not None
+    # Not protected: the coordinator must be able to copy the link to the invitee.
+    await context.bot.send_message(
+        chat.id, tr.finish(staff_texts.invite_created(tr, link, hours)), protect_content=False
+    )
+
+
+# Languages -------------------------------------------------------------------
+
+
+def _languages_markup(tr: Translator, chosen: frozenset[str]) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            button(
+                ("✅ " if code in chosen else "") + LANGUAGE_NAMES[code], StaffAction("g", (code,))
+            )
+        ]
+        for code in LOCALES
+    ]
+    rows.append([button(staff_texts.done_label(tr), StaffAction("d"))])
+    return InlineKeyboardMarkup(rows)
+
+
+async def _show_languages(desk: Desk, member: StaffMember, message: Message | None) -> None:
+    tr = desk.tr(member.locale)
+    markup = _languages_markup(tr, member.languages)
+    if message is None:
+        await desk.tell_staff(member, staff_texts.pick_languages, markup)
+        return
+    try:
+        await message.edit_reply_markup(markup)
+    except BadRequest:
+        log.debug("the language picker was unchanged")
+
+
+# Lists -----------------------------------------------------------------------
+
+
+def _referral_line(tr: Translator, referral: Referral, current: bool) -> str:
+    line = staff_texts.mine_item(
+        tr,
+        reference(referral.id),
+        label("t", referral.topic, tr, tr.locale),
+        LANGUAGE_NAMES.get(referral.language, referral.language),
+        label("u", referral.urgency, tr, tr.locale),
+    )
+    return f"{line} {staff_texts.current_mark(tr)}" if current else line
+
+
+async def _mine(desk: Desk, member: StaffMember) -> None:
+    held = await desk.services.referrals.held_by(member.key)
+    if not held:
+        await _say(desk, member, staff_texts.mine_empty)
+        return
+    for referral in held:
+        rid = referral.id
+        tr = desk.tr(member.locale)
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    button(staff_texts.talk_label(tr), StaffAction("t", (rid,))),
+                    button(staff_texts.release_label(tr), StaffAction("r", (rid,))),
+                ],
+                [
+                    button(staff_texts.handover_label(tr), StaffAction("h", (rid,))),
+                    button(staff_texts.close_label(tr), StaffAction("x", (rid,))),
+                ],
+            ]
+        )
+        line = partial(_referral_line, referral=referral, current=member.current_referral == rid)
+        await desk.tell_staff(member, line, markup)
+
+
+def _roster_line(tr: Translator, other: StaffMember) -> str:
+    languages = " ".join(sorted(other.languages))
+    role = staff_texts.role_name(tr, other.is_coordinator)
+    return staff_texts.roster_item(tr, other.label, role, languages, other.active)
+
+
+async def _roster(desk: Desk, member: StaffMember) -> None:
+    if not member.is_coordinator:
+        await _say(desk, member, staff_texts.not_allowed)
+        return
+    others = [m for m in await desk.services.staff.everyone() if m.key != member.key]
+    if not others:
+        await _say(desk, member, staff_texts.roster_empty)
+        return
+    for other in others:
+        tr = desk.tr(member.locale)
+        toggle = (
+            button(staff_texts.suspend_label(tr), StaffAction("S", (other.label,)))
+            if other.active
+            else button(staff_texts.reinstate_label(tr), StaffAction("A", (other.label,)))
+        )
+        markup = InlineKeyboardMarkup(
+            [[toggle, button(staff_texts.remove_label(tr), StaffAction("R", (other.label,)))]]
+        )
+        await desk.tell_staff(member, partial(_roster_line, other=other), markup)
+
+
+# Commands and messages -------------------------------------------------------
+
+
+def command_handler(name: str, stray: StrayHandler) -> CommandHandler[YardemContext, None]:
+    """A staff command; from anyone else it is treated as a stray member message."""
+
+    async def handle(update: Update, context: YardemContext) -> None:
+        member = await current_staff(update, context)
+        if member is None:
+            await stray(update, context)
+            return
+        desk = _desk(context)
+        if name == "mine":
+            await _mine(desk, member)
+        elif name == "volunteers":
+            await _roster(desk, member)
+        elif name == "invite":
+            await _invite(update, context, member)
+        elif name == "languages":
+            await _show_languages(desk, member, None)
+        else:
+            await _say(desk, member, lambda tr: staff_texts.help_text(tr, member.is_coordinator))
+
+    return CommandHandler(name, handle, filters=filters.ChatType.PRIVATE)
+
+
+async def relay_from_staff(message: Message, context: YardemContext, member: StaffMember) -> None:
+    desk = _desk(context)
+    problem = await desk.relay_from_volunteer(member, message)
+    if problem is not None:
+        tr = desk.tr(member.locale)
+        await context.bot.send_message(message.chat_id, tr.finish(problem), protect_content=True)
+
+
+# Buttons ---------------------------------------------------------------------
+
+
+async def on_staff_button(update: Update, context: YardemContext) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    pressed = decode(query.data)
+    member = await current_staff(update, context)
+    action = pressed.action
+    desk = _desk(context)
+    if member is None or not isinstance(action, StaffAction):
+        # Not a volunteer (any more), or data no staff button carries.
+        await _answer(query, desk.tr(_locale_of(update)), staff_texts.not_allowed)
+        return
+    message = query.message if isinstance(query.message, Message) else None
+    handler = _BUTTONS.get(action.verb)
+    refusal = None if handler is None else await handler(desk, member, action.args, message)
+    if handler is None:
+        refusal = staff_texts.not_allowed
+    await _answer(query, desk.tr(member.locale), refusal)
+
+
+def _locale_of(update: Update) -> str:
+    user = update.effective_user
+    return suggest_locale(user.language_code if user else None)
+
+
+async def _answer(
+    query: CallbackQuery, tr: Translator, refusal: Callable[[Translator], str] | None
+) -> None:
+    try:
+        if refusal is None:
+            await query.answer()
+        else:
+            await query.answer(tr.finish(refusal(tr)), show_alert=True)
+    except BadRequest:
+        log.debug("a staff button press was too old to answer")
+
+
+Refusal = Callable[[Translator], str] | None
+ButtonHandler = Callable[[Desk, StaffMember, tuple[str, ...], Message | None], Awaitable[Refusal]]
+
+
+async def _held(desk: Desk, member: StaffMember, args: tuple[str, ...]) -> Referral | None:
+    """The referral named by the button, if this account holds it now."""
+    if not args or not valid_referral_id(args[0]):
+        return None
+    referral = await desk.services.referrals.get(args[0])
+    if referral is None or referral.volunteer != member.key:
+        return None
+    return referral if referral.status in ("claimed", "handover") else None
+
+
+async def _claim(
+    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
+) -> Refusal:
+    if len(args) != 1 or not valid_referral_id(args[0]):
+        return staff_texts.not_allowed
+    services = desk.services
+    referral = await services.referrals.get(args[0])
+    if referral is None or referral.status != "open":
+        return staff_texts.claim_lost
+    if not member.is_coordinator and referral.language not in member.languages:
+        return staff_texts.not_allowed
+    claimed = await services.referrals.claim(
+        referral.id, member.key, actor=member.label, today=services.clock().date()
+    )
+    if claimed is None:
+        return staff_texts.claim_lost
+    await services.staff.set_current(member.key, claimed.id)
+    await desk.retire_notices(claimed)
+    await _say(desk, member, lambda tr: staff_texts.now_talking(tr, reference(claimed.id)))
+    await desk.tell_member(claimed, _member_claimed)
+    return None
+
+
+def _member_claimed(tr: Translator) -> str:
+    from bot import referral_texts
+
+    return referral_texts.claimed(tr)
+
+
+async def _talk(
+    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
+) -> Refusal:
+    referral = await _held(desk, member, args)
+    if referral is None:
+        return staff_texts.not_allowed
+    await desk.services.staff.set_current(member.key, referral.id)
+    await _say(desk, member, lambda tr: staff_texts.now_talking(tr, reference(referral.id)))
+    return None
+
+
+async def _release(
+    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
+) -> Refusal:
+    referral = await _held(desk, member, args)
+    if referral is None:
+        return staff_texts.not_allowed
+    services = desk.services
+    released = await services.referrals.release(
+        referral.id,
+        member.key,
+        actor=member.label,
+        today=services.clock().date(),
+        now=int(services.clock().timestamp()),
+    )
+    if released is None:
+        return staff_texts.not_allowed
+    if member.current_referral == referral.id:
+        await services.staff.set_current(member.key, None)
+    await _say(desk, member, lambda tr: staff_texts.released(tr, reference(referral.id)))
+    await desk.requeue([referral.id])
+    return None
+
+
+async def _handover(
+    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
+) -> Refusal:
+    referral = await _held(desk, member, args)
+    if referral is None:
+        return staff_texts.not_allowed
+    services = desk.services
+    asked = await services.referrals.ask_handover(
+        referral.id, member.key, actor=member.label, today=services.clock().date()
+    )
+    if asked is None:
+        return staff_texts.not_allowed
+    await _say(desk, member, lambda tr: staff_texts.handover_asked(tr, reference(referral.id)))
+    staff = await services.staff.everyone()
+    candidates = [
+        m
+        for m in staff
+        if m.active
+        and m.key != member.key
+        and (referral.language in m.languages or m.is_coordinator)
+    ]
+    for coordinator in (m for m in staff if m.active and m.is_coordinator):
+        rows = [[button(c.label, StaffAction("a", (referral.id, c.label)))] for c in candidates]
+        text: Callable[[Translator], str] = (
+            (lambda tr: staff_texts.handover_request(tr, reference(referral.id), member.label))
+            if rows
+            else staff_texts.no_one_to_assign
+        )
+        await desk.tell_staff(coordinator, text, InlineKeyboardMarkup(rows) if rows else None)
+    return None
+
+
+async def _assign(
+    desk: Desk, member: StaffMember, args: tuple[str, ...], message: Message | None
+) -> Refusal:
+    if not member.is_coordinator or len(args) != 2 or not valid_referral_id(args[0]):
+        return staff_texts.not_allowed
+    services = desk.services
+    target = await services.staff.by_label(args[1])
+    referral = await services.referrals.get(args[0])
+    if target is None or not target.active or referral is None or referral.status != "handover":
+        return staff_texts.not_allowed
+    if not target.is_coordinator and referral.language not in target.languages:
+        return staff_texts.not_allowed
+    previous = referral.volunteer
+    moved = await services.referrals.reassign(
+        referral.id, target.key, actor=member.label, today=services.clock().date()
+    )
+    if moved is None:
+        return staff_texts.claim_lost
+    if previous is not None:
+        before = await services.staff.get(previous)
+        if before is not None and before.current_referral == referral.id:
+            await services.staff.set_current(before.key, None)
+        if before is not None:
+            await _say(
+                desk,
+                before,
+                lambda tr: staff_texts.handed_over(tr, reference(referral.id), target.label),
+            )
+    await services.staff.set_current(target.key, referral.id)
+    await _say(desk, target, lambda tr: staff_texts.assigned_to_you(tr, reference(referral.id)))
+    await _say(desk, target, lambda tr: staff_texts.now_talking(tr, reference(referral.id)))
+    await _say(
+        desk, member, lambda tr: staff_texts.handed_over(tr, reference(referral.id), target.label)
+    )
+    if message is not None:
+        try:
+            await message.edit_reply_markup(None)
+        except BadRequest:
+            log.debug("the hand-over request was already without buttons")
+    return None
+
+
+async def _close_ask(
+    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
+) -> Refusal:
+    referral = await _held(desk, member, args)
+    if referral is None:
+        return staff_texts.not_allowed
+    tr = desk.tr(member.locale)
+    rows = [
+        [button(text, StaffAction("o", (referral.id, code)))]
+        for code, text in staff_texts.outcomes(tr).items()
+    ]
+    await desk.tell_staff(
+        member,
+        lambda tr: staff_texts.close_question(tr, reference(referral.id)),
+        InlineKeyboardMarkup(rows),
+    )
+    return None
+
+
+async def _close(
+    desk: Desk, member: StaffMember, args: tuple[str, ...], message: Message | None
+) -> Refusal:
+    referral = await _held(desk, member, args)
+    if referral is None or len(args) != 2 or args[1] not in OUTCOMES:
+        return staff_texts.not_allowed
+    services = desk.services
+    chat = await services.referrals.member_chat(referral)
+    closed = await services.referrals.close(
+        referral.id, member.key, args[1], actor=member.label, today=services.clock().date()
+    )
+    if closed is None:
+        return staff_texts.not_allowed
+    if member.current_referral == referral.id:
+        await services.staff.set_current(member.key, None)
+    from bot import referral_texts
+
+    await desk.tell_member(closed, referral_texts.closed, chat)
+    await _say(desk, member, lambda tr: staff_texts.closed(tr, reference(referral.id)))
+    if message is not None:
+        try:
+            await message.edit_reply_markup(None)
+        except BadRequest:
+            log.debug("the close question was already without buttons")
+    return None
+
+
+async def _toggle_language(
+    desk: Desk, member: StaffMember, args: tuple[str, ...], message: Message | None
+) -> Refusal:
+    if len(args) != 1 or args[0] not in LOCALES:
+        return staff_texts.not_allowed
+    chosen = set(member.languages) ^ {args[0]}
+    await desk.services.staff.set_languages(member.key, chosen)
+    updated = await desk.services.staff.get(member.key)
+    if updated is not None:
+        await _show_languages(desk, updated, message)
+    return None
+
+
+async def _languages_done(
+    desk: Desk, member: StaffMember, args: tuple[str, ...], message: Message | None
+) -> Refusal:
+    if message is not None:
+        try:
+            await message.edit_reply_markup(None)
+        except BadRequest:
+            log.debug("the language picker was already closed")
+    await _say(desk, member, staff_texts.languages_saved)
+    await _say(desk, member, lambda tr: staff_texts.help_text(tr, member.is_coordinator))
+    return None
+
+
+async def _manage(desk: Desk, member: StaffMember, args: tuple[str, ...], verb: str) -> Refusal:
+    if not member.is_coordinator or len(args) != 1:
+        return staff_texts.not_allowed
+    services = desk.services
+    target = await services.staff.by_label(args[0])
+    if target is None or target.key == member.key:
+        return staff_texts.not_allowed
+    today = services.clock().date()
+    # Reach the person before their encrypted chat reference is deleted.
+    chat = await services.staff.chat_id(target)
+    if verb == "R":
+        returned = await services.staff.remove(target.key, actor=member.label, today=today)
+        notice = staff_texts.access_ended
+    else:
+        returned = await services.staff.set_active(
+            target.key, verb == "A", actor=member.label, today=today
+        )
+        notice = staff_texts.access_restored if verb == "A" else staff_texts.access_paused
+    await desk.tell_staff(target, notice, chat_id=chat)
+    await desk.requeue(returned)
+    await _say(desk, member, lambda tr: staff_texts.staff_changed(tr, target.label, len(returned)))
+    return None
+
+
+async def _suspend(
+    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
+) -> Refusal:
+    return await _manage(desk, member, args, "S")
+
+
+async def _reinstate(
+    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
+) -> Refusal:
+    return await _manage(desk, member, args, "A")
+
+
+async def _remove(
+    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
+) -> Refusal:
+    return await _manage(desk, member, args, "R")
+
+
+_BUTTONS: dict[str, ButtonHandler] = {
+    "c": _claim,
+    "t": _talk,
+    "r": _release,
+    "h": _handover,
+    "a": _assign,
+    "x": _close_ask,
+    "o": _close,
+    "g": _toggle_language,
+    "d": _languages_done,
+    "S": _suspend,
+    "A": _reinstate,
+    "R": _remove,
+}
+
+STAFF_COMMANDS = ("mine", "volunteers", "invite", "languages")
+
+
+def register(application: YardemApplication, stray: StrayHandler) -> None:
+    for name in STAFF_COMMANDS:
+        application.add_handler(command_handler(name, stray))
+    application.add_handler(CallbackQueryHandler(on_staff_button, pattern=r"^s\|"))
