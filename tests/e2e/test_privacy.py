@@ -112,3 +112,92 @@ async def test_root_key_file_is_private_and_separate_from_the_database(
     material = key_line.split(":", 1)[1].encode()
     database = (data_dir / "yardem.sqlite3").read_bytes()
     assert material not in database
+
+
+VOLUNTEER_ID = 7031425968
+VOLUNTEER_USERNAME = "helper_handle_z3k"
+VOLUNTEER_FIRST_NAME = "Volunteerfirstname"
+VOLUNTEER_TEXT = "the volunteer canary reply 9146"
+CAPTION_TEXT = "caption canary 3318"
+
+
+def _referral_needles() -> dict[str, bytes]:
+    extra = {
+        "volunteer id": str(VOLUNTEER_ID).encode(),
+        "volunteer id as int64": struct.pack("<q", VOLUNTEER_ID),
+        "volunteer id as int64 (big endian)": struct.pack(">q", VOLUNTEER_ID),
+        "volunteer username": VOLUNTEER_USERNAME.encode(),
+        "volunteer first name": VOLUNTEER_FIRST_NAME.encode(),
+        "volunteer text": VOLUNTEER_TEXT.encode(),
+        "caption": CAPTION_TEXT.encode(),
+    }
+    return {**_needles(), **extra}
+
+
+async def test_referrals_and_the_relay_leave_no_ids_names_or_text(
+    server: FakeBotApi, tmp_path: Path, clock: FakeClock
+) -> None:
+    from bot import staff_texts
+    from tests.e2e.referral_steps import (
+        ask_for_volunteer,
+        invite,
+        join,
+        make_coordinator,
+        notice_of,
+        only_referral,
+    )
+
+    data_dir = tmp_path / "data"
+    settings = settings_for(server, data_dir)
+    member = server.user(
+        CANARY_ID, first_name=CANARY_FIRST_NAME, username=CANARY_USERNAME, language_code="en"
+    )
+    helper = server.user(
+        VOLUNTEER_ID,
+        first_name=VOLUNTEER_FIRST_NAME,
+        username=VOLUNTEER_USERNAME,
+        language_code="en",
+    )
+    coordinator = server.user(7031425000, first_name="Coordinator", language_code="en")
+    needles = _referral_needles()
+    with capture_logs() as logs:
+        async with running_bot(server, settings, clock) as bot:
+            tr = bot.tr("en")
+            await make_coordinator(bot, coordinator)
+            await join(bot, helper, await invite(bot, coordinator, "volunteer"))
+            await ask_for_volunteer(bot, member)
+            referral = await only_referral(bot)
+            helper.press(staff_texts.claim_label(tr), message_id=notice_of(helper, referral))
+            await bot.settle()
+            member.send_text(CANARY_TEXT)
+            member.send_photo(caption=CAPTION_TEXT)
+            await bot.settle()
+            helper.send_text(VOLUNTEER_TEXT)
+            await bot.settle()
+            assert member.last_message().text == VOLUNTEER_TEXT
+            # Also while the referral is open: the notices, the chat references.
+            files = sorted(p for p in data_dir.iterdir() if p.is_file())
+            during = [
+                f"{name} in {p.name}"
+                for p in files
+                for name, needle in needles.items()
+                if needle in p.read_bytes()
+            ]
+            helper.send_text("/mine")
+            await bot.settle()
+            helper.press(staff_texts.close_label(tr))
+            await bot.settle()
+            helper.press(staff_texts.outcomes(tr)["informed"])
+            await bot.settle()
+            decrypted = await _decrypted_states(bot)
+            inside = [name for name, needle in needles.items() if needle in decrypted]
+        after = [
+            f"{name} in {p.name}"
+            for p in sorted(p for p in data_dir.iterdir() if p.is_file())
+            for name, needle in needles.items()
+            if needle in p.read_bytes()
+        ]
+    assert during == []
+    assert after == []
+    assert inside == []
+    assert [n for n, needle in needles.items() if needle.decode("latin-1") in logs.text] == []

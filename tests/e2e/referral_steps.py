@@ -1,0 +1,111 @@
+"""Steps that members, volunteers and coordinators take in the referral tests."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from bot import admin, referral_texts, staff_texts
+from bot.i18n import LANGUAGE_NAMES
+from bot.referral_choices import choices
+from bot.referral_desk import reference
+from storage.referrals import Referral
+from tests.e2e.harness import RunningBot
+from tests.e2e.test_member_journeys import choose_language, label
+from tests.fakebot import FakeUser
+
+
+async def make_coordinator(bot: RunningBot, user: FakeUser) -> None:
+    """What ``python -m bot admin add-coordinator <id>`` does, on the live database."""
+    settings = bot.services.settings
+    await admin.add_coordinator(settings, user.user_id, "en", date.today())
+
+
+async def invite(bot: RunningBot, coordinator: FakeUser, role: str) -> str:
+    coordinator.send_text(f"/invite {role}")
+    await bot.settle()
+    text = coordinator.last_message().text or ""
+    found = re.search(r"\?start=([A-Za-z0-9_-]+)", text)
+    assert found is not None, text
+    return found.group(1)
+
+
+async def join(
+    bot: RunningBot, user: FakeUser, code: str, languages: tuple[str, ...] = ("en",)
+) -> None:
+    user.send_text(f"/start {code}")
+    await bot.settle()
+    for locale in languages:
+        user.press(LANGUAGE_NAMES[locale])
+        await bot.settle()
+    user.press(staff_texts.done_label(bot.tr("en")))
+    await bot.settle()
+
+
+async def volunteer(
+    bot: RunningBot,
+    coordinator: FakeUser,
+    user_id: int,
+    name: str,
+    languages: tuple[str, ...] = ("en",),
+) -> FakeUser:
+    user = bot.server.user(
+        user_id, first_name=name, username=f"{name.lower()}_handle", language_code="en"
+    )
+    await join(bot, user, await invite(bot, coordinator, "volunteer"), languages)
+    return user
+
+
+def answer_label(bot: RunningBot, field: str, code: str, locale: str = "en") -> str:
+    tr = bot.tr(locale)
+    return tr.finish(choices(field, tr, locale)[code])
+
+
+async def ask_for_volunteer(
+    bot: RunningBot,
+    member: FakeUser,
+    *,
+    topic: str = "travel",
+    urgency: str = "general",
+    country: str = "TR",
+    language: str = "en",
+    locale: str = "en",
+    again: bool = False,
+) -> None:
+    if again:
+        member.send_text("/menu")
+        await bot.settle()
+    else:
+        await choose_language(bot, member, locale)
+    tr = bot.tr(locale)
+    member.press(label(bot, tr, "main", "menu", "volunteer"))
+    await bot.settle()
+    node = bot.snapshot.registry.node("volunteer", "intro")
+    assert node is not None
+    consent = tr.finish(tr.pgettext("volunteer.intro.consent", node.consent_label))  # type: ignore[union-attr]
+    member.press(consent)
+    await bot.settle()
+    for field, code in (("t", topic), ("u", urgency), ("c", country), ("l", language)):
+        member.press(answer_label(bot, field, code, locale))
+        await bot.settle()
+
+
+async def only_referral(bot: RunningBot) -> Referral:
+    rows = await bot.services.database.connection.execute_fetchall("SELECT id FROM referrals")
+    assert len(list(rows)) == 1
+    found = await bot.services.referrals.get(str(next(iter(rows))[0]))
+    assert found is not None
+    return found
+
+
+def notice_of(user: FakeUser, referral: Referral) -> int:
+    """The id of the newest message in the user's chat that announces the referral."""
+    for message in reversed(user.visible_messages()):
+        if reference(referral.id) in (message.text or ""):
+            return message.message_id
+    raise LookupError(f"no notice about {referral.id} for {user}")
+
+
+def member_claimed_text(bot: RunningBot) -> str:
+    tr = bot.tr("en")
+    return tr.finish(referral_texts.claimed(tr))

@@ -1,0 +1,483 @@
+"""Members, volunteers and coordinators through referrals, over real HTTP.
+
+Every step is a real update through the Application: invites, claims, the
+relay, release, close, removal and forged buttons. Scheduled work (urgent
+re-announcements, expiry, purge) is run by calling the same functions the
+JobQueue calls, after moving the bot's clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+from bot import jobs, referral_texts, staff_texts, texts
+from bot.referral_desk import ESCALATE_AFTER_ROUNDS, RENOTIFY_EVERY, Desk, reference
+from tests.e2e.harness import FakeClock, RunningBot, running_bot, settings_for
+from tests.e2e.referral_steps import (
+    ask_for_volunteer,
+    invite,
+    join,
+    make_coordinator,
+    member_claimed_text,
+    notice_of,
+    only_referral,
+    volunteer,
+)
+from tests.fakebot import FakeBotApi, FakeUser
+
+MEMBER_TEXT = "hello from the member 5521"
+VOLUNTEER_TEXT = "hello from the volunteer 8832"
+
+
+async def _team(bot: RunningBot) -> tuple[FakeUser, FakeUser, FakeUser]:
+    coordinator = bot.server.user(8100001, first_name="Coord", language_code="en")
+    await make_coordinator(bot, coordinator)
+    alice = await volunteer(bot, coordinator, 8100002, "Alice")
+    bob = await volunteer(bot, coordinator, 8100003, "Bob")
+    return coordinator, alice, bob
+
+
+def _pressed_alert(bot: RunningBot, query_id: str) -> str | None:
+    answer = bot.server.callback_answer(query_id)
+    assert answer is not None, "every press is answered"
+    return answer.get("text") if answer.get("show_alert") else None
+
+
+async def test_request_race_relay_release_reclaim_and_close(bot: RunningBot) -> None:
+    coordinator, alice, bob = await _team(bot)
+    tr = bot.tr("en")
+    member = bot.server.user(8100010, first_name="Member", language_code="en")
+
+    await ask_for_volunteer(bot, member)
+    referral = await only_referral(bot)
+    assert referral.status == "open"
+    assert (referral.topic, referral.urgency, referral.country, referral.language) == (
+        "travel",
+        "general",
+        "TR",
+        "en",
+    )
+    sent_node = bot.snapshot.registry.node("volunteer", "sent")
+    assert sent_node is not None
+    assert member.last_message().text == tr.finish(tr.pgettext("volunteer.sent", sent_node.text))
+
+    # Every eligible account gets a generic notice with a Claim button.
+    for user in (coordinator, alice, bob):
+        notice = next(
+            m for m in user.visible_messages() if m.message_id == notice_of(user, referral)
+        )
+        assert staff_texts.claim_label(tr) in notice.button_texts
+        assert "Member" not in (notice.text or "")
+        assert notice.protect_content
+
+    # Two volunteers race: both presses are queued before the bot handles either.
+    alice_press = alice.press(staff_texts.claim_label(tr), message_id=notice_of(alice, referral))
+    bob_press = bob.press(staff_texts.claim_label(tr), message_id=notice_of(bob, referral))
+    await bot.settle()
+    claimed = await bot.services.referrals.get(referral.id)
+    assert claimed is not None
+    assert claimed.status == "claimed"
+    winner, loser = (
+        (alice, bob)
+        if claimed.volunteer == bot.services.members.key_for(alice.user_id)
+        else (bob, alice)
+    )
+    loser_press = bob_press if loser is bob else alice_press
+    assert _pressed_alert(bot, loser_press) == staff_texts.claim_lost(tr)
+    for user in (coordinator, loser):
+        retired = next(
+            m for m in user.visible_messages() if m.message_id == notice_of(user, referral)
+        )
+        assert retired.text == staff_texts.taken(tr, reference(referral.id))
+        assert retired.buttons == []
+    assert member_claimed_text(bot) in [m.text for m in member.visible_messages()]
+
+    # The relay, both ways, text and a photo: copies, never forwards.
+    member.send_text(MEMBER_TEXT)
+    await bot.settle()
+    assert winner.last_message().text == MEMBER_TEXT
+    assert winner.last_message().protect_content
+    assert "forward_origin" not in winner.last_message().raw
+    assert MEMBER_TEXT not in [m.text for m in loser.visible_messages()]
+    member.send_photo(caption="photo caption 77")
+    await bot.settle()
+    assert "photo" in winner.last_message().raw
+    winner.send_text(VOLUNTEER_TEXT)
+    await bot.settle()
+    assert member.last_message().text == VOLUNTEER_TEXT
+    assert member.last_message().protect_content
+    assert "forward_origin" not in member.last_message().raw
+
+    # Release: back in the queue, announced again; the other volunteer claims it.
+    winner.send_text("/mine")
+    await bot.settle()
+    winner.press(staff_texts.release_label(tr))
+    await bot.settle()
+    released = await bot.services.referrals.get(referral.id)
+    assert released is not None
+    assert released.status == "open"
+    assert released.volunteer is None
+    assert tr.finish(referral_texts.released(tr)) in [m.text for m in member.visible_messages()]
+    loser.press(staff_texts.claim_label(tr), message_id=notice_of(loser, referral))
+    await bot.settle()
+    reclaimed = await bot.services.referrals.get(referral.id)
+    assert reclaimed is not None
+    assert reclaimed.volunteer == bot.services.members.key_for(loser.user_id)
+    # The first volunteer no longer reaches the member.
+    winner.send_text("still there?")
+    await bot.settle()
+    assert winner.last_message().text == staff_texts.no_conversation(tr)
+    assert "still there?" not in [m.text for m in member.visible_messages()]
+
+    # Close with an outcome: the member is told and the relay ends.
+    loser.send_text("/mine")
+    await bot.settle()
+    loser.press(staff_texts.close_label(tr))
+    await bot.settle()
+    loser.press(staff_texts.outcomes(tr)["informed"])
+    await bot.settle()
+    closed = await bot.services.referrals.get(referral.id)
+    assert closed is not None
+    assert closed.status == "closed"
+    assert closed.outcome == "informed"
+    assert tr.finish(referral_texts.closed(tr)) in [m.text for m in member.visible_messages()]
+    rows = await bot.services.database.connection.execute_fetchall(
+        "SELECT chat_ref FROM referrals WHERE id = ?", (referral.id,)
+    )
+    assert [tuple(r) for r in rows] == [(None,)], "a closed referral keeps no chat reference"
+    member.send_text("after close 991")
+    await bot.settle()
+    assert "after close 991" not in [m.text for m in loser.visible_messages()]
+
+    actions = [e.action for e in await bot.services.audit.entries()]
+    for expected in ("request", "claim", "relay", "release", "close:informed"):
+        assert expected in actions
+    report = await bot.services.audit.verify()
+    assert report.intact
+    assert report.entries == len(actions)
+
+
+async def test_member_status_and_cancel_tell_the_volunteer(bot: RunningBot) -> None:
+    _, alice, _ = await _team(bot)
+    tr = bot.tr("en")
+    member = bot.server.user(8100011, first_name="Member", language_code="en")
+    member.send_text("/status")
+    await bot.settle()
+    assert member.last_message().text == tr.finish(referral_texts.status_none(tr))
+
+    await ask_for_volunteer(bot, member)
+    member.send_text("/status")
+    await bot.settle()
+    assert member.last_message().text == tr.finish(referral_texts.status_waiting(tr))
+    referral = await only_referral(bot)
+    alice.press(staff_texts.claim_label(tr), message_id=notice_of(alice, referral))
+    await bot.settle()
+
+    member.send_text("/status")
+    await bot.settle()
+    assert member.last_message().text == tr.finish(referral_texts.status_claimed(tr))
+    member.press(tr.finish(referral_texts.cancel_request_label(tr)))
+    await bot.settle()
+    member.press(tr.finish(referral_texts.cancel_confirm_label(tr)))
+    await bot.settle()
+    assert await bot.services.referrals.count() == 0, "a cancelled request is erased"
+    assert alice.last_message().text == staff_texts.member_left(tr, reference(referral.id))
+    alice.send_text("are you there")
+    await bot.settle()
+    assert alice.last_message().text == staff_texts.no_conversation(tr)
+
+
+async def test_one_open_request_and_a_daily_limit(bot: RunningBot) -> None:
+    await _team(bot)
+    tr = bot.tr("en")
+    member = bot.server.user(8100012, first_name="Member", language_code="en")
+    await ask_for_volunteer(bot, member)
+    await ask_for_volunteer(bot, member, again=True)
+    assert tr.finish(referral_texts.refused_already_open(tr)) in (member.last_message().text or "")
+    assert await bot.services.referrals.count() == 1
+    for _ in range(2):
+        member.send_text("/status")
+        await bot.settle()
+        member.press(tr.finish(referral_texts.cancel_request_label(tr)))
+        await bot.settle()
+        member.press(tr.finish(referral_texts.cancel_confirm_label(tr)))
+        await bot.settle()
+        await ask_for_volunteer(bot, member, again=True)
+    member.send_text("/status")
+    await bot.settle()
+    member.press(tr.finish(referral_texts.cancel_request_label(tr)))
+    await bot.settle()
+    member.press(tr.finish(referral_texts.cancel_confirm_label(tr)))
+    await bot.settle()
+    await ask_for_volunteer(bot, member, again=True)
+    assert tr.finish(referral_texts.refused_daily_limit(tr)) in (member.last_message().text or "")
+    assert await bot.services.referrals.count() == 0
+
+
+async def test_urgent_requests_are_announced_again_then_escalated(bot: RunningBot) -> None:
+    coordinator, alice, bob = await _team(bot)
+    tr = bot.tr("en")
+    member = bot.server.user(8100013, first_name="Member", language_code="en")
+    await ask_for_volunteer(bot, member, topic="detained", urgency="detained")
+    referral = await only_referral(bot)
+    desk = Desk(bot.application.bot, bot.services)
+    first_notice = notice_of(alice, referral)
+
+    assert await desk.renotify_urgent() == 0, "not before the interval"
+    for round_number in range(1, ESCALATE_AFTER_ROUNDS + 1):
+        bot.clock.advance(RENOTIFY_EVERY)
+        assert await desk.renotify_urgent() == 1
+        await bot.settle()
+        assert notice_of(alice, referral) != first_notice
+        assert staff_texts.reminder(tr) in (alice.last_message().text or "")
+        escalated = staff_texts.escalation(tr) in (coordinator.last_message().text or "")
+        assert escalated == (round_number >= ESCALATE_AFTER_ROUNDS)
+
+    # Claiming stops the rounds and retires every notice, old and new.
+    bob.press(staff_texts.claim_label(tr), message_id=notice_of(bob, referral))
+    await bot.settle()
+    bot.clock.advance(RENOTIFY_EVERY)
+    assert await desk.renotify_urgent() == 0
+    assert all(
+        staff_texts.claim_label(tr) not in m.button_texts
+        for user in (alice, bob, coordinator)
+        for m in user.visible_messages()
+    )
+
+
+async def test_urgent_rounds_survive_a_restart(
+    server: FakeBotApi, tmp_path: Path, clock: FakeClock
+) -> None:
+    settings = settings_for(server, tmp_path / "data")
+    async with running_bot(server, settings, clock) as bot:
+        _, alice, _ = await _team(bot)
+        member = server.user(8100014, first_name="Member", language_code="en")
+        await ask_for_volunteer(bot, member, topic="detained", urgency="immediate_risk")
+        referral = await only_referral(bot)
+        before = notice_of(alice, referral)
+    clock.advance(RENOTIFY_EVERY)
+    async with running_bot(server, settings, clock) as bot:
+        # The job the JobQueue runs every minute, with the restarted bot's context.
+        assert await Desk(bot.application.bot, bot.services).renotify_urgent() == 1
+        await bot.settle()
+        assert notice_of(alice, referral) != before
+        assert jobs.renotify_urgent.__name__ in {
+            job.callback.__name__
+            for job in bot.application.job_queue.jobs()  # type: ignore[union-attr]
+        }
+
+
+async def test_removed_volunteer_loses_access_at_once(bot: RunningBot) -> None:
+    coordinator, alice, bob = await _team(bot)
+    tr = bot.tr("en")
+    member = bot.server.user(8100015, first_name="Member", language_code="en")
+    await ask_for_volunteer(bot, member)
+    referral = await only_referral(bot)
+    alice.press(staff_texts.claim_label(tr), message_id=notice_of(alice, referral))
+    await bot.settle()
+    alice.send_text("/mine")
+    await bot.settle()
+    close_button = alice.last_message().message_id
+
+    alice_label = bot.services.pseudonymizer.label(bot.services.members.key_for(alice.user_id))
+    coordinator.send_text("/volunteers")
+    await bot.settle()
+    row = next(m for m in coordinator.visible_messages() if (m.text or "").startswith(alice_label))
+    assert "Alice" not in (row.text or "")
+    coordinator.press(staff_texts.remove_label(tr), message_id=row.message_id)
+    await bot.settle()
+
+    assert await bot.services.staff.get(bot.services.members.key_for(alice.user_id)) is None
+    back = await bot.services.referrals.get(referral.id)
+    assert back is not None
+    assert back.status == "open"
+    assert back.volunteer is None
+    assert staff_texts.access_ended(tr) in [m.text for m in alice.visible_messages()]
+    # Her old buttons and messages do nothing now.
+    query = alice.press(staff_texts.close_label(tr), message_id=close_button)
+    await bot.settle()
+    assert _pressed_alert(bot, query) == staff_texts.not_allowed(tr)
+    alice.send_text("a message after removal")
+    await bot.settle()
+    assert "a message after removal" not in [m.text for m in member.visible_messages()]
+    # Bob was told it is back, and can take it.
+    bob.press(staff_texts.claim_label(tr), message_id=notice_of(bob, referral))
+    await bot.settle()
+    taken = await bot.services.referrals.get(referral.id)
+    assert taken is not None
+    assert taken.volunteer == bot.services.members.key_for(bob.user_id)
+
+
+async def test_forged_buttons_and_staff_commands_from_others_change_nothing(
+    bot: RunningBot,
+) -> None:
+    coordinator, alice, bob = await _team(bot)
+    tr = bot.tr("en")
+    member = bot.server.user(8100016, first_name="Member", language_code="en")
+    await ask_for_volunteer(bot, member)
+    referral = await only_referral(bot)
+    alice.press(staff_texts.claim_label(tr), message_id=notice_of(alice, referral))
+    await bot.settle()
+    stranger = bot.server.user(8100017, first_name="Stranger", language_code="en")
+    await ask_for_volunteer(bot, stranger)  # a member with a chat and a screen
+    before = (await bot.services.audit.verify()).entries
+    rid = referral.id
+    bob_label = bot.services.pseudonymizer.label(bot.services.members.key_for(bob.user_id))
+    screen = stranger.last_message().message_id
+
+    forged = [
+        f"s|c|{rid}",
+        f"s|o|{rid}|informed",
+        f"s|r|{rid}",
+        f"s|t|{rid}",
+        f"s|a|{rid}|{bob_label}",
+        f"s|R|{bob_label}",
+        "s|g|en",
+        "s|zz",
+    ]
+    for data in forged:
+        query = stranger.press_data(data, screen)
+        await bot.settle()
+        assert _pressed_alert(bot, query) == staff_texts.not_allowed(tr), data
+    # Bob is a volunteer, but not the holder, and not a coordinator.
+    for data in (
+        f"s|o|{rid}|informed",
+        f"s|r|{rid}",
+        f"s|x|{rid}",
+        f"s|R|{bot.services.pseudonymizer.label(bot.services.members.key_for(alice.user_id))}",
+    ):
+        query = bob.press_data(data, notice_of(bob, referral))
+        await bot.settle()
+        assert _pressed_alert(bot, query) == staff_texts.not_allowed(tr), data
+    invites_before = list(
+        await bot.services.database.connection.execute_fetchall("SELECT COUNT(*) FROM invites")
+    )
+    for command in ("/mine", "/invite volunteer", "/volunteers", "/languages"):
+        stranger.send_text(command)
+        await bot.settle()
+        assert stranger.last_message().text is not None
+        assert "invite" not in (stranger.last_message().text or "").lower()
+    bob.send_text("/invite coordinator")
+    await bot.settle()
+    assert bob.last_message().text == staff_texts.not_allowed(tr)
+    invites_after = list(
+        await bot.services.database.connection.execute_fetchall("SELECT COUNT(*) FROM invites")
+    )
+    assert invites_after == invites_before
+
+    unchanged = await bot.services.referrals.get(rid)
+    assert unchanged is not None
+    assert unchanged.status == "claimed"
+    assert unchanged.volunteer == bot.services.members.key_for(alice.user_id)
+    assert await bot.services.staff.get(bot.services.members.key_for(bob.user_id)) is not None
+    assert await bot.services.staff.get(bot.services.members.key_for(stranger.user_id)) is None
+    assert (await bot.services.audit.verify()).entries == before
+    del coordinator
+
+
+async def test_invites_are_single_use_and_expire(bot: RunningBot) -> None:
+    coordinator = bot.server.user(8100020, first_name="Coord", language_code="en")
+    await make_coordinator(bot, coordinator)
+    code = await invite(bot, coordinator, "volunteer")
+    first = bot.server.user(8100021, first_name="First", language_code="en")
+    await join(bot, first, code)
+    assert await bot.services.staff.get(bot.services.members.key_for(first.user_id)) is not None
+    second = bot.server.user(8100022, first_name="Second", language_code="en")
+    second.send_text(f"/start {code}")
+    await bot.settle()
+    assert await bot.services.staff.get(bot.services.members.key_for(second.user_id)) is None
+    tr = bot.tr("en")
+    assert (second.last_message().text or "").startswith(tr.finish(texts.safety_notice(tr)))
+
+    late = await invite(bot, coordinator, "coordinator")
+    bot.clock.advance(timedelta(hours=49))
+    third = bot.server.user(8100023, first_name="Third", language_code="en")
+    third.send_text(f"/start {late}")
+    await bot.settle()
+    assert await bot.services.staff.get(bot.services.members.key_for(third.user_id)) is None
+
+
+async def test_unclaimed_requests_expire_and_closed_ones_are_purged(bot: RunningBot) -> None:
+    coordinator, alice, _ = await _team(bot)
+    tr = bot.tr("en")
+    waiting = bot.server.user(8100030, first_name="Waiting", language_code="en")
+    await ask_for_volunteer(bot, waiting)
+    helped = bot.server.user(8100031, first_name="Helped", language_code="en")
+    await ask_for_volunteer(bot, helped)
+    rows = await bot.services.database.connection.execute_fetchall(
+        "SELECT id, member_key FROM referrals"
+    )
+    by_member = {bytes(r[1]): str(r[0]) for r in rows}
+    helped_id = by_member[bot.services.members.key_for(helped.user_id)]
+    waiting_id = by_member[bot.services.members.key_for(waiting.user_id)]
+    helped_ref = await bot.services.referrals.get(helped_id)
+    assert helped_ref is not None
+    alice.press(staff_texts.claim_label(tr), message_id=notice_of(alice, helped_ref))
+    await bot.settle()
+    alice.send_text("/mine")
+    await bot.settle()
+    alice.press(staff_texts.close_label(tr))
+    await bot.settle()
+    alice.press(staff_texts.outcomes(tr)["lawyer"])
+    await bot.settle()
+
+    desk = Desk(bot.application.bot, bot.services)
+    bot.clock.advance(timedelta(days=13))
+    assert await desk.expire_and_purge() == (0, 0)
+    bot.clock.advance(timedelta(days=2))
+    assert await desk.expire_and_purge() == (1, 0)
+    await bot.settle()
+    assert await bot.services.referrals.get(waiting_id) is None
+    assert tr.finish(referral_texts.expired(tr)) in [m.text for m in waiting.visible_messages()]
+    assert await bot.services.referrals.get(helped_id) is not None
+    bot.clock.advance(timedelta(days=16))
+    assert await desk.expire_and_purge() == (0, 1)
+    assert await bot.services.referrals.count() == 0
+    # The purge checkpoints, so no frame of the deleted rows stays in the WAL.
+    wal = bot.services.database.path.with_name(bot.services.database.path.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    del coordinator
+
+
+async def test_wipe_withdraws_the_request_and_tells_the_volunteer(bot: RunningBot) -> None:
+    _, alice, _ = await _team(bot)
+    tr = bot.tr("en")
+    member = bot.server.user(8100040, first_name="Member", language_code="en")
+    await ask_for_volunteer(bot, member)
+    referral = await only_referral(bot)
+    alice.press(staff_texts.claim_label(tr), message_id=notice_of(alice, referral))
+    await bot.settle()
+    alice.send_text(VOLUNTEER_TEXT)
+    await bot.settle()
+    relayed = member.last_message().message_id
+    member.send_text("/wipe")
+    await bot.settle()
+    member.press(tr.finish(texts.wipe_confirm_label(tr)))
+    await bot.settle()
+    assert await bot.services.referrals.count() == 0
+    assert relayed not in member.message_ids(), "relayed messages are wiped too"
+    assert alice.last_message().text == staff_texts.member_left(tr, reference(referral.id))
+
+
+async def test_relay_failures_are_reported_to_the_sender(bot: RunningBot) -> None:
+    _, alice, _ = await _team(bot)
+    tr = bot.tr("en")
+    member = bot.server.user(8100050, first_name="Member", language_code="en")
+    await ask_for_volunteer(bot, member)
+    referral = await only_referral(bot)
+    alice.press(staff_texts.claim_label(tr), message_id=notice_of(alice, referral))
+    await bot.settle()
+    bot.server.block(member.user_id)
+    alice.send_text(VOLUNTEER_TEXT)
+    await bot.settle()
+    assert alice.last_message().text == staff_texts.member_unreachable(tr, reference(referral.id))
+    bot.server.unblock(member.user_id)
+    bot.server.inject_error(
+        "copyMessage", error_code=400, description="Bad Request: message to copy not found"
+    )
+    member.send_text(MEMBER_TEXT)
+    await bot.settle()
+    assert member.last_message().text == tr.finish(referral_texts.not_delivered(tr))
+    await asyncio.sleep(0)
