@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from flows.catalog import Catalog, parse_po
+from flows.errors import DefinitionError
 from flows.facts import Facts
+from flows.glossary import misses, parse_glossary
 from flows.loader import parse_flows
 from flows.messages import SourceMessage, flow_messages, node_messages
 from flows.model import (
@@ -58,6 +60,7 @@ class IssueCode(StrEnum):
     MISSING_SOURCE = "missing-source"
     UNKNOWN_SOURCE = "unknown-source"
     UNCERTAIN_SOURCE = "uncertain-source"
+    GLOSSARY = "glossary"
 
 
 @dataclass(frozen=True)
@@ -270,6 +273,41 @@ def _sources(flows: Sequence[Flow], facts: Facts | None) -> Iterator[Issue]:
                     )
 
 
+def _glossary(
+    flows: Sequence[Flow], catalogs: dict[str, Catalog], glossary: str | None
+) -> Iterator[Issue]:
+    """Warnings, so a live fix is never refused over wording; the shipped set has none."""
+    if glossary is None:
+        return
+    try:
+        terms = parse_glossary(glossary)
+    except DefinitionError as exc:
+        yield Issue(IssueCode.GLOSSARY, str(exc), severity=Severity.WARNING)
+        return
+    owners: dict[tuple[str | None, str], SourceMessage] = {
+        (message.context, message.msgid): message
+        for flow in flows
+        for message in flow_messages(flow)
+    }
+    for locale, catalog in sorted(catalogs.items()):
+        for entry in catalog.entries.values():
+            if not entry.usable:
+                continue
+            owner = owners.get((entry.context, entry.msgid))
+            english = " ".join(filter(None, (entry.msgid, entry.msgid_plural)))
+            for text in entry.msgstr:
+                for term in misses(terms, locale, english, text):
+                    yield Issue(
+                        IssueCode.GLOSSARY,
+                        f"{entry.context or entry.msgid[:40]!r}: {term.english!r} should be "
+                        f"{' or '.join(term.translations.get(locale, ()))!r}",
+                        owner.flow if owner else None,
+                        owner.node if owner else None,
+                        locale,
+                        Severity.WARNING,
+                    )
+
+
 def inspect(
     registry: Registry,
     sources: RegistrySources,
@@ -291,5 +329,6 @@ def inspect(
         *_lengths(flows),
         *_translations(flows, dict(registry.catalogs), required),
         *_sources(flows, facts),
+        *_glossary(flows, dict(registry.catalogs), sources.glossary),
     ]
     return issues

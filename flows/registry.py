@@ -17,6 +17,7 @@ from types import MappingProxyType
 
 from flows.catalog import Catalog, parse_po
 from flows.errors import FlowError, RegistryError
+from flows.glossary import GLOSSARY_FILE
 from flows.loader import DEFINITIONS_DIR, parse_flows, read_flow_sources, read_text
 from flows.messages import node_targets
 from flows.model import Flow, Node
@@ -53,6 +54,8 @@ class RegistrySources:
     """Locale → PO text, for the translated locales."""
     template: str | None = None
     """``messages.pot``: every message the program and the flows need."""
+    glossary: str | None = None
+    """``glossary.csv``: key terms and each locale's word for them."""
 
 
 def read_sources(
@@ -65,7 +68,9 @@ def read_sources(
             po_files[locale] = read_text(path)
     template_path = locales_dir / "messages.pot"
     template = read_text(template_path) if template_path.is_file() else None
-    return RegistrySources(read_flow_sources(definitions_dir), po_files, template)
+    glossary_path = locales_dir / GLOSSARY_FILE
+    glossary = read_text(glossary_path) if glossary_path.is_file() else None
+    return RegistrySources(read_flow_sources(definitions_dir), po_files, template, glossary)
 
 
 def version_of(sources: RegistrySources) -> str:
