@@ -17,8 +17,17 @@ PDI = "\u2069"
 _LTR_RUN = re.compile(r"/?[A-Za-z0-9](?:[A-Za-z0-9 .,:;/_\-@+&'%?=#()]*[A-Za-z0-9/)%])?")
 
 
+def _isolate(run: str) -> str:
+    # "(CCF)": the run starts after the opening bracket, so its closing bracket
+    # belongs outside the isolate too, or the pair would render mismatched.
+    tail = ""
+    while run.endswith(")") and run.count(")") > run.count("("):
+        run, tail = run[:-1], ")" + tail
+    return f"{FSI}{run}{PDI}{tail}"
+
+
 def isolate_ltr(text: str) -> str:
     """Wrap each Latin run of an RTL text in an isolate; idempotent."""
     if FSI in text:
         return text
-    return _LTR_RUN.sub(lambda match: f"{FSI}{match.group(0)}{PDI}", text)
+    return _LTR_RUN.sub(lambda match: _isolate(match.group(0)), text)

@@ -269,6 +269,13 @@ def test_latin_runs_are_isolated_in_rtl_text() -> None:
     assert isolate_ltr(isolated) == isolated
 
 
+def test_brackets_around_a_latin_run_stay_outside_its_isolate() -> None:
+    isolated = isolate_ltr("ئورگان (CCF) ۋە (UN Refugee Convention 1951) بار")
+    assert f"({FSI}CCF{PDI})" in isolated
+    assert f"({FSI}UN Refugee Convention 1951{PDI})" in isolated
+    assert f"{FSI}f(x){PDI}" in isolate_ltr("ئا f(x) ب")
+
+
 @given(st.text(max_size=200))
 def test_isolation_only_adds_marks(text: str) -> None:
     if FSI in text or PDI in text:
