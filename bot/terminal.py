@@ -68,8 +68,12 @@ class Walk:
         await self.services.members.save(self.key, outcome.state)
         if not outcome.screens:
             return await self.carry_out(self.conversation().command("start"))
-        text = "\n\n".join(screen.text for screen in outcome.screens)
-        return Screen(text, outcome.screens[-1].rows)
+        texts_shown = [screen.text for screen in outcome.screens]
+        if outcome.referral is not None:
+            # Nobody is on the other end of a terminal: say so instead of pretending.
+            tr = self.conversation().tr
+            texts_shown.insert(0, tr.finish(texts.terminal_request_not_sent(tr)))
+        return Screen("\n\n".join(texts_shown), outcome.screens[-1].rows)
 
 
 async def walk(
@@ -93,6 +97,8 @@ async def walk(
             if line.isdigit() and 1 <= int(line) <= len(screen.buttons):
                 action = screen.buttons[int(line) - 1].action
                 screen = await session.carry_out(conversation.press(Pressed(layout, action)))
+            elif line == "/status":
+                screen = await session.carry_out(conversation.status("none"))
             elif line.lstrip("/") in COMMANDS and line.startswith("/"):
                 screen = await session.carry_out(conversation.command(line.lstrip("/")))
             elif not conversation.has_language:

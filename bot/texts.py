@@ -128,5 +128,11 @@ def terminal_instructions(tr: Translator) -> str:
     return tr.gettext("Type a number to press a button, other text to answer, q to quit.")
 
 
+def terminal_request_not_sent(tr: Translator) -> str:
+    return tr.gettext(
+        "(In the terminal no request is sent: in Telegram, volunteers would be told now.)"
+    )
+
+
 def terminal_pick_language(tr: Translator) -> str:
     return tr.gettext("Type the number of a language.")
