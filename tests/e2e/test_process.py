@@ -167,7 +167,7 @@ async def test_webhook_mode_checks_the_secret(server: FakeBotApi, tmp_path: Path
 
 def test_try_walks_the_flows_in_a_terminal(tmp_path: Path) -> None:
     result = _run_bot(
-        ["try", "--locale", "en"], tmp_path, _env(tmp_path), stdin="1\n1\nhello\n3\nq\n"
+        ["try", "--locale", "en"], tmp_path, _env(tmp_path), stdin="2\n1\nhello\n3\nq\n"
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -181,7 +181,7 @@ def test_try_walks_the_flows_in_a_terminal(tmp_path: Path) -> None:
 
 
 def test_try_in_uyghur_shows_uyghur(tmp_path: Path) -> None:
-    result = _run_bot(["try", "--locale", "ug"], tmp_path, _env(tmp_path), stdin="1\nq\n")
+    result = _run_bot(["try", "--locale", "ug"], tmp_path, _env(tmp_path), stdin="2\nq\n")
     assert result.returncode == 0, result.stderr
     assert "قىزىل" in result.stdout
 
@@ -232,3 +232,33 @@ def test_try_understands_the_commands(tmp_path: Path) -> None:
     assert "Delete this chat's messages from the last two days" in out
     assert "Done. Yardem deleted the recent messages" in out
     assert out.count("Choose your language:") >= 1, "after a wipe it starts over"
+
+
+def test_admin_adds_a_coordinator_and_verifies_the_audit_chain(tmp_path: Path) -> None:
+    import sqlite3
+
+    user_id = "5550001234"
+    added = _run_bot(["admin", "add-coordinator", user_id], tmp_path, _env(tmp_path))
+    assert added.returncode == 0, added.stderr
+    assert "coordinator" in added.stdout
+    database = tmp_path / "data" / "yardem.sqlite3"
+    assert user_id.encode() not in database.read_bytes()
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT role FROM staff").fetchall() == [("coordinator",)]
+
+    intact = _run_bot(["admin", "verify-audit"], tmp_path, _env(tmp_path))
+    assert intact.returncode == 0, intact.stderr
+    assert "intact: 1 entries" in intact.stdout
+
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE audit_log SET actor = 'someone else' WHERE seq = 1")
+    broken = _run_bot(["admin", "verify-audit"], tmp_path, _env(tmp_path))
+    assert broken.returncode == 1
+    assert "BROKEN at entry 1" in broken.stderr
+
+
+def test_admin_refuses_a_malformed_user_id(tmp_path: Path) -> None:
+    result = _run_bot(["admin", "add-coordinator", "@someone"], tmp_path, _env(tmp_path))
+    assert result.returncode == 2
+    assert "positive whole number" in result.stderr
+    assert not (tmp_path / "data" / "yardem.sqlite3").exists()

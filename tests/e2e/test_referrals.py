@@ -12,6 +12,8 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot import jobs, referral_texts, staff_texts, texts
 from bot.referral_desk import ESCALATE_AFTER_ROUNDS, RENOTIFY_EVERY, Desk, reference
 from tests.e2e.harness import FakeClock, RunningBot, running_bot, settings_for
@@ -481,3 +483,67 @@ async def test_relay_failures_are_reported_to_the_sender(bot: RunningBot) -> Non
     await bot.settle()
     assert member.last_message().text == tr.finish(referral_texts.not_delivered(tr))
     await asyncio.sleep(0)
+
+
+async def test_hand_over_through_a_coordinator_and_language_matching(bot: RunningBot) -> None:
+    coordinator, alice, bob = await _team(bot)
+    carol = await volunteer(bot, coordinator, 8100060, "Carol", languages=("zh_Hans",))
+    tr = bot.tr("en")
+    member = bot.server.user(8100061, first_name="Member", language_code="en")
+    await ask_for_volunteer(bot, member)
+    referral = await only_referral(bot)
+    with pytest.raises(LookupError):
+        notice_of(carol, referral)  # she does not handle English
+    alice.press(staff_texts.claim_label(tr), message_id=notice_of(alice, referral))
+    await bot.settle()
+
+    alice.send_text("/mine")
+    await bot.settle()
+    alice.press(staff_texts.handover_label(tr))
+    await bot.settle()
+    held = await bot.services.referrals.get(referral.id)
+    assert held is not None
+    assert held.status == "handover"
+    bob_label = bot.services.pseudonymizer.label(bot.services.members.key_for(bob.user_id))
+    carol_label = bot.services.pseudonymizer.label(bot.services.members.key_for(carol.user_id))
+    request = coordinator.last_message()
+    assert bob_label in request.button_texts
+    assert carol_label not in request.button_texts, "only volunteers of the member's language"
+    # Until the coordinator decides, Alice still talks with the member.
+    alice.send_text("one moment please")
+    await bot.settle()
+    assert member.last_message().text == "one moment please"
+
+    coordinator.press(bob_label, message_id=request.message_id)
+    await bot.settle()
+    moved = await bot.services.referrals.get(referral.id)
+    assert moved is not None
+    assert moved.status == "claimed"
+    assert moved.volunteer == bot.services.members.key_for(bob.user_id)
+    assert staff_texts.assigned_to_you(tr, reference(referral.id)) in [
+        m.text for m in bob.visible_messages()
+    ]
+    member.send_text(MEMBER_TEXT)
+    await bot.settle()
+    assert bob.last_message().text == MEMBER_TEXT
+    alice.send_text("am I still connected")
+    await bot.settle()
+    assert alice.last_message().text == staff_texts.no_conversation(tr)
+
+    # A suspension, like a removal, returns the request at once.
+    coordinator.send_text("/volunteers")
+    await bot.settle()
+    row = next(m for m in coordinator.visible_messages() if (m.text or "").startswith(bob_label))
+    coordinator.press(staff_texts.suspend_label(tr), message_id=row.message_id)
+    await bot.settle()
+    back = await bot.services.referrals.get(referral.id)
+    assert back is not None
+    assert back.status == "open"
+    bob.send_text("/mine")
+    await bot.settle()
+    assert staff_texts.access_paused(tr) in [m.text for m in bob.visible_messages()]
+    assert bob.last_message().text != staff_texts.mine_empty(tr), "suspended: no staff commands"
+    actions = [e.action for e in await bot.services.audit.entries()]
+    assert "ask-handover" in actions
+    assert "reassign" in actions
+    assert f"suspend:{bob_label}" in actions
