@@ -46,7 +46,7 @@ async def add_coordinator(
     database, pseudonymizer, cipher = await _open(settings)
     try:
         key = pseudonymizer.member_key(telegram_user_id)
-        member = await StaffRepository(database, cipher).add(
+        member = await StaffRepository(database, cipher, pseudonymizer.audit_key()).add(
             key,
             role="coordinator",
             label=pseudonymizer.label(key),
@@ -62,8 +62,8 @@ async def add_coordinator(
 
 
 async def verify_audit(settings: Settings) -> AuditReport:
-    database, _, _ = await _open(settings)
+    database, pseudonymizer, _ = await _open(settings)
     try:
-        return await AuditLog(database).verify()
+        return await AuditLog(database, pseudonymizer.audit_key()).verify()
     finally:
         await database.close()

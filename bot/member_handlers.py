@@ -63,8 +63,7 @@ class Turn:
             # The row must exist before any id is recorded against it.
             await services.members.save(self.key, MemberState())
         desk = Desk(bot, services)
-        if outcome.cancel:
-            await desk.withdraw(self.key, "cancel")
+        withdrawn = await desk.withdraw(self.key, "cancel") if outcome.cancel else None
         if outcome.referral is not None:
             filed = await desk.file(self.key, self.chat_id, outcome.referral)
             if not isinstance(filed, Referral):
@@ -107,6 +106,8 @@ class Turn:
         # Stored once drawn, so the stored place is what the member sees.
         drawn = outcome.state or MemberState()
         await services.members.save(self.key, replace(drawn, screen_message=screen_message))
+        if withdrawn is not None:
+            await desk.farewell(withdrawn)
 
     async def wipe(self, query: CallbackQuery, pressed: Message | None) -> None:
         services = self.context.services
@@ -117,8 +118,8 @@ class Turn:
         if pressed is not None:
             doomed.append(pressed.message_id)
         # The stored data goes first: if Telegram fails below, nothing is kept.
-        # A volunteer holding the member's request is told it is gone.
-        await Desk(bot, services).withdraw(self.key, "wipe")
+        desk = Desk(bot, services)
+        withdrawn = await desk.withdraw(self.key, "wipe")
         await services.members.erase(self.key)
         # The screens in view may be older than Telegram's 48 hours and then
         # cannot be deleted; blank them first (edits have no age limit).
@@ -134,12 +135,19 @@ class Turn:
             # A pop-up leaves nothing in the chat.
             await query.answer(text, show_alert=True)
         except BadRequest:
-            for message_id in await send_screen(bot, self.chat_id, Screen(text), ""):
-                self.context.job_queue.run_once(  # type: ignore[union-attr]
-                    _delete_later,  # type: ignore[arg-type]  # PTB types jobs by its default context
-                    DONE_MESSAGE_LIFETIME,
-                    data=(self.chat_id, message_id),  # held in memory only
-                )
+            await self._confirm_in_chat(text)
+        if withdrawn is not None:
+            # Last: the member's own chat is clean before volunteers hear of it.
+            await desk.farewell(withdrawn)
+
+    async def _confirm_in_chat(self, text: str) -> None:
+        """When the press is too old for a pop-up: a message that deletes itself."""
+        for message_id in await send_screen(self.context.bot, self.chat_id, Screen(text), ""):
+            self.context.job_queue.run_once(  # type: ignore[union-attr]
+                _delete_later,  # type: ignore[arg-type]  # PTB types jobs by its default context
+                DONE_MESSAGE_LIFETIME,
+                data=(self.chat_id, message_id),  # held in memory only
+            )
 
 
 async def _delete_later(context: YardemContext) -> None:

@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import Forbidden, TelegramError
 
 from bot import referral_texts, staff_texts
 from bot.callbacks import StaffAction, encode
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.referral_choices import ReferralRequest, label
 from bot.services import Services
-from storage.referrals import Referral, Refused
+from storage.errors import StorageError
+from storage.referrals import Referral, Refused, Withdrawn
 from storage.staff import StaffMember
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,10 @@ DAILY_REQUEST_LIMIT = 3
 RENOTIFY_EVERY = timedelta(minutes=5)
 """How often an urgent, unclaimed referral is announced again."""
 ESCALATE_AFTER_ROUNDS = 3
-"""Re-announcements before coordinators are told an urgent request is unclaimed."""
+"""Re-announcements before coordinators are told, once, that an urgent request is unclaimed."""
+MAX_ROUNDS = 6
+"""After this many re-announcements (half an hour) the request waits like any other;
+more would only bury the volunteers' chats."""
 
 
 def reference(referral_id: str) -> str:
@@ -61,6 +65,7 @@ class Desk:
         self, member_key: bytes, chat_id: int, request: ReferralRequest
     ) -> Referral | Refused:
         now = self.services.clock()
+        rate_key = self.services.pseudonymizer.rate_key(member_key, now.date().isoformat())
         result = await self.services.referrals.open(
             member_key,
             topic=request.topic,
@@ -70,6 +75,7 @@ class Desk:
             chat_id=chat_id,
             today=now.date(),
             notify_at=int((now + RENOTIFY_EVERY).timestamp()),
+            rate_key=rate_key,
             daily_limit=DAILY_REQUEST_LIMIT,
         )
         if isinstance(result, Referral):
@@ -89,32 +95,37 @@ class Desk:
         tr = self.tr(state.locale if state and state.locale else referral.language)
         try:
             sent = await self.bot.send_message(chat, tr.finish(text(tr)), protect_content=True)
-        except (Forbidden, BadRequest):
+        except TelegramError:
             log.info("a member could not be reached about their referral")
             return False
         if state is not None:
-            await self.services.members.remember(referral.member_key, [sent.message_id])
+            try:
+                await self.services.members.remember(referral.member_key, [sent.message_id])
+            except StorageError:
+                log.info("a member wiped while being told about their referral")
         return True
 
-    async def withdraw(self, member_key: bytes, action: str) -> Referral | None:
-        """The member cancels or wipes: the referral goes, and whoever held it is told."""
-        referrals = self.services.referrals
-        held = await referrals.active_for_member(member_key)
-        if held is None:
-            return None
-        await self.retire_notices(held)
-        withdrawn = await referrals.withdraw(
+    async def withdraw(self, member_key: bytes, action: str) -> Withdrawn | None:
+        """The member cancels or wipes: the referral is erased at once.
+
+        Only the database is touched here, so nothing Telegram does can stop a
+        wipe; call :meth:`farewell` afterwards to tidy the volunteers' chats.
+        """
+        return await self.services.referrals.withdraw(
             member_key, today=self.services.clock().date(), action=action
         )
-        if withdrawn is not None and withdrawn.volunteer is not None:
-            volunteer = await self.services.staff.get(withdrawn.volunteer)
-            if volunteer is not None:
-                await self.tell_staff(
-                    volunteer, lambda tr: staff_texts.member_left(tr, reference(withdrawn.id))
-                )
-                if volunteer.current_referral == withdrawn.id:
-                    await self.services.staff.set_current(volunteer.key, None)
-        return withdrawn
+
+    async def farewell(self, withdrawn: Withdrawn) -> None:
+        """After a withdrawal: retire its notices and tell whoever held it."""
+        await self._retire(withdrawn.referral, withdrawn.notices)
+        holder = withdrawn.referral.volunteer
+        volunteer = await self.services.staff.get(holder) if holder else None
+        if volunteer is None:
+            return
+        rid = withdrawn.referral.id
+        await self.tell_staff(volunteer, lambda tr: staff_texts.member_left(tr, reference(rid)))
+        if volunteer.current_referral == rid:
+            await self.services.staff.set_current(volunteer.key, None)
 
     async def relay_from_member(self, referral: Referral, message: Message) -> bool:
         if referral.volunteer is None:
@@ -122,12 +133,21 @@ class Desk:
         volunteer = await self.services.staff.get(referral.volunteer)
         if volunteer is None or not volunteer.active:
             return False
-        chat = await self.services.staff.chat_id(volunteer)
+        tr = self.tr(volunteer.locale)
         try:
+            chat = await self.services.staff.chat_id(volunteer)
             if volunteer.current_referral != referral.id:
-                tr = self.tr(volunteer.locale)
+                # A reply must never reach the wrong member: until the volunteer
+                # says whom they answer, their messages go to no one.
+                await self.services.staff.set_current(volunteer.key, None)
+                markup = InlineKeyboardMarkup(
+                    [[button(staff_texts.reply_label(tr), StaffAction("t", (referral.id,)))]]
+                )
                 await self.bot.send_message(
-                    chat, tr.finish(staff_texts.relay_header(tr, reference(referral.id)))
+                    chat,
+                    tr.finish(staff_texts.relay_header(tr, reference(referral.id))),
+                    reply_markup=markup,
+                    protect_content=True,
                 )
             await self.bot.copy_message(
                 chat,
@@ -135,13 +155,26 @@ class Desk:
                 message_id=message.message_id,
                 protect_content=True,
             )
-        except TelegramError as error:
+        except Forbidden:
+            # The volunteer blocked the bot: the member must not wait on them.
+            log.info("a volunteer has blocked the bot; their request goes back to the queue")
+            await self._hand_back(referral, volunteer)
+            return False
+        except (TelegramError, StorageError) as error:
             log.info("a relayed message did not reach a volunteer: %s", type(error).__name__)
             return False
         await self.services.referrals.relayed(
             referral.id, actor="member", today=self.services.clock().date()
         )
         return True
+
+    async def _hand_back(self, referral: Referral, volunteer: StaffMember) -> None:
+        now = self.services.clock()
+        released = await self.services.referrals.release(
+            referral.id, volunteer.key, actor="system", today=now.date(), now=int(now.timestamp())
+        )
+        if released is not None:
+            await self.requeue([released.id])
 
     # Volunteers ------------------------------------------------------------
 
@@ -174,7 +207,11 @@ class Desk:
         except TelegramError as error:
             log.info("a relayed message did not reach a member: %s", type(error).__name__)
             return staff_texts.not_delivered(tr)
-        await self.services.members.remember(referral.member_key, [copied.message_id])
+        try:
+            await self.services.members.remember(referral.member_key, [copied.message_id])
+        except StorageError:
+            # The member wiped while this was on its way; nothing to remember.
+            log.info("a relayed message arrived after the member's wipe")
         await self.services.referrals.relayed(
             referral.id, actor=volunteer.label, today=self.services.clock().date()
         )
@@ -188,12 +225,15 @@ class Desk:
         chat_id: int | None = None,
     ) -> Message | None:
         tr = self.tr(member.locale)
-        chat = chat_id if chat_id is not None else await self.services.staff.chat_id(member)
+        try:
+            chat = chat_id if chat_id is not None else await self.services.staff.chat_id(member)
+        except StorageError:
+            return None  # removed meanwhile
         try:
             return await self.bot.send_message(
                 chat, tr.finish(text(tr)), reply_markup=markup, protect_content=True
             )
-        except (Forbidden, BadRequest) as error:
+        except TelegramError as error:
             log.info("a volunteer or coordinator could not be reached: %s", type(error).__name__)
             return None
 
@@ -208,8 +248,8 @@ class Desk:
             label("u", referral.urgency, tr, locale),
             staff_texts.age(tr, days),
         )
-        if referral.country:
-            text += "\n" + label("c", referral.country, tr, locale)
+        # No country here: every volunteer of the language sees a notice, and in
+        # a small community topic, urgency and country can point at a person.
         return f"{lead}\n{text}" if lead else text
 
     async def announce(
@@ -239,7 +279,10 @@ class Desk:
 
     async def retire_notices(self, referral: Referral) -> None:
         """Every notice about the referral loses its button and says it is taken."""
-        for staff_key, message_id in await self.services.referrals.take_notices(referral.id):
+        await self._retire(referral, await self.services.referrals.take_notices(referral.id))
+
+    async def _retire(self, referral: Referral, notices: Sequence[tuple[bytes, int]]) -> None:
+        for staff_key, message_id in notices:
             member = await self.services.staff.get(staff_key)
             if member is None:
                 continue
@@ -250,8 +293,18 @@ class Desk:
                     chat_id=await self.services.staff.chat_id(member),
                     message_id=message_id,
                 )
-            except (BadRequest, Forbidden):
+            except (TelegramError, StorageError):
                 log.debug("a notice could not be updated")
+
+    async def delete_notices(self, notices: Sequence[tuple[bytes, int]]) -> None:
+        for staff_key, message_id in notices:
+            member = await self.services.staff.get(staff_key)
+            if member is None:
+                continue
+            try:
+                await self.bot.delete_message(await self.services.staff.chat_id(member), message_id)
+            except (TelegramError, StorageError):
+                log.debug("a notice could not be deleted")
 
     async def requeue(self, referral_ids: Sequence[str]) -> None:
         """Referrals back in the queue: announce them again and tell their members."""
@@ -265,20 +318,30 @@ class Desk:
     # Scheduled -------------------------------------------------------------
 
     async def renotify_urgent(self) -> int:
-        """Announce unclaimed urgent referrals again; escalate after a few rounds."""
+        """Announce unclaimed urgent referrals again; escalate once; stop after a while.
+
+        Each round replaces the previous notices instead of adding to them, so
+        a volunteer's chat holds one notice per request however long it waits.
+        """
         now = self._timestamp()
         rounds = 0
         for referral in await self.services.referrals.due_renotify(now=now):
-            next_at = now + int(RENOTIFY_EVERY.total_seconds())
+            this_round = referral.notify_count + 1
+            next_at = (
+                None if this_round >= MAX_ROUNDS else now + int(RENOTIFY_EVERY.total_seconds())
+            )
             if not await self.services.referrals.mark_notified(referral, now=now, next_at=next_at):
                 continue  # another worker took this round
             rounds += 1
+            await self.delete_notices(await self.services.referrals.take_notices(referral.id))
             everyone = await self.services.staff.to_notify(referral.language)
             volunteers = [m for m in everyone if not m.is_coordinator]
+            coordinators = [m for m in everyone if m.is_coordinator]
             await self.announce(referral, volunteers, staff_texts.reminder)
-            if referral.notify_count + 1 >= ESCALATE_AFTER_ROUNDS:
-                coordinators = [m for m in everyone if m.is_coordinator]
-                await self.announce(referral, coordinators, staff_texts.escalation)
+            escalate = this_round >= ESCALATE_AFTER_ROUNDS
+            await self.announce(
+                referral, coordinators, staff_texts.escalation if escalate else staff_texts.reminder
+            )
         return rounds
 
     async def expire_and_purge(self) -> tuple[int, int]:
@@ -288,16 +351,12 @@ class Desk:
             before=today - timedelta(days=settings.referral_expiry_days), today=today
         )
         for gone in expired:
-            for staff_key, message_id in gone.notices:
-                member = await self.services.staff.get(staff_key)
-                if member is not None:
-                    try:
-                        await self.bot.delete_message(
-                            await self.services.staff.chat_id(member), message_id
-                        )
-                    except (BadRequest, Forbidden):
-                        log.debug("an expired notice could not be deleted")
-            await self.tell_member(gone.referral, referral_texts.expired, gone.member_chat)
+            await self.delete_notices(gone.notices)
+            try:
+                await self.tell_member(gone.referral, referral_texts.expired, gone.member_chat)
+            except (TelegramError, StorageError) as error:
+                # The request is erased either way; one failure must not stop the rest.
+                log.info("a member was not told of an expiry: %s", type(error).__name__)
         purged = await self.services.referrals.purge_closed(
             before=today - timedelta(days=settings.retention_days)
         )

@@ -54,7 +54,10 @@ def cancel_request_label(tr: Translator) -> str:
 
 
 def cancel_question(tr: Translator) -> str:
-    return tr.gettext("Cancel your request? The volunteer will no longer see your messages.")
+    return tr.gettext(
+        "Cancel your request? Your next messages will no longer reach the volunteer; what you "
+        "already sent stays with them."
+    )
 
 
 def cancel_confirm_label(tr: Translator) -> str:

@@ -88,7 +88,7 @@ async def open_services(settings: Settings, clock: Clock) -> Services:
         clock,
         settings,
         pseudonymizer,
-        StaffRepository(database, cipher),
-        ReferralRepository(database, cipher),
-        AuditLog(database),
+        StaffRepository(database, cipher, pseudonymizer.audit_key()),
+        ReferralRepository(database, cipher, pseudonymizer.audit_key()),
+        AuditLog(database, pseudonymizer.audit_key()),
     )

@@ -16,7 +16,7 @@ from datetime import timedelta
 from functools import partial
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import staff_texts
@@ -26,6 +26,7 @@ from bot.i18n import LANGUAGE_NAMES, Translator, suggest_locale
 from bot.referral_choices import label
 from bot.referral_desk import Desk, button, reference
 from flows.registry import LOCALES
+from storage.errors import StorageError
 from storage.referrals import Referral, valid_referral_id
 from storage.staff import Role, StaffMember
 
@@ -64,29 +65,46 @@ async def redeem_invite(update: Update, context: YardemContext, code: str) -> bo
     if user is None or chat is None or chat.type != chat.PRIVATE or len(code) > 64:
         return False
     services = context.services
-    role = await services.staff.redeem_invite(
+    key = services.members.key_for(user.id)
+    existing = await services.staff.get(key)
+    desk = _desk(context)
+    if existing is not None:
+        # Not consumed: an invite must not re-activate a suspended account or
+        # change someone's role behind the coordinators' backs.
+        tr = desk.tr(existing.locale)
+        await context.bot.send_message(
+            chat.id, tr.finish(staff_texts.already_registered(tr)), protect_content=True
+        )
+        return True
+    invite = await services.staff.redeem_invite(
         services.pseudonymizer.invite_hash(code), now=int(services.clock().timestamp())
     )
-    if role is None:
+    if invite is None:
         return False
-    key = services.members.key_for(user.id)
     state = await services.members.load(key)
     locale = state.locale if state and state.locale else suggest_locale(user.language_code)
     member = await services.staff.add(
         key,
-        role=role,
+        role=invite.role,
         label=services.pseudonymizer.label(key),
         locale=locale,
         chat_id=chat.id,
-        actor="invite",
+        actor=invite.created_by,
         today=services.clock().date(),
     )
-    desk = _desk(context)
     await _say(desk, member, lambda tr: staff_texts.welcome(tr, member.is_coordinator))
     if member.is_coordinator:
         await _say(desk, member, lambda tr: staff_texts.help_text(tr, True))
     else:
         await _show_languages(desk, member, None)
+    inviter = await services.staff.by_label(invite.created_by)
+    if inviter is not None and inviter.active:
+        # Whoever used a stolen link is at least noticed at once.
+        await _say(
+            desk,
+            inviter,
+            lambda tr: staff_texts.invite_used(tr, member.label, member.is_coordinator),
+        )
     return True
 
 
@@ -104,7 +122,11 @@ async def _invite(update: Update, context: YardemContext, member: StaffMember) -
     code = secrets.token_urlsafe(24)
     expires = services.clock() + INVITE_LIFETIME
     await services.staff.add_invite(
-        services.pseudonymizer.invite_hash(code), role, expires_at=int(expires.timestamp())
+        services.pseudonymizer.invite_hash(code),
+        role,
+        created_by=member.label,
+        expires_at=int(expires.timestamp()),
+        today=services.clock().date(),
     )
     link = f"https://t.me/{context.bot.username}?start={code}"
     hours = int(INVITE_LIFETIME.total_seconds() // 3600)
@@ -156,6 +178,9 @@ def _referral_line(tr: Translator, referral: Referral, current: bool) -> str:
         LANGUAGE_NAMES.get(referral.language, referral.language),
         label("u", referral.urgency, tr, tr.locale),
     )
+    if referral.country:
+        # Only the holder sees the country, never the notice every volunteer gets.
+        line += f" · {label('c', referral.country, tr, tr.locale)}"
     return f"{line} {staff_texts.current_mark(tr)}" if current else line
 
 
@@ -309,6 +334,8 @@ async def _claim(
         return staff_texts.claim_lost
     if not member.is_coordinator and referral.language not in member.languages:
         return staff_texts.not_allowed
+    if referral.member_key == member.key:
+        return staff_texts.not_allowed  # nobody handles their own request
     claimed = await services.referrals.claim(
         referral.id, member.key, actor=member.label, today=services.clock().date()
     )
@@ -514,20 +541,32 @@ async def _manage(desk: Desk, member: StaffMember, args: tuple[str, ...], verb: 
     target = await services.staff.by_label(args[0])
     if target is None or target.key == member.key:
         return staff_texts.not_allowed
+    if target.is_coordinator:
+        # One coordinator must not be able to lock the others out.
+        return staff_texts.coordinators_by_admin
     today = services.clock().date()
-    # Reach the person before their encrypted chat reference is deleted.
-    chat = await services.staff.chat_id(target)
+    try:
+        # Reach the person before their encrypted chat reference is deleted.
+        chat = await services.staff.chat_id(target)
+    except StorageError:
+        return staff_texts.not_allowed  # removed by someone else a moment ago
     if verb == "R":
-        returned = await services.staff.remove(target.key, actor=member.label, today=today)
+        change = await services.staff.remove(target.key, actor=member.label, today=today)
         notice = staff_texts.access_ended
+        for message_id in change.notices:
+            try:
+                await desk.bot.delete_message(chat, message_id)
+            except TelegramError:
+                log.debug("a removed volunteer's notice could not be deleted")
     else:
-        returned = await services.staff.set_active(
+        change = await services.staff.set_active(
             target.key, verb == "A", actor=member.label, today=today
         )
         notice = staff_texts.access_restored if verb == "A" else staff_texts.access_paused
     await desk.tell_staff(target, notice, chat_id=chat)
-    await desk.requeue(returned)
-    await _say(desk, member, lambda tr: staff_texts.staff_changed(tr, target.label, len(returned)))
+    await desk.requeue(change.returned)
+    returned = len(change.returned)
+    await _say(desk, member, lambda tr: staff_texts.staff_changed(tr, target.label, returned))
     return None
 
 

@@ -174,10 +174,34 @@ def relay_header(tr: Translator, reference: str) -> str:
     return substitute(tr.gettext("From the member of {reference}:"), {"reference": reference})
 
 
+def reply_label(tr: Translator) -> str:
+    return tr.gettext("Reply to this member")
+
+
 def no_conversation(tr: Translator) -> str:
     return tr.gettext(
-        "You are not talking with anyone, so this was not sent. Send /mine to choose a request."
+        'This was not sent: choose whom you answer first. Tap "Reply to this member" under '
+        "their message, or send /mine."
     )
+
+
+def invite_used(tr: Translator, label: str, coordinator: bool) -> str:
+    text = (
+        tr.gettext("Your invite was used: {label} is now a coordinator.")
+        if coordinator
+        else tr.gettext("Your invite was used: {label} is now a volunteer.")
+    )
+    return substitute(text, {"label": label})
+
+
+def already_registered(tr: Translator) -> str:
+    return tr.gettext(
+        "This account is already registered, so the invite was not used. Ask a coordinator."
+    )
+
+
+def coordinators_by_admin(tr: Translator) -> str:
+    return tr.gettext("Coordinators are suspended or removed on the server, not here.")
 
 
 def member_left(tr: Translator, reference: str) -> str:

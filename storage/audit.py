@@ -9,6 +9,7 @@ and its audit row land together or not at all.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,8 +20,11 @@ from storage.database import Database
 GENESIS = bytes(32)
 
 
-def _chain_hash(prev: bytes, seq: int, day: str, actor: str, action: str, referral: str) -> bytes:
-    digest = hashlib.sha256(b"yardem/audit/v1")
+def _chain_hash(
+    key: bytes, prev: bytes, seq: int, day: str, actor: str, action: str, referral: str
+) -> bytes:
+    # Keyed: someone holding only the database can edit rows but not re-chain them.
+    digest = hmac.new(key, b"yardem/audit/v1", hashlib.sha256)
     for part in (prev, str(seq).encode(), day.encode(), actor.encode(), action.encode()):
         digest.update(len(part).to_bytes(4, "big") + part)
     encoded = referral.encode()
@@ -30,6 +34,7 @@ def _chain_hash(prev: bytes, seq: int, day: str, actor: str, action: str, referr
 
 async def append(
     connection: aiosqlite.Connection,
+    key: bytes,
     *,
     actor: str,
     action: str,
@@ -43,7 +48,7 @@ async def append(
         last = await cursor.fetchone()
     seq, prev = (1, GENESIS) if last is None else (int(last[0]) + 1, bytes(last[1]))
     day = today.isoformat()
-    digest = _chain_hash(prev, seq, day, actor, action, referral or "")
+    digest = _chain_hash(key, prev, seq, day, actor, action, referral or "")
     await connection.execute(
         "INSERT INTO audit_log (seq, day, actor, action, referral, prev_hash, hash) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -56,6 +61,8 @@ class AuditReport:
     entries: int
     first_broken: int | None
     """The sequence number of the first row whose hash does not follow; None if intact."""
+    head: str
+    """The last hash (hex): record it elsewhere to notice rows cut off the end."""
 
     @property
     def intact(self) -> bool:
@@ -72,8 +79,9 @@ class AuditEntry:
 
 
 class AuditLog:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, key: bytes) -> None:
         self._db = db
+        self._key = key
 
     async def entries(self) -> list[AuditEntry]:
         async with (
@@ -97,9 +105,9 @@ class AuditLog:
         prev = GENESIS
         expected_seq = 1
         for seq, day, actor, action, referral, prev_hash, stored in rows:
-            recomputed = _chain_hash(prev, int(seq), day, actor, action, referral or "")
+            recomputed = _chain_hash(self._key, prev, int(seq), day, actor, action, referral or "")
             if int(seq) != expected_seq or bytes(prev_hash) != prev or bytes(stored) != recomputed:
-                return AuditReport(len(rows), int(seq))
+                return AuditReport(len(rows), int(seq), prev.hex())
             prev = recomputed
             expected_seq += 1
-        return AuditReport(len(rows), None)
+        return AuditReport(len(rows), None, prev.hex())

@@ -139,6 +139,16 @@ class Pseudonymizer:
         """The keyed hash stored for an invite code, so the table holds no usable code."""
         return hmac.new(self._pepper, b"invite:" + code.encode("utf-8"), hashlib.sha256).digest()
 
+    def rate_key(self, member_key: bytes, day: str) -> bytes:
+        """Today's request counter for a member: unlinkable to their pseudonym without the key."""
+        return hmac.new(
+            self._pepper, b"rate:" + day.encode() + b":" + member_key, hashlib.sha256
+        ).digest()
+
+    def audit_key(self) -> bytes:
+        """The audit chain's MAC key: whoever edits the log without it cannot re-chain it."""
+        return hmac.new(self._pepper, b"yardem/audit-chain/v1", hashlib.sha256).digest()
+
     def label(self, key: bytes) -> str:
         """A short display label for a pseudonym; it reveals neither the key nor the id."""
         digest = hmac.new(self._pepper, b"label:" + bytes(key), hashlib.sha256).hexdigest()

@@ -176,16 +176,25 @@ class MemberRepository:
         return removed
 
     async def purge_idle(self, *, before: date) -> int:
-        """Erase members last updated before ``before``; returns how many."""
+        """Erase members last updated before ``before``; returns how many.
+
+        A member whose request for a volunteer is still open is not idle: the
+        relay does not touch their state, and erasing them would end the
+        conversation without a word to either side.
+        """
         day = _day(before)
+        idle = (
+            "SELECT member_key FROM members WHERE updated_day < ? AND member_key NOT IN "
+            "(SELECT member_key FROM referrals WHERE status != 'closed')"
+        )
         async with self._db.transaction() as connection:
             await connection.execute(
-                "DELETE FROM chat_messages WHERE member_key IN "
-                "(SELECT member_key FROM members WHERE updated_day < ?)",
+                f"DELETE FROM chat_messages WHERE member_key IN ({idle})",  # noqa: S608 -- literal
                 (day,),
             )
             async with connection.execute(
-                "DELETE FROM members WHERE updated_day < ?", (day,)
+                f"DELETE FROM members WHERE member_key IN ({idle})",  # noqa: S608 -- literal
+                (day,),
             ) as cursor:
                 removed = cursor.rowcount
         if removed:

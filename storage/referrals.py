@@ -25,6 +25,8 @@ URGENT = ("detained", "immediate_risk")
 """Urgencies that re-notify until claimed."""
 Status = Literal["open", "claimed", "handover", "closed"]
 _TABLE = "referrals"
+_ACTIVE_STAFF = "EXISTS (SELECT 1 FROM staff WHERE staff_key = ? AND status = 'active')"
+"""A referral is only given to an account that is still active as the change lands."""
 _CHAT_COLUMN = "chat_ref"
 _ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _ID_LENGTH = 8
@@ -61,6 +63,12 @@ class Expired:
 
 
 @dataclass(frozen=True)
+class Withdrawn:
+    referral: Referral
+    notices: list[tuple[bytes, int]]
+
+
+@dataclass(frozen=True)
 class Refused:
     reason: Literal["already_open", "daily_limit"]
 
@@ -82,6 +90,17 @@ def _referral(row: sqlite3.Row | tuple[object, ...]) -> Referral:
     )
 
 
+async def _take_notices(
+    connection: aiosqlite.Connection, referral_id: str
+) -> list[tuple[bytes, int]]:
+    async with connection.execute(
+        "DELETE FROM referral_notices WHERE referral_id = ? RETURNING staff_key, message_id",
+        (referral_id,),
+    ) as cur:
+        rows = await cur.fetchall()
+    return [(bytes(r[0]), int(r[1])) for r in rows]
+
+
 def new_referral_id() -> str:
     # Random, not sequential: an id reveals neither order nor volume.
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
@@ -92,9 +111,10 @@ def valid_referral_id(value: str) -> bool:
 
 
 class ReferralRepository:
-    def __init__(self, db: Database, cipher: FieldCipher) -> None:
+    def __init__(self, db: Database, cipher: FieldCipher, audit_key: bytes) -> None:
         self._db = db
         self._cipher = cipher
+        self._audit_key = audit_key
 
     async def _one(
         self, connection: aiosqlite.Connection, where: str, args: tuple[object, ...]
@@ -125,6 +145,7 @@ class ReferralRepository:
         chat_id: int,
         today: date,
         notify_at: int | None,
+        rate_key: bytes,
         daily_limit: int,
     ) -> Referral | Refused:
         """File a referral unless the member has one open or asked too often today."""
@@ -137,20 +158,20 @@ class ReferralRepository:
             if await self._one(connection, "member_key = ? AND status != 'closed'", (member_key,)):
                 return Refused("already_open")
             async with connection.execute(
-                "SELECT count FROM referral_requests WHERE member_key = ? AND day = ?",
-                (member_key, day),
+                "SELECT count FROM referral_requests WHERE rate_key = ?", (rate_key,)
             ) as cur:
                 row = await cur.fetchone()
             if row is not None and int(row[0]) >= daily_limit:
                 return Refused("daily_limit")
             await connection.execute(
-                "INSERT INTO referral_requests (member_key, day, count) VALUES (?, ?, 1) "
-                "ON CONFLICT (member_key, day) DO UPDATE SET count = count + 1",
-                (member_key, day),
+                "INSERT INTO referral_requests (rate_key, day, count) VALUES (?, ?, 1) "
+                "ON CONFLICT (rate_key) DO UPDATE SET count = count + 1",
+                (rate_key, day),
             )
             await connection.execute(
                 "INSERT INTO referrals (id, member_key, topic, urgency, country, language, status, "
-                "chat_ref, created_day, notify_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
+                "chat_ref, created_day, queued_day, notify_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)",
                 (
                     referral_id,
                     member_key,
@@ -160,11 +181,17 @@ class ReferralRepository:
                     language,
                     sealed,
                     day,
+                    day,
                     notify_at if urgency in URGENT else None,
                 ),
             )
             await audit.append(
-                connection, actor="member", action="request", referral=referral_id, today=today
+                connection,
+                self._audit_key,
+                actor="member",
+                action="request",
+                referral=referral_id,
+                today=today,
             )
             referral = await self._one(connection, "id = ?", (referral_id,))
         assert referral is not None
@@ -223,7 +250,12 @@ class ReferralRepository:
             if changed is None:
                 return None
             await audit.append(
-                connection, actor=actor, action=action, referral=referral_id, today=today
+                connection,
+                self._audit_key,
+                actor=actor,
+                action=action,
+                referral=referral_id,
+                today=today,
             )
             return await self._one(connection, "id = ?", (referral_id,))
 
@@ -234,8 +266,8 @@ class ReferralRepository:
         return await self._transition(
             referral_id,
             set_sql="status = 'claimed', volunteer = ?, notify_at = NULL",
-            where_sql="status = 'open'",
-            args=(staff_key,),
+            where_sql=f"status = 'open' AND {_ACTIVE_STAFF}",
+            args=(staff_key, staff_key),
             actor=actor,
             action="claim",
             today=today,
@@ -246,10 +278,10 @@ class ReferralRepository:
     ) -> Referral | None:
         return await self._transition(
             referral_id,
-            set_sql="status = 'open', volunteer = NULL, notify_count = 0, "
+            set_sql="status = 'open', volunteer = NULL, notify_count = 0, queued_day = ?, "
             "notify_at = CASE WHEN urgency IN ('detained', 'immediate_risk') THEN ? END",
             where_sql="volunteer = ? AND status IN ('claimed', 'handover')",
-            args=(now, staff_key),
+            args=(today.isoformat(), now, staff_key),
             actor=actor,
             action="release",
             today=today,
@@ -274,8 +306,8 @@ class ReferralRepository:
         return await self._transition(
             referral_id,
             set_sql="status = 'claimed', volunteer = ?",
-            where_sql="status = 'handover'",
-            args=(new_volunteer,),
+            where_sql=f"status = 'handover' AND {_ACTIVE_STAFF}",
+            args=(new_volunteer, new_volunteer),
             actor=actor,
             action="reassign",
             today=today,
@@ -299,49 +331,60 @@ class ReferralRepository:
             await self._db.checkpoint()
         return closed
 
-    async def withdraw(self, member_key: bytes, *, today: date, action: str) -> Referral | None:
-        """The member cancels (or wipes): the referral is deleted, not kept."""
+    async def withdraw(self, member_key: bytes, *, today: date, action: str) -> Withdrawn | None:
+        """The member cancels (or wipes): the referral is deleted, not kept.
+
+        Returns it with the notices sent about it, for the caller to retire.
+        """
         async with self._db.transaction() as connection:
             referral = await self._one(
                 connection, "member_key = ? AND status != 'closed'", (member_key,)
             )
             if referral is None:
                 return None
+            notices = await _take_notices(connection, referral.id)
             await connection.execute("DELETE FROM referrals WHERE id = ?", (referral.id,))
             await audit.append(
-                connection, actor="member", action=action, referral=referral.id, today=today
+                connection,
+                self._audit_key,
+                actor="member",
+                action=action,
+                referral=referral.id,
+                today=today,
             )
         await self._db.checkpoint()
-        return referral
+        return Withdrawn(referral, notices)
 
     async def relayed(self, referral_id: str, *, actor: str, today: date) -> None:
         async with self._db.transaction() as connection:
             await audit.append(
-                connection, actor=actor, action="relay", referral=referral_id, today=today
+                connection,
+                self._audit_key,
+                actor=actor,
+                action="relay",
+                referral=referral_id,
+                today=today,
             )
 
     # Notices ------------------------------------------------------------
 
-    async def add_notice(self, referral_id: str, staff_key: bytes, message_id: int) -> None:
-        async with self._db.transaction() as connection:
-            await connection.execute(
-                "INSERT OR IGNORE INTO referral_notices (referral_id, staff_key, message_id) "
-                "SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM referrals WHERE id = ?)",
-                (referral_id, staff_key, message_id, referral_id),
-            )
-
-    async def take_notices(self, referral_id: str) -> list[tuple[bytes, int]]:
-        """The notices sent for a referral, forgotten as they are returned."""
+    async def add_notice(self, referral_id: str, staff_key: bytes, message_id: int) -> bool:
+        """Record a notice; False if the referral was claimed or gone meanwhile."""
         async with (
             self._db.transaction() as connection,
             connection.execute(
-                "DELETE FROM referral_notices WHERE referral_id = ? "
-                "RETURNING staff_key, message_id",
-                (referral_id,),
+                "INSERT OR IGNORE INTO referral_notices (referral_id, staff_key, message_id) "
+                "SELECT ?, ?, ? WHERE EXISTS "
+                "(SELECT 1 FROM referrals WHERE id = ? AND status = 'open')",
+                (referral_id, staff_key, message_id, referral_id),
             ) as cur,
         ):
-            rows = await cur.fetchall()
-        return [(bytes(r[0]), int(r[1])) for r in rows]
+            return cur.rowcount == 1
+
+    async def take_notices(self, referral_id: str) -> list[tuple[bytes, int]]:
+        """The notices sent for a referral, forgotten as they are returned."""
+        async with self._db.transaction() as connection:
+            return await _take_notices(connection, referral_id)
 
     # Scheduled work ------------------------------------------------------
 
@@ -351,8 +394,11 @@ class ReferralRepository:
             (now,),
         )
 
-    async def mark_notified(self, referral: Referral, *, now: int, next_at: int) -> bool:
-        """Compare-and-set, so two workers never both re-notify the same round."""
+    async def mark_notified(self, referral: Referral, *, now: int, next_at: int | None) -> bool:
+        """Compare-and-set, so two workers never both re-notify the same round.
+
+        ``next_at`` None ends the rounds.
+        """
         async with (
             self._db.transaction() as connection,
             connection.execute(
@@ -365,7 +411,7 @@ class ReferralRepository:
 
     async def expire_unclaimed(self, *, before: date, today: date) -> list[Expired]:
         """Delete open referrals filed before ``before``; return what is needed to tell people."""
-        doomed = await self._many("status = 'open' AND created_day < ?", (before.isoformat(),))
+        doomed = await self._many("status = 'open' AND queued_day < ?", (before.isoformat(),))
         expired: list[Expired] = []
         for referral in doomed:
             chat = await self.member_chat(referral)
@@ -376,15 +422,15 @@ class ReferralRepository:
                     is None
                 ):
                     continue
-                async with connection.execute(
-                    "DELETE FROM referral_notices WHERE referral_id = ? "
-                    "RETURNING staff_key, message_id",
-                    (referral.id,),
-                ) as cur:
-                    notices = [(bytes(r[0]), int(r[1])) for r in await cur.fetchall()]
+                notices = await _take_notices(connection, referral.id)
                 await connection.execute("DELETE FROM referrals WHERE id = ?", (referral.id,))
                 await audit.append(
-                    connection, actor="system", action="expire", referral=referral.id, today=today
+                    connection,
+                    self._audit_key,
+                    actor="system",
+                    action="expire",
+                    referral=referral.id,
+                    today=today,
                 )
             expired.append(Expired(referral, chat, notices))
         if expired:
@@ -411,7 +457,10 @@ class ReferralRepository:
                 "DELETE FROM referral_requests WHERE day < ?", (before.isoformat(),)
             ) as cur,
         ):
-            return cur.rowcount
+            removed = cur.rowcount
+        if removed:
+            await self._db.checkpoint()
+        return removed
 
     async def count(self, status: Status | None = None) -> int:
         where = "1" if status is None else "status = ?"

@@ -54,13 +54,29 @@ def _member(row: sqlite3.Row | tuple[object, ...]) -> StaffMember:
     )
 
 
+@dataclass(frozen=True)
+class Invite:
+    role: Role
+    created_by: str
+    """The inviting coordinator's label."""
+
+
+@dataclass(frozen=True)
+class Change:
+    returned: list[str]
+    """Referrals the account held, now back in the queue."""
+    notices: list[int]
+    """Message ids of notices in the removed account's chat (only for a removal)."""
+
+
 _COLUMNS = "staff_key, role, status, label, locale, languages, current_referral"
 
 
 class StaffRepository:
-    def __init__(self, db: Database, cipher: FieldCipher) -> None:
+    def __init__(self, db: Database, cipher: FieldCipher, audit_key: bytes) -> None:
         self._db = db
         self._cipher = cipher
+        self._audit_key = audit_key
 
     def _seal_chat(self, key: bytes, chat_id: int) -> bytes:
         return self._cipher.encrypt(
@@ -88,7 +104,12 @@ class StaffRepository:
                 (key, role, label, locale, sealed, today.isoformat()),
             )
             await audit.append(
-                connection, actor=actor, action=f"add-{role}:{label}", referral=None, today=today
+                connection,
+                self._audit_key,
+                actor=actor,
+                action=f"add-{role}:{label}",
+                referral=None,
+                today=today,
             )
         member = await self.get(key)
         assert member is not None
@@ -154,38 +175,44 @@ class StaffRepository:
                 "UPDATE staff SET current_referral = ? WHERE staff_key = ?", (referral_id, key)
             )
 
-    async def set_active(self, key: bytes, active: bool, *, actor: str, today: date) -> list[str]:
+    async def set_active(self, key: bytes, active: bool, *, actor: str, today: date) -> Change:
         """Suspend or reinstate; a suspension returns the account's referrals to the queue."""
         return await self._change(key, actor=actor, today=today, remove=False, active=active)
 
-    async def remove(self, key: bytes, *, actor: str, today: date) -> list[str]:
-        """Delete the account at once; its referrals go back to the queue (ids returned)."""
+    async def remove(self, key: bytes, *, actor: str, today: date) -> Change:
+        """Delete the account at once; its referrals go back to the queue."""
         return await self._change(key, actor=actor, today=today, remove=True, active=False)
 
     async def _change(
         self, key: bytes, *, actor: str, today: date, remove: bool, active: bool
-    ) -> list[str]:
+    ) -> Change:
         async with self._db.transaction() as connection:
             async with connection.execute(
                 "SELECT label FROM staff WHERE staff_key = ?", (key,)
             ) as cur:
                 row = await cur.fetchone()
             if row is None:
-                return []
+                return Change([], [])
             label = str(row[0])
             returned: list[str] = []
+            notices: list[int] = []
             if not active:
                 async with connection.execute(
                     "UPDATE referrals SET status = 'open', volunteer = NULL, notify_count = 0, "
+                    "queued_day = ?, "
                     "notify_at = CASE WHEN urgency IN ('detained', 'immediate_risk') THEN 0 END "
                     "WHERE volunteer = ? AND status IN ('claimed', 'handover') RETURNING id",
-                    (key,),
+                    (today.isoformat(), key),
                 ) as cur:
                     returned = [str(r[0]) for r in await cur.fetchall()]
                 await connection.execute(
                     "UPDATE staff SET current_referral = NULL WHERE staff_key = ?", (key,)
                 )
             if remove:
+                async with connection.execute(
+                    "SELECT message_id FROM referral_notices WHERE staff_key = ?", (key,)
+                ) as cur:
+                    notices = [int(r[0]) for r in await cur.fetchall()]
                 await connection.execute("DELETE FROM staff WHERE staff_key = ?", (key,))
                 action = f"remove:{label}"
             else:
@@ -194,36 +221,55 @@ class StaffRepository:
                     ("active" if active else "suspended", key),
                 )
                 action = f"{'reinstate' if active else 'suspend'}:{label}"
-            await audit.append(connection, actor=actor, action=action, referral=None, today=today)
+            await audit.append(
+                connection, self._audit_key, actor=actor, action=action, referral=None, today=today
+            )
             for referral_id in returned:
                 await audit.append(
-                    connection, actor=actor, action="return", referral=referral_id, today=today
+                    connection,
+                    self._audit_key,
+                    actor=actor,
+                    action="return",
+                    referral=referral_id,
+                    today=today,
                 )
         if remove:
             await self._db.checkpoint()
-        return returned
+        return Change(returned, notices)
 
     # Invites --------------------------------------------------------------
 
-    async def add_invite(self, code_hash: bytes, role: Role, *, expires_at: int) -> None:
+    async def add_invite(
+        self, code_hash: bytes, role: Role, *, created_by: str, expires_at: int, today: date
+    ) -> None:
         async with self._db.transaction() as connection:
             await connection.execute(
-                "INSERT INTO invites (code_hash, role, expires_at) VALUES (?, ?, ?)",
-                (code_hash, role, expires_at),
+                "INSERT INTO invites (code_hash, role, created_by, expires_at) VALUES (?, ?, ?, ?)",
+                (code_hash, role, created_by, expires_at),
+            )
+            await audit.append(
+                connection,
+                self._audit_key,
+                actor=created_by,
+                action=f"invite-{role}",
+                referral=None,
+                today=today,
             )
 
-    async def redeem_invite(self, code_hash: bytes, *, now: int) -> Role | None:
+    async def redeem_invite(self, code_hash: bytes, *, now: int) -> Invite | None:
         """Use an invite once: the row is deleted whether or not it had expired."""
         async with (
             self._db.transaction() as connection,
             connection.execute(
-                "DELETE FROM invites WHERE code_hash = ? RETURNING role, expires_at", (code_hash,)
+                "DELETE FROM invites WHERE code_hash = ? RETURNING role, created_by, expires_at",
+                (code_hash,),
             ) as cur,
         ):
             row = await cur.fetchone()
-        if row is None or int(row[1]) <= now:
+        if row is None or int(row[2]) <= now:
             return None
-        return "coordinator" if row[0] == "coordinator" else "volunteer"
+        role: Role = "coordinator" if row[0] == "coordinator" else "volunteer"
+        return Invite(role, str(row[1]))
 
     async def drop_expired_invites(self, *, now: int) -> int:
         async with (

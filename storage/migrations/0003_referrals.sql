@@ -19,16 +19,19 @@ CREATE TABLE staff (
 );
 
 -- Only a keyed hash of an invite code is kept; it is deleted when used.
--- expires_at is unix seconds.
+-- created_by is the inviting coordinator's label; expires_at is unix seconds.
 CREATE TABLE invites (
     code_hash BLOB PRIMARY KEY,
     role TEXT NOT NULL CHECK (role IN ('volunteer', 'coordinator')),
+    created_by TEXT NOT NULL,
     expires_at INTEGER NOT NULL
 );
 
 -- No free text: the member's answers are codes. chat_ref (the member's chat,
 -- encrypted) exists only while the referral is not closed. notify_at is unix
 -- seconds of the next re-notification of an urgent, unclaimed referral.
+-- queued_day is when it last entered the queue: expiry counts from there, so a
+-- request handed back after weeks is not erased at once.
 CREATE TABLE referrals (
     id TEXT PRIMARY KEY,
     member_key BLOB NOT NULL REFERENCES members (member_key) ON DELETE CASCADE,
@@ -41,6 +44,7 @@ CREATE TABLE referrals (
     outcome TEXT,
     chat_ref BLOB,
     created_day TEXT NOT NULL,
+    queued_day TEXT NOT NULL,
     closed_day TEXT,
     notify_at INTEGER,
     notify_count INTEGER NOT NULL DEFAULT 0
@@ -49,7 +53,7 @@ CREATE TABLE referrals (
 CREATE UNIQUE INDEX referrals_one_open_per_member ON referrals (member_key)
     WHERE status != 'closed';
 CREATE INDEX referrals_volunteer ON referrals (volunteer);
-CREATE INDEX referrals_status ON referrals (status, created_day);
+CREATE INDEX referrals_status ON referrals (status, queued_day);
 
 -- The notices sent about a referral, so they can say "taken" once claimed.
 CREATE TABLE referral_notices (
@@ -59,15 +63,17 @@ CREATE TABLE referral_notices (
     PRIMARY KEY (referral_id, staff_key, message_id)
 );
 
--- How many referrals a member asked for on a day, to limit floods.
+-- How many referrals someone asked for today, to limit floods. rate_key is a
+-- keyed hash of the day and the member's pseudonym, so a /wipe cannot reset
+-- it and it links to nothing after the day; rows go when the day is over.
 CREATE TABLE referral_requests (
-    member_key BLOB NOT NULL REFERENCES members (member_key) ON DELETE CASCADE,
+    rate_key BLOB PRIMARY KEY,
     day TEXT NOT NULL,
-    count INTEGER NOT NULL,
-    PRIMARY KEY (member_key, day)
+    count INTEGER NOT NULL
 );
 
--- Append-only: hash = SHA-256 over the previous hash and this row's fields.
+-- Append-only: hash = HMAC-SHA256, under a key derived from the root key, over
+-- the previous hash and this row's fields.
 CREATE TABLE audit_log (
     seq INTEGER PRIMARY KEY,
     day TEXT NOT NULL,
