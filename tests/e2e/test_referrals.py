@@ -547,3 +547,162 @@ async def test_hand_over_through_a_coordinator_and_language_matching(bot: Runnin
     assert "ask-handover" in actions
     assert "reassign" in actions
     assert f"suspend:{bob_label}" in actions
+
+
+async def test_a_reply_never_goes_to_the_wrong_member(bot: RunningBot) -> None:
+    _, alice, _ = await _team(bot)
+    tr = bot.tr("en")
+    first = bot.server.user(8100070, first_name="First", language_code="en")
+    second = bot.server.user(8100071, first_name="Second", language_code="en")
+    await ask_for_volunteer(bot, first)
+    await ask_for_volunteer(bot, second)
+    rows = await bot.services.database.connection.execute_fetchall(
+        "SELECT id, member_key FROM referrals"
+    )
+    ids = {bytes(r[1]): str(r[0]) for r in rows}
+    for member in (first, second):
+        referral = await bot.services.referrals.get(
+            ids[bot.services.members.key_for(member.user_id)]
+        )
+        assert referral is not None
+        alice.press(staff_texts.claim_label(tr), message_id=notice_of(alice, referral))
+        await bot.settle()
+    # Alice now talks with the second member; the first one writes.
+    first.send_text("they took my passport")
+    await bot.settle()
+    header = next(
+        m for m in alice.visible_messages() if staff_texts.reply_label(tr) in m.button_texts
+    )
+    alice.send_text("reply meant for the first member")
+    await bot.settle()
+    assert alice.last_message().text == staff_texts.no_conversation(tr)
+    assert "reply meant for the first member" not in [m.text for m in second.visible_messages()]
+    alice.press(staff_texts.reply_label(tr), message_id=header.message_id)
+    await bot.settle()
+    alice.send_text("reply meant for the first member")
+    await bot.settle()
+    assert first.last_message().text == "reply meant for the first member"
+    assert "reply meant for the first member" not in [m.text for m in second.visible_messages()]
+
+
+async def test_a_wipe_cannot_reset_the_daily_limit(bot: RunningBot) -> None:
+    await _team(bot)
+    tr = bot.tr("en")
+    member = bot.server.user(8100072, first_name="Member", language_code="en")
+    for attempt in range(4):
+        await ask_for_volunteer(bot, member)
+        if attempt < 3:
+            assert await bot.services.referrals.count() == 1
+        member.send_text("/wipe")
+        await bot.settle()
+        member.press(tr.finish(texts.wipe_confirm_label(tr)))
+        await bot.settle()
+    assert await bot.services.referrals.count() == 0
+    actions = [e.action for e in await bot.services.audit.entries()]
+    assert actions.count("request") == 3, "the fourth request of the day was refused"
+
+
+async def test_a_wipe_finishes_even_when_volunteers_cannot_be_reached(bot: RunningBot) -> None:
+    _, alice, bob = await _team(bot)
+    tr = bot.tr("en")
+    member = bot.server.user(8100073, first_name="Member", language_code="en")
+    await ask_for_volunteer(bot, member)
+    member.send_text("/wipe")
+    await bot.settle()
+    # Retiring the volunteers' notices fails; the member's wipe must not.
+    bot.server.inject_error("editMessageText", error_code=502, description="Bad Gateway", times=10)
+    member.press(tr.finish(texts.wipe_confirm_label(tr)))
+    await bot.settle()
+    assert await bot.services.referrals.count() == 0
+    assert await bot.services.members.load(bot.services.members.key_for(member.user_id)) is None
+    del alice, bob
+
+
+async def test_staff_rules_against_takeover_and_self_help(bot: RunningBot) -> None:
+    coordinator, alice, _ = await _team(bot)
+    tr = bot.tr("en")
+    second = bot.server.user(8100080, first_name="Second", language_code="en")
+    second.send_text(f"/start {await invite(bot, coordinator, 'coordinator')}")
+    await bot.settle()
+    assert f"{bot.services.pseudonymizer.label(bot.services.members.key_for(second.user_id))}" in (
+        coordinator.last_message().text or ""
+    ), "the inviter learns which label used the invite"
+    # A coordinator cannot lock another coordinator out.
+    first_label = bot.services.pseudonymizer.label(
+        bot.services.members.key_for(coordinator.user_id)
+    )
+    second.send_text("/volunteers")
+    await bot.settle()
+    row = next(m for m in second.visible_messages() if (m.text or "").startswith(first_label))
+    query = second.press(staff_texts.remove_label(tr), message_id=row.message_id)
+    await bot.settle()
+    assert _pressed_alert(bot, query) == staff_texts.coordinators_by_admin(tr)
+    assert await bot.services.staff.get(bot.services.members.key_for(coordinator.user_id))
+    # A suspended volunteer cannot come back through another invite.
+    alice_label = bot.services.pseudonymizer.label(bot.services.members.key_for(alice.user_id))
+    coordinator.send_text("/volunteers")
+    await bot.settle()
+    row = next(m for m in coordinator.visible_messages() if (m.text or "").startswith(alice_label))
+    coordinator.press(staff_texts.suspend_label(tr), message_id=row.message_id)
+    await bot.settle()
+    code = await invite(bot, coordinator, "coordinator")
+    alice.send_text(f"/start {code}")
+    await bot.settle()
+    assert alice.last_message().text == staff_texts.already_registered(tr)
+    suspended = await bot.services.staff.get(bot.services.members.key_for(alice.user_id))
+    assert suspended is not None
+    assert not suspended.active
+    assert suspended.role == "volunteer"
+    outsider = bot.server.user(8100081, first_name="Outsider", language_code="en")
+    outsider.send_text(f"/start {code}")
+    await bot.settle()
+    assert await bot.services.staff.get(bot.services.members.key_for(outsider.user_id)), (
+        "the refused attempt did not use the invite up"
+    )
+    # Nobody claims their own request.
+    await ask_for_volunteer(bot, second)
+    referral = await only_referral(bot)
+    query = second.press(staff_texts.claim_label(tr), message_id=notice_of(second, referral))
+    await bot.settle()
+    assert _pressed_alert(bot, query) == staff_texts.not_allowed(tr)
+    notice = next(
+        m for m in second.visible_messages() if m.message_id == notice_of(second, referral)
+    )
+    assert "Türkiye" not in (notice.text or ""), "notices do not name the member's country"
+
+
+async def test_urgent_rounds_end_and_a_returned_request_waits_anew(bot: RunningBot) -> None:
+    from bot.referral_desk import MAX_ROUNDS
+
+    coordinator, alice, _ = await _team(bot)
+    tr = bot.tr("en")
+    member = bot.server.user(8100090, first_name="Member", language_code="en")
+    await ask_for_volunteer(bot, member, urgency="detained")
+    referral = await only_referral(bot)
+    desk = Desk(bot.application.bot, bot.services)
+    for _ in range(MAX_ROUNDS):
+        bot.clock.advance(RENOTIFY_EVERY)
+        assert await desk.renotify_urgent() == 1
+    bot.clock.advance(RENOTIFY_EVERY)
+    assert await desk.renotify_urgent() == 0, "the rounds end"
+    await bot.settle()
+    notices = [m for m in alice.visible_messages() if reference(referral.id) in (m.text or "")]
+    assert len(notices) == 1, "each round replaced the last notice"
+    escalations = [
+        m for m in coordinator.visible_messages() if staff_texts.escalation(tr) in (m.text or "")
+    ]
+    assert len(escalations) == 1
+
+    # Claimed, held for three weeks, then handed back: it does not expire at once.
+    alice.press(staff_texts.claim_label(tr), message_id=notices[0].message_id)
+    await bot.settle()
+    bot.clock.advance(timedelta(days=21))
+    alice.send_text("/mine")
+    await bot.settle()
+    alice.press(staff_texts.release_label(tr))
+    await bot.settle()
+    assert await desk.expire_and_purge() == (0, 0)
+    assert await bot.services.referrals.get(referral.id) is not None
+    # Nor is a member with an open request erased as idle.
+    bot.clock.advance(timedelta(days=100))
+    assert await bot.services.members.purge_idle(90) == 0
