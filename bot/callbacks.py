@@ -153,11 +153,11 @@ def _action(verb: str, args: list[str]) -> Action | None:
         return _SIMPLE[verb]
     if verb == "l" and len(args) == 1 and args[0] in LOCALES:
         return PickLanguage(args[0])
-    if verb == "b" and len(args) == 1 and _TOKEN.match(args[0]):
+    if verb == "b" and len(args) == 1 and _TOKEN.fullmatch(args[0]):
         return BackButton(args[0])
-    if verb == "a" and len(args) == 2 and args[0] in ANSWER_FIELDS and _ARG.match(args[1]):
+    if verb == "a" and len(args) == 2 and args[0] in ANSWER_FIELDS and _ARG.fullmatch(args[1]):
         return Answer(args[0], args[1])
-    if verb == "c" and len(args) == 2 and _TOKEN.match(args[0]):
+    if verb == "c" and len(args) == 2 and _TOKEN.fullmatch(args[0]):
         index = args[1]
         if index.isascii() and index.isdigit() and int(index) <= MAX_OPTION_INDEX:
             return ChooseButton(args[0], int(index))
@@ -170,10 +170,10 @@ def decode(data: str | None) -> Pressed:
     layout, _, rest = data.partition("|")
     if layout == STAFF_PREFIX:
         verb, *args = rest.split("|")
-        if verb in STAFF_VERBS and len(args) <= 2 and all(_ARG.match(a) for a in args):
+        if verb in STAFF_VERBS and len(args) <= 2 and all(_ARG.fullmatch(a) for a in args):
             return Pressed(None, StaffAction(verb, tuple(args)))
         return Pressed(None, None)
-    if not _LAYOUT.match(layout) or not rest:
+    if not _LAYOUT.fullmatch(layout) or not rest:
         return Pressed(None, None)
     verb, *args = rest.split("|")
     return Pressed(layout, _action(verb, args))

@@ -45,7 +45,8 @@ class Term:
 
 
 def parse_glossary(text: str, origin: str = GLOSSARY_FILE) -> tuple[Term, ...]:
-    rows = list(csv.reader(io.StringIO(text)))
+    # Spreadsheet programs save CSV with a byte-order mark.
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     if not rows or tuple(cell.strip() for cell in rows[0]) != _COLUMNS:
         raise DefinitionError(f"{origin}: the header must be {','.join(_COLUMNS)}")
     terms: list[Term] = []
@@ -66,6 +67,9 @@ def parse_glossary(text: str, origin: str = GLOSSARY_FILE) -> tuple[Term, ...]:
             locale: tuple(word.strip() for word in cell.split("|") if word.strip())
             for locale, cell in zip(_COLUMNS[2:], translated, strict=True)
         }
+        if not all(alternatives.values()):
+            # A cell of bare separators would silently accept any translation.
+            raise DefinitionError(f"{origin}:{number}: every cell needs a word")
         terms.append(Term(term_id, english, MappingProxyType(alternatives)))
     return tuple(terms)
 
