@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from bot.callbacks import BackButton, ChooseButton, MenuButton, Pressed, ResumeButton
+from bot.callbacks import Action, BackButton, ChooseButton, MenuButton, Pressed, ResumeButton
 from bot.content import Snapshot, load_snapshot
 from bot.conversation import Conversation, Outcome
 from bot.members import MemberState
@@ -28,11 +28,26 @@ from flows.loader import DEFINITIONS_DIR
 from flows.registry import LOCALES, LOCALES_DIR
 
 GOLDEN = Path(__file__).parent / "golden"
+# One journey per help flow that visits every screen of it (a depth-first walk
+# from the menu, coming back with Back), plus the volunteer request and the
+# member-safety paths. Menu numbers follow flows/definitions/main.yaml.
 SCRIPTS: dict[str, list[str]] = {
-    "red_notices": ["1", "1", "back", "2", "1", "1", "2", "1", "menu"],
-    "about": ["2", "1", "1", "1", "back", "menu"],
+    "detained": ["1", "2", "1", "1", "1", "1", "2", *["back"] * 6, "menu"],
+    "red_notices": ["2", "1", "1", "1", "1", "1", "2", *["back"] * 6, "menu"],
+    "ccf_access": ["3", "1", "1", "1", "1", "1", "2", *["back"] * 6, "menu"],
+    "challenge": ["4", "1", "1", "1", "1", "1", "2", *["back"] * 6, "3", "back", "menu"],
+    "travel": ["5", "1", "1", "1", "1", *["back"] * 4, "3", "back", "4", "back", "menu"],
+    "family": ["6", "1", "1", "1", "2", "back", "back", "2", *["back"] * 3, "5", "back", "menu"],
+    "asylum": [
+        *["7", "1", "1", "1", "1", "2", *["back"] * 4, "2", "back", "back"],
+        *["3", "1", "back", "back", "menu"],
+    ],
+    "digital_safety": ["8", "1", "1", "1", "2", *["back"] * 4, "menu"],
+    "about": ["10", "1", "1", "2", "1", *["back"] * 4, "menu"],
+    "volunteer": ["9", "1", "1", "1", "1", "1", "menu", "9", "2"],
+    "detained_to_volunteer": ["1", "1", "1", "1", "text:my name is", "1", "1", "menu"],
     "stale_and_typing": ["1", "text:my name is", "forged", "1", "back"],
-    "language_and_wipe": ["3", "back", "4", "1"],
+    "language_and_wipe": ["11", "back", "12", "1"],
 }
 
 
@@ -52,6 +67,7 @@ def _outcome(conversation: Conversation, step: str, screen: Screen) -> Outcome:
         forged = Pressed(layout, ChooseButton("00000000", 0))
         return conversation.press(forged, on_current_screen=False)
     actions = [button.action for button in screen.buttons]
+    action: Action
     if step == "back":
         action = next(a for a in actions if isinstance(a, BackButton | ResumeButton))
     elif step == "menu":

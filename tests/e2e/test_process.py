@@ -171,7 +171,7 @@ def test_try_walks_the_flows_in_a_terminal(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "1. Red Notices and Diffusions" in out
+    assert "2. Red Notices and Diffusions" in out
     assert "A Red Notice is a request" in out
     assert "A Diffusion is a request" in out
     assert "Please choose one of the buttons below." in out

@@ -1,0 +1,99 @@
+"""How long a relayed message takes, and how a notice round scales. Prints figures; asserts nothing.
+
+    .venv/bin/python bench/bench_relay.py
+
+1. member -> volunteer: a member's text through the fake Bot API server over real
+   HTTP, the real Application, the referral lookup, the audit row, until the
+   copyMessage call arrives;
+2. volunteer -> member: the same the other way;
+3. announcing a new request to N volunteers (one notice each, recorded for retiring).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def _report(name: str, samples: list[float]) -> None:
+    samples_ms = sorted(s * 1000 for s in samples)
+    p50 = statistics.median(samples_ms)
+    p95 = samples_ms[max(int(len(samples_ms) * 0.95) - 1, 0)]
+    print(f"{name:<44} n={len(samples_ms):<6} p50={p50:8.3f} ms  p95={p95:8.3f} ms")
+
+
+async def bench_relay() -> None:
+    from bot import staff_texts
+    from bot.referral_desk import Desk
+    from tests.e2e.harness import FakeClock, running_bot, settings_for
+    from tests.e2e.referral_steps import (
+        ask_for_volunteer,
+        make_coordinator,
+        notice_of,
+        only_referral,
+        volunteer,
+    )
+    from tests.fakebot import FakeBotApi
+
+    with tempfile.TemporaryDirectory() as tmp, FakeBotApi() as server:
+        async with running_bot(server, settings_for(server, Path(tmp)), FakeClock()) as bot:
+            coordinator = server.user(9_100_000, first_name="C", language_code="en")
+            await make_coordinator(bot, coordinator)
+            helper = await volunteer(bot, coordinator, 9_100_001, "Helper")
+            member = server.user(9_100_002, first_name="M", language_code="en")
+            await ask_for_volunteer(bot, member)
+            referral = await only_referral(bot)
+            helper.press(
+                staff_texts.claim_label(bot.tr("en")), message_id=notice_of(helper, referral)
+            )
+            await bot.settle()
+
+            for name, sender in (("member -> volunteer", member), ("volunteer -> member", helper)):
+                samples = []
+                for n in range(100):
+                    before = len(server.calls("copyMessage"))
+                    start = time.monotonic()
+                    sender.send_text(f"relay {n}")
+                    await server.wait_for(
+                        lambda b=before: len(server.calls("copyMessage")) > b, timeout=10
+                    )
+                    samples.append(server.calls("copyMessage")[before].time - start)
+                    await bot.settle()
+                _report(f"relay {name}, real HTTP", samples)
+
+            for size in (10, 50):
+                volunteers = [
+                    await volunteer(bot, coordinator, 9_200_000 + size * 100 + k, f"V{k}")
+                    for k in range(size)
+                ]
+                other = server.user(9_300_000 + size, first_name="O", language_code="en")
+                await ask_for_volunteer(bot, other)
+                fresh = await bot.services.referrals.active_for_member(
+                    bot.services.members.key_for(other.user_id)
+                )
+                assert fresh is not None
+                desk = Desk(bot.application.bot, bot.services)
+                everyone = await bot.services.staff.to_notify("en")
+                start = time.monotonic()
+                await desk.announce(fresh, everyone)
+                elapsed = time.monotonic() - start
+                print(
+                    f"{f'announce to {len(everyone)} accounts':<44} "
+                    f"{elapsed * 1000:8.1f} ms total, {elapsed * 1000 / len(everyone):6.2f} ms each"
+                )
+                del volunteers
+
+
+def main() -> None:
+    print(f"python {sys.version.split()[0]}")
+    asyncio.run(bench_relay())
+
+
+if __name__ == "__main__":
+    main()
