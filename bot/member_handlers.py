@@ -130,7 +130,10 @@ class Turn:
             if shown is not None:
                 await blank_out(bot, self.chat_id, shown)
         failed = await delete_messages(bot, self.chat_id, doomed)
-        text = tr.finish(texts.wipe_partly_done(tr) if failed else texts.wipe_done(tr))
+        if await services.staff.get(self.key) is not None:
+            text = tr.finish(texts.wipe_done_staff(tr))
+        else:
+            text = tr.finish(texts.wipe_partly_done(tr) if failed else texts.wipe_done(tr))
         try:
             # A pop-up leaves nothing in the chat.
             await query.answer(text, show_alert=True)

@@ -100,6 +100,14 @@ def wipe_partly_done(tr: Translator) -> str:
     )
 
 
+def wipe_done_staff(tr: Translator) -> str:
+    # A volunteer's /wipe clears their chat, not their registration: say so.
+    return tr.gettext(
+        "Yardem deleted what it could of this chat. You are still registered as a volunteer "
+        "or coordinator, and messages relayed to you stay: delete the chat in Telegram."
+    )
+
+
 def something_went_wrong(tr: Translator) -> str:
     return tr.gettext("Sorry, something went wrong on our side. Here is the menu.")
 

@@ -706,3 +706,18 @@ async def test_urgent_rounds_end_and_a_returned_request_waits_anew(bot: RunningB
     # Nor is a member with an open request erased as idle.
     bot.clock.advance(timedelta(days=100))
     assert await bot.services.members.purge_idle(90) == 0
+
+
+async def test_a_volunteers_wipe_says_what_it_did_not_erase(bot: RunningBot) -> None:
+    _, alice, _ = await _team(bot)
+    tr = bot.tr("en")
+    alice.send_text("/start")
+    await bot.settle()
+    alice.press("English")
+    await bot.settle()
+    alice.send_text("/wipe")
+    await bot.settle()
+    query = alice.press(tr.finish(texts.wipe_confirm_label(tr)))
+    await bot.settle()
+    assert _pressed_alert(bot, query) == tr.finish(texts.wipe_done_staff(tr))
+    assert await bot.services.staff.get(bot.services.members.key_for(alice.user_id)) is not None

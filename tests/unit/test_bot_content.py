@@ -66,5 +66,5 @@ def test_a_valid_edit_swaps_in_with_a_new_version(dirs: tuple[Path, Path]) -> No
 @pytest.mark.parametrize("locale", LOCALES)
 def test_wipe_pop_ups_fit_telegrams_200_characters(locale: str) -> None:
     tr = load_snapshot(DEFINITIONS_DIR, LOCALES_DIR).translators[locale]
-    for text in (texts.wipe_done(tr), texts.wipe_partly_done(tr)):
+    for text in (texts.wipe_done(tr), texts.wipe_partly_done(tr), texts.wipe_done_staff(tr)):
         assert len(tr.finish(text)) <= 200
