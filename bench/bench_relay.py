@@ -16,6 +16,7 @@ import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -26,6 +27,10 @@ def _report(name: str, samples: list[float]) -> None:
     p50 = statistics.median(samples_ms)
     p95 = samples_ms[max(int(len(samples_ms) * 0.95) - 1, 0)]
     print(f"{name:<44} n={len(samples_ms):<6} p50={p50:8.3f} ms  p95={p95:8.3f} ms")
+
+
+def _copied_more_than(server: object, before: int) -> bool:
+    return len(server.calls("copyMessage")) > before  # type: ignore[attr-defined]
 
 
 async def bench_relay() -> None:
@@ -60,9 +65,7 @@ async def bench_relay() -> None:
                     before = len(server.calls("copyMessage"))
                     start = time.monotonic()
                     sender.send_text(f"relay {n}")
-                    await server.wait_for(
-                        lambda b=before: len(server.calls("copyMessage")) > b, timeout=10
-                    )
+                    await server.wait_for(partial(_copied_more_than, server, before), timeout=10)
                     samples.append(server.calls("copyMessage")[before].time - start)
                     await bot.settle()
                 _report(f"relay {name}, real HTTP", samples)

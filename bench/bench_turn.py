@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -104,13 +105,15 @@ async def bench_end_to_end() -> None:
                     member.press(
                         "Red Notices and Diffusions" if round_number % 2 == 0 else "☰ Menu"
                     )
-                    await server.wait_for(
-                        lambda b=before: len(_screen_calls(server)) > b, timeout=10
-                    )
+                    await server.wait_for(partial(_more_than, server, before), timeout=10)
                     # The server stamps each call on arrival, so polling granularity drops out.
                     samples.append(_screen_calls(server)[before].time - start)
                     await bot.settle()
     _report("button press -> screen, real HTTP (serial)", samples)
+
+
+def _more_than(server: object, before: int) -> bool:
+    return len(_screen_calls(server)) > before
 
 
 def _screen_calls(server: object) -> list:  # type: ignore[type-arg]
