@@ -6,6 +6,7 @@ problems, a locale, so the person fixing it knows where to look.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -61,6 +62,14 @@ class IssueCode(StrEnum):
     UNKNOWN_SOURCE = "unknown-source"
     UNCERTAIN_SOURCE = "uncertain-source"
     GLOSSARY = "glossary"
+    PERCENT_FORMAT = "percent-format"
+
+
+# What Babel and GNU gettext take for a printf-style placeholder ("3% of" is one:
+# a space flag and the octal conversion "o").
+PERCENT_FORMAT = re.compile(
+    r"%(?:\(\w*\))?[-#0 +]?(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?[diouxXeEfFgGcrs%]"
+)
 
 
 @dataclass(frozen=True)
@@ -166,6 +175,14 @@ def _lengths(flows: Sequence[Flow]) -> Iterator[Issue]:
     for flow in flows:
         for message in flow_messages(flow):
             yield from _length_issue(message, message.msgid, None)
+            if PERCENT_FORMAT.search(message.msgid):
+                yield Issue(
+                    IssueCode.PERCENT_FORMAT,
+                    f"{message.context}: gettext tools read '%' followed by a letter as a "
+                    "Python format and reject every translation; write 'percent' or 'in 100'",
+                    message.flow,
+                    message.node,
+                )
 
 
 def _length_issue(message: SourceMessage, text: str, locale: str | None) -> Iterator[Issue]:

@@ -388,3 +388,11 @@ def test_taps_from_menu_takes_the_shortest_way_and_skips_unreachable() -> None:
 def test_taps_from_menu_without_a_menu_is_only_the_start() -> None:
     flows = {flow.id: flow for flow in parse_flows(CLEAN_FLOWS) if flow.id != "main"}
     assert taps_from_menu(flows) == {("main", "menu"): 0}
+
+
+def test_a_percent_sign_read_as_a_format_is_an_error() -> None:
+    files = replaced(CLEAN_FLOWS, "info.yaml", "text: ", "text: Only 3% of them. ")
+    issues = check(make_sources(files))
+    assert IssueCode.PERCENT_FORMAT in {issue.code for issue in issues}
+    fine = replaced(CLEAN_FLOWS, "info.yaml", "text: ", "text: Only 3%, not more. ")
+    assert IssueCode.PERCENT_FORMAT not in {issue.code for issue in check(make_sources(fine))}
