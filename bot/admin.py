@@ -11,13 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.services import root_keys
+from bot.services import open_storage
 from bot.settings import Settings
 from flows.registry import LOCALES
 from storage.audit import AuditLog, AuditReport
-from storage.crypto import FieldCipher, Pseudonymizer
-from storage.database import Database
-from storage.key_check import verify_root_key
 from storage.staff import StaffRepository
 
 
@@ -26,27 +23,18 @@ class Added:
     label: str
 
 
-async def _open(settings: Settings) -> tuple[Database, Pseudonymizer, FieldCipher]:
-    keys = root_keys(settings)
-    database = await Database.open(settings.database_file)
-    pseudonymizer = Pseudonymizer(keys)
-    try:
-        await verify_root_key(database, pseudonymizer)
-    except BaseException:
-        await database.close()
-        raise
-    return database, pseudonymizer, FieldCipher(keys)
-
-
 async def add_coordinator(
     settings: Settings, telegram_user_id: int, locale: str, today: date
 ) -> Added:
     if locale not in LOCALES:
         raise ValueError(f"locale must be one of {', '.join(LOCALES)}")
-    database, pseudonymizer, cipher = await _open(settings)
+    storage = await open_storage(settings)
+    pseudonymizer = storage.pseudonymizer
     try:
         key = pseudonymizer.member_key(telegram_user_id)
-        member = await StaffRepository(database, cipher, pseudonymizer.audit_key()).add(
+        member = await StaffRepository(
+            storage.database, storage.cipher, pseudonymizer.audit_key()
+        ).add(
             key,
             role="coordinator",
             label=pseudonymizer.label(key),
@@ -57,13 +45,13 @@ async def add_coordinator(
             today=today,
         )
     finally:
-        await database.close()
+        await storage.database.close()
     return Added(member.label)
 
 
 async def verify_audit(settings: Settings) -> AuditReport:
-    database, pseudonymizer, _ = await _open(settings)
+    storage = await open_storage(settings)
     try:
-        return await AuditLog(database, pseudonymizer.audit_key()).verify()
+        return await AuditLog(storage.database, storage.pseudonymizer.audit_key()).verify()
     finally:
-        await database.close()
+        await storage.database.close()

@@ -69,17 +69,31 @@ def root_keys(settings: Settings) -> RootKeys:
     return keys
 
 
-async def open_services(settings: Settings, clock: Clock) -> Services:
-    content = Content(settings.flows_dir, settings.locales_dir)
+@dataclass(frozen=True)
+class Storage:
+    """The database with the keys checked against it: what every entry point opens first."""
+
+    database: Database
+    pseudonymizer: Pseudonymizer
+    cipher: FieldCipher
+
+
+async def open_storage(settings: Settings) -> Storage:
     keys = root_keys(settings)
     database = await Database.open(settings.database_file)
     pseudonymizer = Pseudonymizer(keys)
     try:
         await verify_root_key(database, pseudonymizer)
-    except KeyFileError:
+    except BaseException:
         await database.close()
         raise
-    cipher = FieldCipher(keys)
+    return Storage(database, pseudonymizer, FieldCipher(keys))
+
+
+async def open_services(settings: Settings, clock: Clock) -> Services:
+    content = Content(settings.flows_dir, settings.locales_dir)
+    storage = await open_storage(settings)
+    database, pseudonymizer, cipher = storage.database, storage.pseudonymizer, storage.cipher
     members = Members(MemberRepository(database, cipher), pseudonymizer, clock)
     return Services(
         content,

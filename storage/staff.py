@@ -116,17 +116,15 @@ class StaffRepository:
         return member
 
     async def get(self, key: bytes) -> StaffMember | None:
-        async with (
-            self._db.snapshot() as connection,
-            connection.execute(f"SELECT {_COLUMNS} FROM staff WHERE staff_key = ?", (key,)) as cur,  # noqa: S608 -- fragments are literals of this module
-        ):
-            row = await cur.fetchone()
-        return None if row is None else _member(row)
+        return await self._one("staff_key = ?", key)
 
     async def by_label(self, label: str) -> StaffMember | None:
+        return await self._one("label = ?", label)
+
+    async def _one(self, where: str, value: object) -> StaffMember | None:
         async with (
             self._db.snapshot() as connection,
-            connection.execute(f"SELECT {_COLUMNS} FROM staff WHERE label = ?", (label,)) as cur,  # noqa: S608 -- fragments are literals of this module
+            connection.execute(f"SELECT {_COLUMNS} FROM staff WHERE {where}", (value,)) as cur,  # noqa: S608 -- fragments are literals of this module
         ):
             row = await cur.fetchone()
         return None if row is None else _member(row)
