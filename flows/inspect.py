@@ -273,6 +273,14 @@ def _sources(flows: Sequence[Flow], facts: Facts | None) -> Iterator[Issue]:
                     flow.id,
                     node.id,
                 )
+            for source in node.hedged:
+                if source not in node.sources:
+                    yield Issue(
+                        IssueCode.UNKNOWN_SOURCE,
+                        f"hedged {source!r} must also be listed in sources",
+                        flow.id,
+                        node.id,
+                    )
             if facts is None:
                 continue
             for source in node.sources:
@@ -280,7 +288,7 @@ def _sources(flows: Sequence[Flow], facts: Facts | None) -> Iterator[Issue]:
                     yield Issue(
                         IssueCode.UNKNOWN_SOURCE, f"{source!r} is not in FACTS.md", flow.id, node.id
                     )
-                elif facts.uncertain(source):
+                elif facts.uncertain(source) and source not in node.hedged:
                     yield Issue(
                         IssueCode.UNCERTAIN_SOURCE,
                         f"{source!r} is marked [U]: the text must not state it as settled",

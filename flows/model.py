@@ -72,6 +72,9 @@ class _NodeBase(_Frozen):
     id: Identifier
     text: str = Field(min_length=1)
     sources: tuple[str, ...] = ()
+    hedged: tuple[str, ...] = ()
+    """Sources marked [U] in FACTS.md that the text relies on but states as uncertain;
+    listing one here acknowledges the check's warning. Each must also be in ``sources``."""
     unsourced: Literal["menu", "about the bot"] | None = None
     """Why a node cites no facts: a pure menu, or text about the bot itself."""
 
@@ -108,6 +111,9 @@ class HandoffNode(_NodeBase):
     decline_label: str = Field(min_length=1)
     next: Target
     declined: Target
+    presets: dict[Literal["topic", "urgency"], Identifier] = Field(default_factory=dict)
+    """Answers the referral questions need not ask again, e.g. for someone detained now;
+    the bot checks the values against its own lists and asks when one is unknown."""
 
 
 Node = Annotated[MessageNode | QuestionNode | HandoffNode | EndNode, Field(discriminator="kind")]

@@ -302,13 +302,16 @@ def test_over_long_translated_label() -> None:
 # Sources ---------------------------------------------------------------------
 
 
-def _more_sources(*sources: str) -> dict[str, str]:
+def _more_sources(*sources: str, hedged: tuple[str, ...] = ()) -> dict[str, str]:
     listed = "".join(f"      - {source}\n" for source in sources)
+    hedges = "".join(f"      - {source}\n" for source in hedged)
     return replaced(
         CLEAN_FLOWS,
         "info.yaml",
         "    sources:\n      - https://example.org/facts\n    text: More facts.",
-        f"    sources:\n{listed}    text: More facts.",
+        f"    sources:\n{listed}"
+        + (f"    hedged:\n{hedges}" if hedges else "")
+        + "    text: More facts.",
     )
 
 
@@ -339,6 +342,16 @@ def test_uncertain_source_is_a_warning() -> None:
     issues = check(make_sources(files))
     assert found(issues) == {(IssueCode.UNCERTAIN_SOURCE, "info", "more", None)}
     assert issues[0].severity is Severity.WARNING
+
+
+def test_a_hedged_uncertain_source_is_acknowledged() -> None:
+    shaky = "https://example.org/shaky"
+    assert check(make_sources(_more_sources(shaky, hedged=(shaky,)))) == []
+
+
+def test_a_hedged_source_must_also_be_a_source() -> None:
+    files = _more_sources("https://example.org/facts", hedged=("https://example.org/shaky",))
+    assert found(check(make_sources(files))) == {(IssueCode.UNKNOWN_SOURCE, "info", "more", None)}
 
 
 def test_seed_ids_are_sources() -> None:
