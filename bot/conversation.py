@@ -29,7 +29,7 @@ from bot.callbacks import (
 from bot.content import Snapshot
 from bot.i18n import Translator
 from bot.members import MemberState
-from bot.referral_choices import ReferralRequest, next_field, valid
+from bot.referral_choices import PRESET, ReferralRequest, next_field, valid
 from bot.referral_screens import cancel_screen, question_screen, status_screen
 from bot.screens import (
     Screen,
@@ -40,7 +40,7 @@ from bot.screens import (
     with_notice,
 )
 from flows import engine
-from flows.model import QuestionNode
+from flows.model import HandoffNode, QuestionNode
 
 
 @dataclass(frozen=True)
@@ -102,9 +102,10 @@ class Conversation:
         state = self._state()
         registry = self.snapshot.registry
         step = engine.step(registry, state.session, event)
-        if any(isinstance(e, engine.ConsentGiven) for e in step.events):
+        consent = next((e for e in step.events if isinstance(e, engine.ConsentGiven)), None)
+        if consent is not None:
             # Consent given: the questions come before the handoff's next screen.
-            asking = replace(state, session=step.session, draft=())
+            asking = replace(state, session=step.session, draft=self._presets(consent))
             return self.ask(asking, notice=notice, in_place=in_place)
         screen = screen_for_events(step.events, registry, self.tr, step.session)
         if notice:
@@ -117,6 +118,21 @@ class Conversation:
             in_place and not stale,
             delete_incoming,
         )
+
+    def _presets(self, consent: engine.ConsentGiven) -> tuple[tuple[str, str], ...]:
+        """Answers the handoff already implies (someone detained now), if the bot knows them."""
+        node = self.snapshot.registry.node(consent.position.flow, consent.position.node)
+        if not isinstance(node, HandoffNode):
+            return ()
+        given = {"t": node.presets.get("topic"), "u": node.presets.get("urgency")}
+        known = {
+            field: value
+            for field, value in given.items()
+            if value is not None and valid(field, value)
+        }
+        if not known:
+            return ()
+        return (*known.items(), (PRESET, "".join(known)))
 
     def ask(
         self,

@@ -49,6 +49,8 @@ COUNTRIES = (
 NO_COUNTRY = "none"
 FIELDS = ("t", "u", "c", "l")
 """Topic, urgency, country, language: the order the questions come in."""
+PRESET = "preset"
+"""Draft key listing the fields a handoff answered already, so the count skips them."""
 
 _BABEL_LOCALES: Mapping[str, str] = MappingProxyType(
     {"en": "en", "zh_Hans": "zh_Hans", "zh_Hant": "zh_Hant", "ug": "ug"}

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from bot import referral_texts, texts
 from bot.callbacks import Answer, CancelAsk, CancelConfirm, MenuButton, ResumeButton
 from bot.i18n import Translator
-from bot.referral_choices import FIELDS, choices, next_field
+from bot.referral_choices import FIELDS, PRESET, choices, next_field
 from bot.screens import Button, Screen
 
 _TWO_PER_ROW = frozenset({"c"})
@@ -20,9 +20,10 @@ def question_screen(
     field = next_field(answers)
     if field is None:
         raise ValueError("every question is answered")
-    number = FIELDS.index(field) + 1
+    preset = answers.get(PRESET, "")
+    asked = [f for f in FIELDS if f not in preset]
     lines = [
-        tr.finish(referral_texts.step(tr, number, len(FIELDS))),
+        tr.finish(referral_texts.step(tr, asked.index(field) + 1, len(asked))),
         tr.finish(referral_texts.question(tr, field)),
     ]
     if notice:
