@@ -33,10 +33,12 @@ DAILY_REQUEST_LIMIT = 3
 RENOTIFY_EVERY = timedelta(minutes=5)
 """How often an urgent, unclaimed referral is announced again."""
 ESCALATE_AFTER_ROUNDS = 3
-"""Re-announcements before coordinators are told, once, that an urgent request is unclaimed."""
-MAX_ROUNDS = 6
-"""After this many re-announcements (half an hour) the request waits like any other;
-more would only bury the volunteers' chats."""
+"""Re-announcements before coordinators' notices say an urgent request is unclaimed."""
+FAST_ROUNDS = 6
+"""Re-announcements every RENOTIFY_EVERY (half an hour in all); after that, every
+SLOW_RENOTIFY_EVERY until claimed, so a request nobody takes is not forgotten and
+the volunteers' chats are not buried either."""
+SLOW_RENOTIFY_EVERY = timedelta(minutes=30)
 
 
 def reference(referral_id: str) -> str:
@@ -318,7 +320,7 @@ class Desk:
     # Scheduled -------------------------------------------------------------
 
     async def renotify_urgent(self) -> int:
-        """Announce unclaimed urgent referrals again; escalate once; stop after a while.
+        """Announce unclaimed urgent referrals again until claimed, and escalate.
 
         Each round replaces the previous notices instead of adding to them, so
         a volunteer's chat holds one notice per request however long it waits.
@@ -327,9 +329,9 @@ class Desk:
         rounds = 0
         for referral in await self.services.referrals.due_renotify(now=now):
             this_round = referral.notify_count + 1
-            next_at = (
-                None if this_round >= MAX_ROUNDS else now + int(RENOTIFY_EVERY.total_seconds())
-            )
+            pause = RENOTIFY_EVERY if this_round < FAST_ROUNDS else SLOW_RENOTIFY_EVERY
+            # A request handed back by the admin CLI (not urgent) is announced once.
+            next_at = now + int(pause.total_seconds()) if referral.urgent else None
             if not await self.services.referrals.mark_notified(referral, now=now, next_at=next_at):
                 continue  # another worker took this round
             rounds += 1

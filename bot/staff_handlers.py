@@ -2,9 +2,10 @@
 
 Who someone is comes only from the sender's Telegram id, looked up by its
 pseudonym; button data names a verb and a referral or label and is checked
-against that account's role and hold before anything changes. A command or
-button from anyone else is answered as a member's stray message would be, so
-the bot does not reveal that staff commands exist.
+against that account's role and hold before anything changes. A command from
+anyone else is answered as a member's stray message would be, so the bot does
+not reveal that staff commands exist; a staff button from anyone else (which
+only a forger has) gets a plain "not available" pop-up.
 """
 
 from __future__ import annotations
@@ -344,7 +345,10 @@ async def _claim(
     await services.staff.set_current(member.key, claimed.id)
     await desk.retire_notices(claimed)
     await _say(desk, member, lambda tr: staff_texts.now_talking(tr, reference(claimed.id)))
-    await desk.tell_member(claimed, _member_claimed)
+    if not await desk.tell_member(claimed, _member_claimed):
+        await _say(
+            desk, member, lambda tr: staff_texts.member_unreachable(tr, reference(claimed.id))
+        )
     return None
 
 
@@ -498,8 +502,9 @@ async def _close(
         await services.staff.set_current(member.key, None)
     from bot import referral_texts
 
-    await desk.tell_member(closed, referral_texts.closed, chat)
-    await _say(desk, member, lambda tr: staff_texts.closed(tr, reference(referral.id)))
+    told = await desk.tell_member(closed, referral_texts.closed, chat)
+    outcome_text = staff_texts.closed if told else staff_texts.closed_untold
+    await _say(desk, member, lambda tr: outcome_text(tr, reference(referral.id)))
     if message is not None:
         try:
             await message.edit_reply_markup(None)

@@ -164,6 +164,16 @@ def outcomes(tr: Translator) -> dict[str, str]:
     }
 
 
+def closed_untold(tr: Translator, reference: str) -> str:
+    return substitute(
+        tr.gettext(
+            "{reference} is closed, but the member could not be told: they may have blocked "
+            "the bot or deleted the chat."
+        ),
+        {"reference": reference},
+    )
+
+
 def closed(tr: Translator, reference: str) -> str:
     return substitute(
         tr.gettext("{reference} is closed. The member has been told."), {"reference": reference}
