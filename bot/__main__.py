@@ -91,6 +91,22 @@ def _admin(settings: Settings, args: argparse.Namespace) -> int:
             "or /invite volunteer."
         )
         return 0
+    if args.admin_command == "list":
+        for line in asyncio.run(admin.roster(settings)):
+            print(line)
+        return 0
+    if args.admin_command in ("suspend", "reinstate", "remove"):
+        managed = asyncio.run(
+            admin.manage(settings, args.label, args.admin_command, datetime.now(UTC).date())
+        )
+        if managed is None:
+            print(f"yardem: no account has the label {args.label!r}", file=sys.stderr)
+            return 1
+        print(
+            f"{args.admin_command}: {managed.label} done; {managed.returned} request(s) back in "
+            "the queue, announced by the running bot within a minute."
+        )
+        return 0
     report = asyncio.run(admin.verify_audit(settings))
     if report.intact:
         # Cutting rows off the end leaves a shorter chain that still verifies:
@@ -119,6 +135,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     add.add_argument("telegram_user_id", type=_user_id, help="the account's numeric user id")
     add.add_argument("--locale", choices=LOCALES, default="en", help="language of its messages")
+    for name, what in (
+        ("suspend", "pause an account (any role); its requests go back to the queue"),
+        ("reinstate", "undo a suspension"),
+        ("remove", "delete an account (any role) at once; its requests go back to the queue"),
+    ):
+        managing = admin_commands.add_parser(name, help=what)
+        managing.add_argument("label", help="the account's label, as /volunteers shows it")
+    admin_commands.add_parser("list", help="every volunteer and coordinator by label")
     admin_commands.add_parser("verify-audit", help="check the audit log's hash chain")
     args = parser.parse_args(argv)
     settings: Settings | None = None

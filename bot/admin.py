@@ -55,3 +55,48 @@ async def verify_audit(settings: Settings) -> AuditReport:
         return await AuditLog(storage.database, storage.pseudonymizer.audit_key()).verify()
     finally:
         await storage.database.close()
+
+
+@dataclass(frozen=True)
+class Managed:
+    label: str
+    returned: int
+
+
+async def manage(settings: Settings, label: str, action: str, today: date) -> Managed | None:
+    """Suspend, reinstate or remove any account by label; None if there is no such label.
+
+    Coordinators cannot do this to each other in the bot, so that one stolen
+    coordinator invite cannot lock the others out; the server's operator can.
+    Returned requests are announced by the running bot within a minute.
+    """
+    storage = await open_storage(settings)
+    try:
+        staff = StaffRepository(storage.database, storage.cipher, storage.pseudonymizer.audit_key())
+        member = await staff.by_label(label)
+        if member is None:
+            return None
+        if action == "remove":
+            change = await staff.remove(member.key, actor="admin", today=today, announce_all=True)
+        else:
+            change = await staff.set_active(
+                member.key, action == "reinstate", actor="admin", today=today, announce_all=True
+            )
+    finally:
+        await storage.database.close()
+    return Managed(label, len(change.returned))
+
+
+async def roster(settings: Settings) -> list[str]:
+    """One line per account: label, role, state, languages. No ids or names exist to show."""
+    storage = await open_storage(settings)
+    try:
+        staff = StaffRepository(storage.database, storage.cipher, storage.pseudonymizer.audit_key())
+        everyone = await staff.everyone()
+    finally:
+        await storage.database.close()
+    return [
+        f"{m.label}  {m.role:<11}  {'active' if m.active else 'suspended':<9}  "
+        f"{' '.join(sorted(m.languages)) or '-'}"
+        for m in everyone
+    ]

@@ -173,16 +173,36 @@ class StaffRepository:
                 "UPDATE staff SET current_referral = ? WHERE staff_key = ?", (referral_id, key)
             )
 
-    async def set_active(self, key: bytes, active: bool, *, actor: str, today: date) -> Change:
-        """Suspend or reinstate; a suspension returns the account's referrals to the queue."""
-        return await self._change(key, actor=actor, today=today, remove=False, active=active)
+    async def set_active(
+        self, key: bytes, active: bool, *, actor: str, today: date, announce_all: bool = False
+    ) -> Change:
+        """Suspend or reinstate; a suspension returns the account's referrals to the queue.
 
-    async def remove(self, key: bytes, *, actor: str, today: date) -> Change:
+        Returned urgent referrals are due for announcing at once; with
+        ``announce_all`` (when no bot is at hand to announce them, as in the
+        admin CLI) every returned referral is.
+        """
+        return await self._change(
+            key, actor=actor, today=today, remove=False, active=active, announce_all=announce_all
+        )
+
+    async def remove(
+        self, key: bytes, *, actor: str, today: date, announce_all: bool = False
+    ) -> Change:
         """Delete the account at once; its referrals go back to the queue."""
-        return await self._change(key, actor=actor, today=today, remove=True, active=False)
+        return await self._change(
+            key, actor=actor, today=today, remove=True, active=False, announce_all=announce_all
+        )
 
     async def _change(
-        self, key: bytes, *, actor: str, today: date, remove: bool, active: bool
+        self,
+        key: bytes,
+        *,
+        actor: str,
+        today: date,
+        remove: bool,
+        active: bool,
+        announce_all: bool,
     ) -> Change:
         async with self._db.transaction() as connection:
             async with connection.execute(
@@ -198,9 +218,10 @@ class StaffRepository:
                 async with connection.execute(
                     "UPDATE referrals SET status = 'open', volunteer = NULL, notify_count = 0, "
                     "queued_day = ?, "
-                    "notify_at = CASE WHEN urgency IN ('detained', 'immediate_risk') THEN 0 END "
+                    "notify_at = CASE WHEN ? OR urgency IN ('detained', 'immediate_risk') "
+                    "THEN 0 END "
                     "WHERE volunteer = ? AND status IN ('claimed', 'handover') RETURNING id",
-                    (today.isoformat(), key),
+                    (today.isoformat(), announce_all, key),
                 ) as cur:
                     returned = [str(r[0]) for r in await cur.fetchall()]
                 await connection.execute(

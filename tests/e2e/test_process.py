@@ -262,3 +262,30 @@ def test_admin_refuses_a_malformed_user_id(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "positive whole number" in result.stderr
     assert not (tmp_path / "data" / "yardem.sqlite3").exists()
+
+
+def test_admin_lists_suspends_and_removes_accounts_by_label(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    added = _run_bot(["admin", "add-coordinator", "5550001234"], tmp_path, env)
+    assert added.returncode == 0, added.stderr
+    label = added.stdout.split()[1]
+    listed = _run_bot(["admin", "list"], tmp_path, env)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.split()[:3] == [label, "coordinator", "active"]
+    assert "5550001234" not in listed.stdout
+
+    suspended = _run_bot(["admin", "suspend", label], tmp_path, env)
+    assert suspended.returncode == 0, suspended.stderr
+    assert _run_bot(["admin", "list"], tmp_path, env).stdout.split()[2] == "suspended"
+    assert _run_bot(["admin", "reinstate", label], tmp_path, env).returncode == 0
+    assert _run_bot(["admin", "list"], tmp_path, env).stdout.split()[2] == "active"
+
+    removed = _run_bot(["admin", "remove", label], tmp_path, env)
+    assert removed.returncode == 0, removed.stderr
+    assert _run_bot(["admin", "list"], tmp_path, env).stdout == ""
+    unknown = _run_bot(["admin", "remove", label], tmp_path, env)
+    assert unknown.returncode == 1
+    assert "no account has the label" in unknown.stderr
+    audit = _run_bot(["admin", "verify-audit"], tmp_path, env)
+    assert audit.returncode == 0
+    assert "intact: 4 entries" in audit.stdout  # add, suspend, reinstate, remove
