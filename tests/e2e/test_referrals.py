@@ -671,8 +671,10 @@ async def test_staff_rules_against_takeover_and_self_help(bot: RunningBot) -> No
     assert "Türkiye" not in (notice.text or ""), "notices do not name the member's country"
 
 
-async def test_urgent_rounds_end_and_a_returned_request_waits_anew(bot: RunningBot) -> None:
-    from bot.referral_desk import MAX_ROUNDS
+async def test_urgent_rounds_slow_down_but_go_on_and_a_returned_request_waits_anew(
+    bot: RunningBot,
+) -> None:
+    from bot.referral_desk import FAST_ROUNDS, SLOW_RENOTIFY_EVERY
 
     coordinator, alice, _ = await _team(bot)
     tr = bot.tr("en")
@@ -680,18 +682,20 @@ async def test_urgent_rounds_end_and_a_returned_request_waits_anew(bot: RunningB
     await ask_for_volunteer(bot, member, urgency="detained")
     referral = await only_referral(bot)
     desk = Desk(bot.application.bot, bot.services)
-    for _ in range(MAX_ROUNDS):
+    for _ in range(FAST_ROUNDS):
         bot.clock.advance(RENOTIFY_EVERY)
         assert await desk.renotify_urgent() == 1
     bot.clock.advance(RENOTIFY_EVERY)
-    assert await desk.renotify_urgent() == 0, "the rounds end"
+    assert await desk.renotify_urgent() == 0, "slower after the first half hour"
+    bot.clock.advance(SLOW_RENOTIFY_EVERY)
+    assert await desk.renotify_urgent() == 1, "but never forgotten"
     await bot.settle()
     notices = [m for m in alice.visible_messages() if reference(referral.id) in (m.text or "")]
     assert len(notices) == 1, "each round replaced the last notice"
     escalations = [
         m for m in coordinator.visible_messages() if staff_texts.escalation(tr) in (m.text or "")
     ]
-    assert len(escalations) == 1
+    assert len(escalations) == 1, "the coordinators' notice is replaced too"
 
     # Claimed, held for three weeks, then handed back: it does not expire at once.
     alice.press(staff_texts.claim_label(tr), message_id=notices[0].message_id)
@@ -721,3 +725,108 @@ async def test_a_volunteers_wipe_says_what_it_did_not_erase(bot: RunningBot) -> 
     await bot.settle()
     assert _pressed_alert(bot, query) == tr.finish(texts.wipe_done_staff(tr))
     assert await bot.services.staff.get(bot.services.members.key_for(alice.user_id)) is not None
+
+
+async def test_from_the_detained_topic_two_questions_make_an_urgent_request(
+    bot: RunningBot,
+) -> None:
+    from tests.e2e.referral_steps import answer_label
+    from tests.e2e.test_member_journeys import choose_language, label
+
+    coordinator, alice, _ = await _team(bot)
+    tr = bot.tr("en")
+    member = bot.server.user(8100100, first_name="Member", language_code="en")
+    await choose_language(bot, member, "en")
+    member.press(label(bot, tr, "main", "menu", "detained"))
+    await bot.settle()
+    member.press(label(bot, tr, "detained", "intro", "volunteer"))
+    await bot.settle()
+    urgent = bot.snapshot.registry.node("volunteer", "urgent")
+    assert urgent is not None
+    assert member.last_message().text == tr.finish(tr.pgettext("volunteer.urgent", urgent.text))
+    member.press(tr.finish(tr.pgettext("volunteer.urgent.consent", urgent.consent_label)))  # type: ignore[union-attr]
+    await bot.settle()
+    assert (member.last_message().text or "").startswith(
+        tr.finish(referral_texts.step(tr, 1, 2))
+    ), "only country and language are asked"
+    member.press(answer_label(bot, "c", "TR"))
+    await bot.settle()
+    member.press(answer_label(bot, "l", "en"))
+    await bot.settle()
+    referral = await only_referral(bot)
+    assert (referral.topic, referral.urgency) == ("detained", "detained")
+    assert referral.urgent
+    notice = next(m for m in alice.visible_messages() if m.message_id == notice_of(alice, referral))
+    assert label_of_urgency(bot) in (notice.text or "")
+    del coordinator
+
+
+def label_of_urgency(bot: RunningBot) -> str:
+    from tests.e2e.referral_steps import answer_label
+
+    return answer_label(bot, "u", "detained")
+
+
+async def test_purged_and_expired_requests_leave_no_bytes_behind(bot: RunningBot) -> None:
+    _, alice, _ = await _team(bot)
+    tr = bot.tr("en")
+    helped = bot.server.user(8100110, first_name="Helped", language_code="en")
+    await ask_for_volunteer(bot, helped)
+    referral = await only_referral(bot)
+    connection = bot.services.database.connection
+    blobs = [
+        bytes(row[0])
+        for row in await connection.execute_fetchall(
+            "SELECT chat_ref FROM referrals WHERE id = ?", (referral.id,)
+        )
+    ]
+    alice.press(staff_texts.claim_label(tr), message_id=notice_of(alice, referral))
+    await bot.settle()
+    alice.send_text("/mine")
+    await bot.settle()
+    alice.press(staff_texts.close_label(tr))
+    await bot.settle()
+    alice.press(staff_texts.outcomes(tr)["other"])
+    await bot.settle()
+    waiting = bot.server.user(8100111, first_name="Waiting", language_code="en")
+    await ask_for_volunteer(bot, waiting)
+    open_one = await bot.services.referrals.active_for_member(
+        bot.services.members.key_for(waiting.user_id)
+    )
+    assert open_one is not None
+    blobs += [
+        bytes(row[0])
+        for row in await connection.execute_fetchall(
+            "SELECT chat_ref FROM referrals WHERE id = ?", (open_one.id,)
+        )
+    ]
+    desk = Desk(bot.application.bot, bot.services)
+    bot.clock.advance(timedelta(days=40))
+    assert await desk.expire_and_purge() == (1, 1)
+    database = bot.services.database.path
+    files = [p for p in database.parent.iterdir() if p.name.startswith(database.name)]
+    leftovers = [p.name for p in files for blob in blobs if blob in p.read_bytes()]
+    assert leftovers == [], "no encrypted chat reference survives in the database or its WAL"
+
+
+async def test_photos_go_both_ways_and_a_blocked_member_is_noticed_at_claim(
+    bot: RunningBot,
+) -> None:
+    _, alice, bob = await _team(bot)
+    tr = bot.tr("en")
+    member = bot.server.user(8100120, first_name="Member", language_code="en")
+    await ask_for_volunteer(bot, member)
+    referral = await only_referral(bot)
+    bot.server.block(member.user_id)
+    alice.press(staff_texts.claim_label(tr), message_id=notice_of(alice, referral))
+    await bot.settle()
+    assert staff_texts.member_unreachable(tr, reference(referral.id)) in [
+        m.text for m in alice.visible_messages()
+    ]
+    bot.server.unblock(member.user_id)
+    alice.send_photo(caption="a map 66")
+    await bot.settle()
+    assert "photo" in member.last_message().raw
+    assert member.last_message().text == "a map 66"
+    assert member.last_message().protect_content
+    del bob
