@@ -42,10 +42,10 @@ SCRIPTS: dict[str, list[str]] = {
         *["7", "1", "1", "1", "1", "2", *["back"] * 4, "2", "back", "back"],
         *["3", "1", "back", "back", "menu"],
     ],
-    "digital_safety": ["8", "1", "1", "1", "2", *["back"] * 4, "menu"],
+    "digital_safety": ["8", "1", "1", "1", "1", "2", *["back"] * 5, "menu"],
     "about": ["10", "1", "1", "2", "1", *["back"] * 4, "menu"],
     "volunteer": ["9", "1", "1", "1", "1", "1", "menu", "9", "2"],
-    "detained_to_volunteer": ["1", "1", "1", "1", "text:my name is", "1", "1", "menu"],
+    "detained_to_volunteer": ["1", "1", "1", "1", "text:my name is", "1", "menu"],
     "stale_and_typing": ["1", "text:my name is", "forged", "1", "back"],
     "language_and_wipe": ["11", "back", "12", "1"],
 }
