@@ -77,12 +77,14 @@ def test_a_detained_member_reaches_a_volunteer_in_two_taps(shipped: Registry) ->
     assert distances[("detained", "intro")] == 1
     detained = shipped.node("detained", "intro")
     assert isinstance(detained, MessageNode)
-    # The first button, where a thumb lands first, asks for a volunteer.
-    assert detained.options[0].goto == "volunteer:intro"
+    # The first button, where a thumb lands first, asks for a volunteer, urgently.
+    assert detained.options[0].goto == "volunteer:urgent"
     menu = shipped.node("main", "menu")
     assert isinstance(menu, MessageNode)
     assert menu.options[0].goto == "detained:intro"
-    assert isinstance(shipped.node("volunteer", "intro"), HandoffNode)
+    urgent = shipped.node("volunteer", "urgent")
+    assert isinstance(urgent, HandoffNode)
+    assert urgent.presets == {"topic": "detained", "urgency": "detained"}
 
 
 @pytest.mark.parametrize("flow_id", HELP_FLOWS)
@@ -91,7 +93,8 @@ def test_every_flow_ends_with_next_steps_and_a_volunteer(shipped: Registry, flow
     ends = [node for node in flow.nodes if isinstance(node, EndNode)]
     assert ends, "every flow ends somewhere"
     for node in ends:
-        assert "volunteer:intro" in {option.goto for option in node.options}, node.id
+        targets = {option.goto for option in node.options}
+        assert targets & {"volunteer:intro", "volunteer:urgent"}, node.id
     english = "\n".join(node.text for node in flow.nodes)
     assert "not legal advice" in english
 
