@@ -109,3 +109,22 @@ def notice_of(user: FakeUser, referral: Referral) -> int:
 def member_claimed_text(bot: RunningBot) -> str:
     tr = bot.tr("en")
     return tr.finish(referral_texts.claimed(tr))
+
+
+async def claim(bot: RunningBot, user: FakeUser, referral: Referral) -> str:
+    """Press Claim on the user's notice about the referral; returns the query id."""
+    tr = bot.tr("en")
+    query = user.press(staff_texts.claim_label(tr), message_id=notice_of(user, referral))
+    await bot.settle()
+    return query
+
+
+async def close_held(bot: RunningBot, user: FakeUser, outcome: str) -> None:
+    """/mine, Close, then the outcome: for a volunteer holding one request."""
+    tr = bot.tr("en")
+    user.send_text("/mine")
+    await bot.settle()
+    user.press(staff_texts.close_label(tr))
+    await bot.settle()
+    user.press(staff_texts.outcomes(tr)[outcome])
+    await bot.settle()

@@ -19,6 +19,8 @@ from bot.referral_desk import ESCALATE_AFTER_ROUNDS, RENOTIFY_EVERY, Desk, refer
 from tests.e2e.harness import FakeClock, RunningBot, running_bot, settings_for
 from tests.e2e.referral_steps import (
     ask_for_volunteer,
+    claim,
+    close_held,
     invite,
     join,
     make_coordinator,
@@ -122,8 +124,7 @@ async def test_request_race_relay_release_reclaim_and_close(bot: RunningBot) -> 
     assert released.status == "open"
     assert released.volunteer is None
     assert tr.finish(referral_texts.released(tr)) in [m.text for m in member.visible_messages()]
-    loser.press(staff_texts.claim_label(tr), message_id=notice_of(loser, referral))
-    await bot.settle()
+    await claim(bot, loser, referral)
     reclaimed = await bot.services.referrals.get(referral.id)
     assert reclaimed is not None
     assert reclaimed.volunteer == bot.services.members.key_for(loser.user_id)
@@ -134,12 +135,7 @@ async def test_request_race_relay_release_reclaim_and_close(bot: RunningBot) -> 
     assert "still there?" not in [m.text for m in member.visible_messages()]
 
     # Close with an outcome: the member is told and the relay ends.
-    loser.send_text("/mine")
-    await bot.settle()
-    loser.press(staff_texts.close_label(tr))
-    await bot.settle()
-    loser.press(staff_texts.outcomes(tr)["informed"])
-    await bot.settle()
+    await close_held(bot, loser, "informed")
     closed = await bot.services.referrals.get(referral.id)
     assert closed is not None
     assert closed.status == "closed"
@@ -174,8 +170,7 @@ async def test_member_status_and_cancel_tell_the_volunteer(bot: RunningBot) -> N
     await bot.settle()
     assert member.last_message().text == tr.finish(referral_texts.status_waiting(tr))
     referral = await only_referral(bot)
-    alice.press(staff_texts.claim_label(tr), message_id=notice_of(alice, referral))
-    await bot.settle()
+    await claim(bot, alice, referral)
 
     member.send_text("/status")
     await bot.settle()
@@ -238,8 +233,7 @@ async def test_urgent_requests_are_announced_again_then_escalated(bot: RunningBo
         assert escalated == (round_number >= ESCALATE_AFTER_ROUNDS)
 
     # Claiming stops the rounds and retires every notice, old and new.
-    bob.press(staff_texts.claim_label(tr), message_id=notice_of(bob, referral))
-    await bot.settle()
+    await claim(bot, bob, referral)
     bot.clock.advance(RENOTIFY_EVERY)
     assert await desk.renotify_urgent() == 0
     assert all(
@@ -277,8 +271,7 @@ async def test_removed_volunteer_loses_access_at_once(bot: RunningBot) -> None:
     member = bot.server.user(8100015, first_name="Member", language_code="en")
     await ask_for_volunteer(bot, member)
     referral = await only_referral(bot)
-    alice.press(staff_texts.claim_label(tr), message_id=notice_of(alice, referral))
-    await bot.settle()
+    await claim(bot, alice, referral)
     alice.send_text("/mine")
     await bot.settle()
     close_button = alice.last_message().message_id
@@ -305,8 +298,7 @@ async def test_removed_volunteer_loses_access_at_once(bot: RunningBot) -> None:
     await bot.settle()
     assert "a message after removal" not in [m.text for m in member.visible_messages()]
     # Bob was told it is back, and can take it.
-    bob.press(staff_texts.claim_label(tr), message_id=notice_of(bob, referral))
-    await bot.settle()
+    await claim(bot, bob, referral)
     taken = await bot.services.referrals.get(referral.id)
     assert taken is not None
     assert taken.volunteer == bot.services.members.key_for(bob.user_id)
@@ -320,8 +312,7 @@ async def test_forged_buttons_and_staff_commands_from_others_change_nothing(
     member = bot.server.user(8100016, first_name="Member", language_code="en")
     await ask_for_volunteer(bot, member)
     referral = await only_referral(bot)
-    alice.press(staff_texts.claim_label(tr), message_id=notice_of(alice, referral))
-    await bot.settle()
+    await claim(bot, alice, referral)
     stranger = bot.server.user(8100017, first_name="Stranger", language_code="en")
     await ask_for_volunteer(bot, stranger)  # a member with a chat and a screen
     before = (await bot.services.audit.verify()).entries
@@ -416,14 +407,8 @@ async def test_unclaimed_requests_expire_and_closed_ones_are_purged(bot: Running
     waiting_id = by_member[bot.services.members.key_for(waiting.user_id)]
     helped_ref = await bot.services.referrals.get(helped_id)
     assert helped_ref is not None
-    alice.press(staff_texts.claim_label(tr), message_id=notice_of(alice, helped_ref))
-    await bot.settle()
-    alice.send_text("/mine")
-    await bot.settle()
-    alice.press(staff_texts.close_label(tr))
-    await bot.settle()
-    alice.press(staff_texts.outcomes(tr)["lawyer"])
-    await bot.settle()
+    await claim(bot, alice, helped_ref)
+    await close_held(bot, alice, "lawyer")
 
     desk = Desk(bot.application.bot, bot.services)
     bot.clock.advance(timedelta(days=13))
@@ -449,8 +434,7 @@ async def test_wipe_withdraws_the_request_and_tells_the_volunteer(bot: RunningBo
     member = bot.server.user(8100040, first_name="Member", language_code="en")
     await ask_for_volunteer(bot, member)
     referral = await only_referral(bot)
-    alice.press(staff_texts.claim_label(tr), message_id=notice_of(alice, referral))
-    await bot.settle()
+    await claim(bot, alice, referral)
     alice.send_text(VOLUNTEER_TEXT)
     await bot.settle()
     relayed = member.last_message().message_id
@@ -469,8 +453,7 @@ async def test_relay_failures_are_reported_to_the_sender(bot: RunningBot) -> Non
     member = bot.server.user(8100050, first_name="Member", language_code="en")
     await ask_for_volunteer(bot, member)
     referral = await only_referral(bot)
-    alice.press(staff_texts.claim_label(tr), message_id=notice_of(alice, referral))
-    await bot.settle()
+    await claim(bot, alice, referral)
     bot.server.block(member.user_id)
     alice.send_text(VOLUNTEER_TEXT)
     await bot.settle()
@@ -494,8 +477,7 @@ async def test_hand_over_through_a_coordinator_and_language_matching(bot: Runnin
     referral = await only_referral(bot)
     with pytest.raises(LookupError):
         notice_of(carol, referral)  # she does not handle English
-    alice.press(staff_texts.claim_label(tr), message_id=notice_of(alice, referral))
-    await bot.settle()
+    await claim(bot, alice, referral)
 
     alice.send_text("/mine")
     await bot.settle()
@@ -565,8 +547,7 @@ async def test_a_reply_never_goes_to_the_wrong_member(bot: RunningBot) -> None:
             ids[bot.services.members.key_for(member.user_id)]
         )
         assert referral is not None
-        alice.press(staff_texts.claim_label(tr), message_id=notice_of(alice, referral))
-        await bot.settle()
+        await claim(bot, alice, referral)
     # Alice now talks with the second member; the first one writes.
     first.send_text("they took my passport")
     await bot.settle()
@@ -769,7 +750,6 @@ def label_of_urgency(bot: RunningBot) -> str:
 
 async def test_purged_and_expired_requests_leave_no_bytes_behind(bot: RunningBot) -> None:
     _, alice, _ = await _team(bot)
-    tr = bot.tr("en")
     helped = bot.server.user(8100110, first_name="Helped", language_code="en")
     await ask_for_volunteer(bot, helped)
     referral = await only_referral(bot)
@@ -780,14 +760,8 @@ async def test_purged_and_expired_requests_leave_no_bytes_behind(bot: RunningBot
             "SELECT chat_ref FROM referrals WHERE id = ?", (referral.id,)
         )
     ]
-    alice.press(staff_texts.claim_label(tr), message_id=notice_of(alice, referral))
-    await bot.settle()
-    alice.send_text("/mine")
-    await bot.settle()
-    alice.press(staff_texts.close_label(tr))
-    await bot.settle()
-    alice.press(staff_texts.outcomes(tr)["other"])
-    await bot.settle()
+    await claim(bot, alice, referral)
+    await close_held(bot, alice, "other")
     waiting = bot.server.user(8100111, first_name="Waiting", language_code="en")
     await ask_for_volunteer(bot, waiting)
     open_one = await bot.services.referrals.active_for_member(
@@ -818,8 +792,7 @@ async def test_photos_go_both_ways_and_a_blocked_member_is_noticed_at_claim(
     await ask_for_volunteer(bot, member)
     referral = await only_referral(bot)
     bot.server.block(member.user_id)
-    alice.press(staff_texts.claim_label(tr), message_id=notice_of(alice, referral))
-    await bot.settle()
+    await claim(bot, alice, referral)
     assert staff_texts.member_unreachable(tr, reference(referral.id)) in [
         m.text for m in alice.visible_messages()
     ]
