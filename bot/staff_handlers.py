@@ -20,7 +20,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot import staff_texts
+from bot import referral_texts, staff_texts
 from bot.callbacks import StaffAction, decode
 from bot.context import YardemApplication, YardemContext
 from bot.i18n import LANGUAGE_NAMES, Translator, suggest_locale
@@ -345,17 +345,11 @@ async def _claim(
     await services.staff.set_current(member.key, claimed.id)
     await desk.retire_notices(claimed)
     await _say(desk, member, lambda tr: staff_texts.now_talking(tr, reference(claimed.id)))
-    if not await desk.tell_member(claimed, _member_claimed):
+    if not await desk.tell_member(claimed, referral_texts.claimed):
         await _say(
             desk, member, lambda tr: staff_texts.member_unreachable(tr, reference(claimed.id))
         )
     return None
-
-
-def _member_claimed(tr: Translator) -> str:
-    from bot import referral_texts
-
-    return referral_texts.claimed(tr)
 
 
 async def _talk(
@@ -500,8 +494,6 @@ async def _close(
         return staff_texts.not_allowed
     if member.current_referral == referral.id:
         await services.staff.set_current(member.key, None)
-    from bot import referral_texts
-
     told = await desk.tell_member(closed, referral_texts.closed, chat)
     outcome_text = staff_texts.closed if told else staff_texts.closed_untold
     await _say(desk, member, lambda tr: outcome_text(tr, reference(referral.id)))
