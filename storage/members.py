@@ -10,7 +10,6 @@ features need.
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
@@ -18,14 +17,12 @@ from typing import Any
 
 from storage.crypto import FieldCipher
 from storage.database import Database
+from storage.deletable import oldest_deletable_hour, sent_hour
 from storage.errors import StorageError
 
 _TABLE = "members"
 _STATE_COLUMN = "state"
 _MEMBER_KEY_BYTES = 32
-# Telegram lets a bot delete its messages in a private chat for 48 hours; one
-# hour less leaves room for clock skew and the hour-granular timestamps.
-_DELETABLE_HOURS = 47
 
 
 def _check_member_key(member_key: bytes) -> bytes:
@@ -41,22 +38,6 @@ def _day(value: date) -> str:
     if isinstance(value, datetime) or not isinstance(value, date):
         raise TypeError("a date (not a datetime) is required: only days are stored")
     return value.isoformat()
-
-
-def _hours(now: datetime) -> float:
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    return now.timestamp() / 3600
-
-
-def _sent_hour(now: datetime) -> int:
-    return math.floor(_hours(now))
-
-
-def _oldest_deletable_hour(now: datetime) -> int:
-    # A message in hour h was sent at most now - h*3600 seconds ago; keeping
-    # that bound within 47 hours keeps every returned id truly deletable.
-    return math.ceil(_hours(now)) - _DELETABLE_HOURS
 
 
 class MemberRepository:
@@ -128,12 +109,12 @@ class MemberRepository:
         rather than losing the ids silently.
         """
         _check_member_key(member_key)
-        sent_hour = _sent_hour(now)
+        hour = sent_hour(now)
         rows: list[tuple[bytes, int, int]] = []
         for message_id in message_ids:
             if isinstance(message_id, bool) or not isinstance(message_id, int):
                 raise TypeError("message ids must be ints")
-            rows.append((member_key, message_id, sent_hour))
+            rows.append((member_key, message_id, hour))
         if not rows:
             return
         try:
@@ -156,7 +137,7 @@ class MemberRepository:
             connection.execute(
                 "SELECT message_id FROM chat_messages "
                 "WHERE member_key = ? AND sent_hour >= ? ORDER BY message_id",
-                (member_key, _oldest_deletable_hour(now)),
+                (member_key, oldest_deletable_hour(now)),
             ) as cursor,
         ):
             rows = await cursor.fetchall()
@@ -167,7 +148,7 @@ class MemberRepository:
         async with (
             self._db.transaction() as connection,
             connection.execute(
-                "DELETE FROM chat_messages WHERE sent_hour < ?", (_oldest_deletable_hour(now),)
+                "DELETE FROM chat_messages WHERE sent_hour < ?", (oldest_deletable_hour(now),)
             ) as cursor,
         ):
             removed = cursor.rowcount
