@@ -22,6 +22,9 @@ IDLE_DAYS = 90
 async def forget_old_messages(context: YardemContext) -> None:
     """Past 48 h Telegram refuses deletion, so the ids only document activity."""
     count = await context.services.members.forget_old_messages()
+    count += await context.services.referrals.forget_old_staff_messages(
+        now=context.services.clock()
+    )
     if count:
         log.info("forgot %d message references too old to delete", count)
 

@@ -22,6 +22,7 @@ from bot.callbacks import StaffAction, encode
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.referral_choices import ReferralRequest, label
 from bot.services import Services
+from bot.telegram_io import delete_messages
 from storage.errors import StorageError
 from storage.referrals import Referral, Refused, Withdrawn
 from storage.staff import StaffMember
@@ -113,13 +114,15 @@ class Desk:
         Only the database is touched here, so nothing Telegram does can stop a
         wipe; call :meth:`farewell` afterwards to tidy the volunteers' chats.
         """
+        now = self.services.clock()
         return await self.services.referrals.withdraw(
-            member_key, today=self.services.clock().date(), action=action
+            member_key, today=now.date(), action=action, now=now
         )
 
     async def farewell(self, withdrawn: Withdrawn) -> None:
         """After a withdrawal: retire its notices and tell whoever held it."""
         await self._retire(withdrawn.referral, withdrawn.notices)
+        await self._delete_in_staff_chats(withdrawn.staff_messages)
         holder = withdrawn.referral.volunteer
         volunteer = await self.services.staff.get(holder) if holder else None
         if volunteer is None:
@@ -136,6 +139,7 @@ class Desk:
         if volunteer is None or not volunteer.active:
             return False
         tr = self.tr(volunteer.locale)
+        shown: list[int] = []
         try:
             chat = await self.services.staff.chat_id(volunteer)
             if volunteer.current_referral != referral.id:
@@ -145,18 +149,20 @@ class Desk:
                 markup = InlineKeyboardMarkup(
                     [[button(staff_texts.reply_label(tr), StaffAction("t", (referral.id,)))]]
                 )
-                await self.bot.send_message(
+                header = await self.bot.send_message(
                     chat,
                     tr.finish(staff_texts.relay_header(tr, reference(referral.id))),
                     reply_markup=markup,
                     protect_content=True,
                 )
-            await self.bot.copy_message(
+                shown.append(header.message_id)
+            copied = await self.bot.copy_message(
                 chat,
                 from_chat_id=message.chat_id,
                 message_id=message.message_id,
                 protect_content=True,
             )
+            shown.append(copied.message_id)
         except Forbidden:
             # The volunteer blocked the bot: the member must not wait on them.
             log.info("a volunteer has blocked the bot; their request goes back to the queue")
@@ -165,10 +171,45 @@ class Desk:
         except (TelegramError, StorageError) as error:
             log.info("a relayed message did not reach a volunteer: %s", type(error).__name__)
             return False
+        finally:
+            await self._remember_in_staff_chat(referral.id, volunteer.key, shown)
         await self.services.referrals.relayed(
             referral.id, actor="member", today=self.services.clock().date()
         )
         return True
+
+    async def _remember_in_staff_chat(
+        self, referral_id: str, staff_key: bytes, message_ids: list[int]
+    ) -> None:
+        if message_ids:
+            await self.services.referrals.remember_staff_messages(
+                referral_id, staff_key, message_ids, now=self.services.clock()
+            )
+
+    async def clear_staff_chats(self, referral_id: str) -> None:
+        """Delete what was relayed about a referral from volunteers' chats, while Telegram allows.
+
+        Volunteers are diaspora too, and their phones get checked at borders:
+        a member's words should not outlive the conversation there.
+        """
+        taken = await self.services.referrals.take_staff_messages(
+            referral_id, now=self.services.clock()
+        )
+        await self._delete_in_staff_chats(taken)
+
+    async def _delete_in_staff_chats(self, messages: Sequence[tuple[bytes, int]]) -> None:
+        by_staff: dict[bytes, list[int]] = {}
+        for staff_key, message_id in messages:
+            by_staff.setdefault(staff_key, []).append(message_id)
+        for staff_key, message_ids in by_staff.items():
+            member = await self.services.staff.get(staff_key)
+            if member is None:
+                continue
+            try:
+                chat = await self.services.staff.chat_id(member)
+            except StorageError:
+                continue
+            await delete_messages(self.bot, chat, message_ids)
 
     async def _hand_back(self, referral: Referral, volunteer: StaffMember) -> None:
         now = self.services.clock()
@@ -176,6 +217,7 @@ class Desk:
             referral.id, volunteer.key, actor="system", today=now.date(), now=int(now.timestamp())
         )
         if released is not None:
+            await self.clear_staff_chats(released.id)
             await self.requeue([released.id])
 
     # Volunteers ------------------------------------------------------------
@@ -209,6 +251,8 @@ class Desk:
         except TelegramError as error:
             log.info("a relayed message did not reach a member: %s", type(error).__name__)
             return staff_texts.not_delivered(tr)
+        # The volunteer's own words stay in their chat only while the request lives.
+        await self._remember_in_staff_chat(referral.id, volunteer.key, [message.message_id])
         try:
             await self.services.members.remember(referral.member_key, [copied.message_id])
         except StorageError:

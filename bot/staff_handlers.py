@@ -381,6 +381,7 @@ async def _release(
         return staff_texts.not_allowed
     if member.current_referral == referral.id:
         await services.staff.set_current(member.key, None)
+    await desk.clear_staff_chats(referral.id)
     await _say(desk, member, lambda tr: staff_texts.released(tr, reference(referral.id)))
     await desk.requeue([referral.id])
     return None
@@ -436,6 +437,8 @@ async def _assign(
     )
     if moved is None:
         return staff_texts.claim_lost
+    # The next volunteer starts afresh; the last one's copies leave their phone.
+    await desk.clear_staff_chats(referral.id)
     if previous is not None:
         before = await services.staff.get(previous)
         if before is not None and before.current_referral == referral.id:
@@ -494,6 +497,7 @@ async def _close(
         return staff_texts.not_allowed
     if member.current_referral == referral.id:
         await services.staff.set_current(member.key, None)
+    await desk.clear_staff_chats(referral.id)
     told = await desk.tell_member(closed, referral_texts.closed, chat)
     outcome_text = staff_texts.closed if told else staff_texts.closed_untold
     await _say(desk, member, lambda tr: outcome_text(tr, reference(referral.id)))
@@ -547,6 +551,9 @@ async def _manage(desk: Desk, member: StaffMember, args: tuple[str, ...], verb: 
         chat = await services.staff.chat_id(target)
     except StorageError:
         return staff_texts.not_allowed  # removed by someone else a moment ago
+    if verb != "A":
+        for held in await services.referrals.held_by(target.key):
+            await desk.clear_staff_chats(held.id)
     if verb == "R":
         change = await services.staff.remove(target.key, actor=member.label, today=today)
         notice = staff_texts.access_ended

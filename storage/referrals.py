@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 import aiosqlite
@@ -19,6 +19,7 @@ import aiosqlite
 from storage import audit
 from storage.crypto import FieldCipher
 from storage.database import Database
+from storage.deletable import oldest_deletable_hour, sent_hour
 from storage.errors import StorageError
 
 URGENT = ("detained", "immediate_risk")
@@ -66,6 +67,8 @@ class Expired:
 class Withdrawn:
     referral: Referral
     notices: list[tuple[bytes, int]]
+    staff_messages: list[tuple[bytes, int]]
+    """Relayed messages in the holder's chat that can still be deleted."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,19 @@ def _referral(row: sqlite3.Row | tuple[object, ...]) -> Referral:
         date.fromisoformat(str(day)),
         int(str(count)),
     )
+
+
+async def _take_staff_messages(
+    connection: aiosqlite.Connection, referral_id: str, now: datetime
+) -> list[tuple[bytes, int]]:
+    async with connection.execute(
+        "DELETE FROM staff_messages WHERE referral_id = ? "
+        "RETURNING staff_key, message_id, sent_hour",
+        (referral_id,),
+    ) as cur:
+        rows = await cur.fetchall()
+    oldest = oldest_deletable_hour(now)
+    return [(bytes(r[0]), int(r[1])) for r in rows if int(r[2]) >= oldest]
 
 
 async def _take_notices(
@@ -331,7 +347,9 @@ class ReferralRepository:
             await self._db.checkpoint()
         return closed
 
-    async def withdraw(self, member_key: bytes, *, today: date, action: str) -> Withdrawn | None:
+    async def withdraw(
+        self, member_key: bytes, *, today: date, action: str, now: datetime
+    ) -> Withdrawn | None:
         """The member cancels (or wipes): the referral is deleted, not kept.
 
         Returns it with the notices sent about it, for the caller to retire.
@@ -343,6 +361,7 @@ class ReferralRepository:
             if referral is None:
                 return None
             notices = await _take_notices(connection, referral.id)
+            relayed = await _take_staff_messages(connection, referral.id, now)
             await connection.execute("DELETE FROM referrals WHERE id = ?", (referral.id,))
             await audit.append(
                 connection,
@@ -353,7 +372,7 @@ class ReferralRepository:
                 today=today,
             )
         await self._db.checkpoint()
-        return Withdrawn(referral, notices)
+        return Withdrawn(referral, notices, relayed)
 
     async def relayed(self, referral_id: str, *, actor: str, today: date) -> None:
         async with self._db.transaction() as connection:
@@ -385,6 +404,38 @@ class ReferralRepository:
         """The notices sent for a referral, forgotten as they are returned."""
         async with self._db.transaction() as connection:
             return await _take_notices(connection, referral_id)
+
+    # Messages in volunteers' chats -------------------------------------------
+
+    async def remember_staff_messages(
+        self, referral_id: str, staff_key: bytes, message_ids: list[int], *, now: datetime
+    ) -> None:
+        hour = sent_hour(now)
+        async with self._db.transaction() as connection:
+            await connection.executemany(
+                "INSERT OR IGNORE INTO staff_messages (referral_id, staff_key, message_id, "
+                "sent_hour) SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM referrals WHERE id = ?)",
+                [(referral_id, staff_key, m, hour, referral_id) for m in message_ids],
+            )
+
+    async def take_staff_messages(
+        self, referral_id: str, *, now: datetime
+    ) -> list[tuple[bytes, int]]:
+        """The relayed messages about a referral still deletable, forgotten as returned."""
+        async with self._db.transaction() as connection:
+            return await _take_staff_messages(connection, referral_id, now)
+
+    async def forget_old_staff_messages(self, *, now: datetime) -> int:
+        async with (
+            self._db.transaction() as connection,
+            connection.execute(
+                "DELETE FROM staff_messages WHERE sent_hour < ?", (oldest_deletable_hour(now),)
+            ) as cur,
+        ):
+            removed = cur.rowcount
+        if removed:
+            await self._db.checkpoint()
+        return removed
 
     # Scheduled work ------------------------------------------------------
 

@@ -83,3 +83,18 @@ CREATE TABLE audit_log (
     prev_hash BLOB NOT NULL,
     hash BLOB NOT NULL
 );
+
+-- Messages in a volunteer's chat that carry a member's words (relayed copies,
+-- their headers, the volunteer's own replies), kept only while Telegram lets
+-- the bot delete them (sent_hour is unix time // 3600), so closing, handing
+-- back or withdrawing a request can clear them from the volunteer's phone.
+CREATE TABLE staff_messages (
+    referral_id TEXT NOT NULL REFERENCES referrals (id) ON DELETE CASCADE,
+    staff_key BLOB NOT NULL,
+    message_id INTEGER NOT NULL,
+    sent_hour INTEGER NOT NULL,
+    PRIMARY KEY (staff_key, message_id)
+);
+
+CREATE INDEX staff_messages_referral ON staff_messages (referral_id);
+CREATE INDEX staff_messages_sent_hour ON staff_messages (sent_hour);

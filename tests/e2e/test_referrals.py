@@ -803,3 +803,39 @@ async def test_photos_go_both_ways_and_a_blocked_member_is_noticed_at_claim(
     assert member.last_message().text == "a map 66"
     assert member.last_message().protect_content
     del bob
+
+
+async def test_a_members_words_leave_the_volunteers_chat_when_the_request_ends(
+    bot: RunningBot,
+) -> None:
+    _, alice, bob = await _team(bot)
+    first = bot.server.user(8100130, first_name="First", language_code="en")
+    await ask_for_volunteer(bot, first)
+    referral = await only_referral(bot)
+    await claim(bot, alice, referral)
+    first.send_text("my story 4410")
+    await bot.settle()
+    reply = alice.send_text("my reply 4411")
+    await bot.settle()
+    assert "my story 4410" in [m.text for m in alice.visible_messages()]
+    assert reply in alice.message_ids()
+    await close_held(bot, alice, "informed")
+    assert "my story 4410" not in [m.text for m in alice.visible_messages()]
+    assert reply not in alice.message_ids(), "the volunteer's own reply goes too"
+
+    second = bot.server.user(8100131, first_name="Second", language_code="en")
+    await ask_for_volunteer(bot, second)
+    other = await bot.services.referrals.active_for_member(
+        bot.services.members.key_for(second.user_id)
+    )
+    assert other is not None
+    await claim(bot, bob, other)
+    second.send_text("second story 4412")
+    await bot.settle()
+    assert "second story 4412" in [m.text for m in bob.visible_messages()]
+    tr = bot.tr("en")
+    second.send_text("/wipe")
+    await bot.settle()
+    second.press(tr.finish(texts.wipe_confirm_label(tr)))
+    await bot.settle()
+    assert "second story 4412" not in [m.text for m in bob.visible_messages()]

@@ -6,7 +6,7 @@ import asyncio
 import re
 import sqlite3
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -43,6 +43,7 @@ ALICE_CHAT = 5_550_001_234
 BOB_CHAT = 5_550_009_876
 CAROL_CHAT = 5_550_004_444
 TODAY = date(2024, 5, 17)
+NOON = datetime(2024, 5, 17, 12, tzinfo=UTC)
 ID_ALPHABET = set("abcdefghjkmnpqrstuvwxyz23456789")
 
 
@@ -225,10 +226,14 @@ async def test_daily_limit_counts_filed_requests(referrals: ReferralRepository) 
     # A refusal for an open referral does not use up the day's allowance.
     refused = await request(referrals, daily_limit=2)
     assert refused == Refused("already_open")
-    assert await referrals.withdraw(ALICE, today=TODAY, action="cancel") == Withdrawn(first, [])
+    assert await referrals.withdraw(ALICE, today=TODAY, action="cancel", now=NOON) == Withdrawn(
+        first, [], []
+    )
     second = await file(referrals, daily_limit=2)
     assert second.id != first.id
-    assert await referrals.withdraw(ALICE, today=TODAY, action="cancel") == Withdrawn(second, [])
+    assert await referrals.withdraw(ALICE, today=TODAY, action="cancel", now=NOON) == Withdrawn(
+        second, [], []
+    )
     limited = await request(referrals, daily_limit=2)
     assert limited == Refused("daily_limit")
     assert await referrals.count() == 0
@@ -240,7 +245,7 @@ async def test_daily_limit_counts_filed_requests(referrals: ReferralRepository) 
 
 async def test_forget_request_counts_resets_the_allowance(referrals: ReferralRepository) -> None:
     await file(referrals, daily_limit=1)
-    await referrals.withdraw(ALICE, today=TODAY, action="cancel")
+    await referrals.withdraw(ALICE, today=TODAY, action="cancel", now=NOON)
     assert await referrals.forget_request_counts(before=TODAY) == 0
     assert await referrals.forget_request_counts(before=TODAY + timedelta(days=1)) == 1
     assert isinstance(await file(referrals, daily_limit=1), Referral)
@@ -250,7 +255,7 @@ async def test_erasing_the_member_does_not_reset_the_daily_limit(
     db: Database, referrals: ReferralRepository, db_path: Path
 ) -> None:
     await file(referrals, daily_limit=1)
-    await referrals.withdraw(ALICE, today=TODAY, action="wipe")
+    await referrals.withdraw(ALICE, today=TODAY, action="wipe", now=NOON)
     members = MemberRepository(db, CIPHER)
     await members.erase(ALICE)
     await members.save(ALICE, {}, today=TODAY)
@@ -549,7 +554,7 @@ async def test_withdraw_deletes_the_row(
     await claim(referrals, referral, VERA)
     blob = await _raw_chat_ref(db, referral.id)
     assert blob is not None
-    withdrawn = await referrals.withdraw(ALICE, today=TODAY, action="wipe")
+    withdrawn = await referrals.withdraw(ALICE, today=TODAY, action="wipe", now=NOON)
     assert withdrawn is not None
     assert withdrawn.referral.id == referral.id
     assert withdrawn.referral.volunteer == VERA
@@ -559,14 +564,14 @@ async def test_withdraw_deletes_the_row(
     assert await referrals.count() == 1
     assert blob not in _disk_bytes(db_path)
     assert (await actions(db))[-1] == ("wipe", referral.id)
-    assert await referrals.withdraw(ALICE, today=TODAY, action="wipe") is None
+    assert await referrals.withdraw(ALICE, today=TODAY, action="wipe", now=NOON) is None
 
 
 async def test_withdraw_returns_the_notices_to_retire(referrals: ReferralRepository) -> None:
     referral = await file(referrals)
     assert await referrals.add_notice(referral.id, VERA, 31)
     assert await referrals.add_notice(referral.id, VICTOR, 32)
-    withdrawn = await referrals.withdraw(ALICE, today=TODAY, action="cancel")
+    withdrawn = await referrals.withdraw(ALICE, today=TODAY, action="cancel", now=NOON)
     assert withdrawn is not None
     assert withdrawn.referral == referral
     assert sorted(withdrawn.notices) == sorted([(VERA, 31), (VICTOR, 32)])
@@ -577,7 +582,7 @@ async def test_withdraw_leaves_closed_referrals(referrals: ReferralRepository) -
     referral = await file(referrals)
     await claim(referrals, referral, VERA)
     await referrals.close(referral.id, VERA, "informed", actor="v", today=TODAY)
-    assert await referrals.withdraw(ALICE, today=TODAY, action="cancel") is None
+    assert await referrals.withdraw(ALICE, today=TODAY, action="cancel", now=NOON) is None
     assert await referrals.get(referral.id) is not None
 
 
@@ -867,3 +872,20 @@ async def test_expiry_from_two_workers_fires_once(
     assert [action for action, _ in await actions(db)].count("expire") == 2
     assert (await AuditLog(db, AUDIT_KEY).verify()).intact
     assert old.id not in {r.id for r in await referrals.due_renotify(now=10**9)}
+
+
+async def test_relayed_messages_in_staff_chats_are_taken_once_and_only_while_deletable(
+    referrals: ReferralRepository,
+) -> None:
+    referral = await file(referrals, ALICE)
+    await referrals.remember_staff_messages(referral.id, VICTOR, [11, 12], now=NOON)
+    later = NOON + timedelta(hours=50)
+    await referrals.remember_staff_messages(referral.id, VICTOR, [13], now=later)
+    assert await referrals.take_staff_messages(referral.id, now=later) == [(VICTOR, 13)]
+    assert await referrals.take_staff_messages(referral.id, now=later) == []
+    await referrals.remember_staff_messages(referral.id, VICTOR, [14], now=NOON)
+    assert await referrals.forget_old_staff_messages(now=later) == 1
+    await referrals.remember_staff_messages(referral.id, VICTOR, [15], now=later)
+    withdrawn = await referrals.withdraw(ALICE, today=TODAY, action="wipe", now=later)
+    assert withdrawn is not None
+    assert withdrawn.staff_messages == [(VICTOR, 15)]
