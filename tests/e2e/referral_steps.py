@@ -15,6 +15,17 @@ from tests.e2e.test_member_journeys import choose_language, label
 from tests.fakebot import FakeUser
 
 
+def _has_button(user: FakeUser, label_text: str) -> bool:
+    return any(label_text in m.button_texts for m in user.visible_messages())
+
+
+async def press_when_shown(bot: RunningBot, user: FakeUser, label_text: str) -> None:
+    """Press a button once it is on screen: under load a reply can lag a quiet period."""
+    await bot.server.wait_for(lambda: _has_button(user, label_text), timeout=15)
+    user.press(label_text)
+    await bot.settle()
+
+
 async def make_coordinator(bot: RunningBot, user: FakeUser) -> None:
     """What ``python -m bot admin add-coordinator <id>`` does, on the live database."""
     settings = bot.services.settings
@@ -22,12 +33,18 @@ async def make_coordinator(bot: RunningBot, user: FakeUser) -> None:
 
 
 async def invite(bot: RunningBot, coordinator: FakeUser, role: str) -> str:
+    def links() -> list[str]:
+        return [
+            found.group(1)
+            for m in coordinator.visible_messages()
+            if (found := re.search(r"\?start=([A-Za-z0-9_-]+)", m.text or ""))
+        ]
+
+    before = len(links())
     coordinator.send_text(f"/invite {role}")
+    await bot.server.wait_for(lambda: len(links()) > before, timeout=15)
     await bot.settle()
-    text = coordinator.last_message().text or ""
-    found = re.search(r"\?start=([A-Za-z0-9_-]+)", text)
-    assert found is not None, text
-    return found.group(1)
+    return links()[-1]
 
 
 async def join(
@@ -36,10 +53,8 @@ async def join(
     user.send_text(f"/start {code}")
     await bot.settle()
     for locale in languages:
-        user.press(LANGUAGE_NAMES[locale])
-        await bot.settle()
-    user.press(staff_texts.done_label(bot.tr("en")))
-    await bot.settle()
+        await press_when_shown(bot, user, LANGUAGE_NAMES[locale])
+    await press_when_shown(bot, user, staff_texts.done_label(bot.tr("en")))
 
 
 async def volunteer(
@@ -78,16 +93,13 @@ async def ask_for_volunteer(
     else:
         await choose_language(bot, member, locale)
     tr = bot.tr(locale)
-    member.press(label(bot, tr, "main", "menu", "volunteer"))
-    await bot.settle()
+    await press_when_shown(bot, member, label(bot, tr, "main", "menu", "volunteer"))
     node = bot.snapshot.registry.node("volunteer", "intro")
     assert node is not None
     consent = tr.finish(tr.pgettext("volunteer.intro.consent", node.consent_label))  # type: ignore[union-attr]
-    member.press(consent)
-    await bot.settle()
+    await press_when_shown(bot, member, consent)
     for field, code in (("t", topic), ("u", urgency), ("c", country), ("l", language)):
-        member.press(answer_label(bot, field, code, locale))
-        await bot.settle()
+        await press_when_shown(bot, member, answer_label(bot, field, code, locale))
 
 
 async def only_referral(bot: RunningBot) -> Referral:
