@@ -62,6 +62,10 @@ class Desk:
     def _timestamp(self) -> int:
         return int(self.services.clock().timestamp())
 
+    def next_round_at(self) -> int:
+        """When an urgent request announced now is due to be announced again."""
+        return int((self.services.clock() + RENOTIFY_EVERY).timestamp())
+
     # Members ---------------------------------------------------------------
 
     async def file(
@@ -77,7 +81,7 @@ class Desk:
             language=request.language,
             chat_id=chat_id,
             today=now.date(),
-            notify_at=int((now + RENOTIFY_EVERY).timestamp()),
+            notify_at=self.next_round_at(),
             rate_key=rate_key,
             daily_limit=DAILY_REQUEST_LIMIT,
         )
@@ -212,9 +216,13 @@ class Desk:
             await delete_messages(self.bot, chat, message_ids)
 
     async def _hand_back(self, referral: Referral, volunteer: StaffMember) -> None:
-        now = self.services.clock()
+        # requeue() announces it at once, so the next round is one interval away.
         released = await self.services.referrals.release(
-            referral.id, volunteer.key, actor="system", today=now.date(), now=int(now.timestamp())
+            referral.id,
+            volunteer.key,
+            actor="system",
+            today=self.services.clock().date(),
+            next_round_at=self.next_round_at(),
         )
         if released is not None:
             await self.clear_staff_chats(released.id)

@@ -375,7 +375,7 @@ async def _release(
         member.key,
         actor=member.label,
         today=services.clock().date(),
-        now=int(services.clock().timestamp()),
+        next_round_at=desk.next_round_at(),  # requeue() below announces it now
     )
     if released is None:
         return staff_texts.not_allowed
@@ -555,7 +555,9 @@ async def _manage(desk: Desk, member: StaffMember, args: tuple[str, ...], verb: 
         for held in await services.referrals.held_by(target.key):
             await desk.clear_staff_chats(held.id)
     if verb == "R":
-        change = await services.staff.remove(target.key, actor=member.label, today=today)
+        change = await services.staff.remove(
+            target.key, actor=member.label, today=today, next_round_at=desk.next_round_at()
+        )
         notice = staff_texts.access_ended
         for message_id in change.notices:
             try:
@@ -564,7 +566,11 @@ async def _manage(desk: Desk, member: StaffMember, args: tuple[str, ...], verb: 
                 log.debug("a removed volunteer's notice could not be deleted")
     else:
         change = await services.staff.set_active(
-            target.key, verb == "A", actor=member.label, today=today
+            target.key,
+            verb == "A",
+            actor=member.label,
+            today=today,
+            next_round_at=desk.next_round_at(),
         )
         notice = staff_texts.access_restored if verb == "A" else staff_texts.access_paused
     await desk.tell_staff(target, notice, chat_id=chat)

@@ -24,6 +24,8 @@ from storage.errors import StorageError
 
 URGENT = ("detained", "immediate_risk")
 """Urgencies that re-notify until claimed."""
+URGENT_SQL = "urgency IN (" + ", ".join(f"'{urgency}'" for urgency in URGENT) + ")"
+"""The same, as an SQL condition on a referrals row."""
 Status = Literal["open", "claimed", "handover", "closed"]
 _TABLE = "referrals"
 _ACTIVE_STAFF = "EXISTS (SELECT 1 FROM staff WHERE staff_key = ? AND status = 'active')"
@@ -290,14 +292,15 @@ class ReferralRepository:
         )
 
     async def release(
-        self, referral_id: str, staff_key: bytes, *, actor: str, today: date, now: int
+        self, referral_id: str, staff_key: bytes, *, actor: str, today: date, next_round_at: int
     ) -> Referral | None:
+        """Back to the queue; if urgent, its next re-announcement is due at ``next_round_at``."""
         return await self._transition(
             referral_id,
             set_sql="status = 'open', volunteer = NULL, notify_count = 0, queued_day = ?, "
-            "notify_at = CASE WHEN urgency IN ('detained', 'immediate_risk') THEN ? END",
+            f"notify_at = CASE WHEN {URGENT_SQL} THEN ? END",
             where_sql="volunteer = ? AND status IN ('claimed', 'handover')",
-            args=(today.isoformat(), now, staff_key),
+            args=(today.isoformat(), next_round_at, staff_key),
             actor=actor,
             action="release",
             today=today,

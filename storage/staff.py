@@ -17,6 +17,7 @@ from storage import audit
 from storage.crypto import FieldCipher
 from storage.database import Database
 from storage.errors import StorageError
+from storage.referrals import URGENT_SQL
 
 Role = Literal["volunteer", "coordinator"]
 ROLES: tuple[Role, ...] = ("volunteer", "coordinator")
@@ -174,24 +175,49 @@ class StaffRepository:
             )
 
     async def set_active(
-        self, key: bytes, active: bool, *, actor: str, today: date, announce_all: bool = False
+        self,
+        key: bytes,
+        active: bool,
+        *,
+        actor: str,
+        today: date,
+        next_round_at: int = 0,
+        announce_all: bool = False,
     ) -> Change:
         """Suspend or reinstate; a suspension returns the account's referrals to the queue.
 
-        Returned urgent referrals are due for announcing at once; with
-        ``announce_all`` (when no bot is at hand to announce them, as in the
-        admin CLI) every returned referral is.
+        Returned urgent referrals are due for their next announcement at
+        ``next_round_at``; with ``announce_all`` (when no bot is at hand to
+        announce them, as in the admin CLI) every returned referral is.
         """
         return await self._change(
-            key, actor=actor, today=today, remove=False, active=active, announce_all=announce_all
+            key,
+            actor=actor,
+            today=today,
+            remove=False,
+            active=active,
+            next_round_at=next_round_at,
+            announce_all=announce_all,
         )
 
     async def remove(
-        self, key: bytes, *, actor: str, today: date, announce_all: bool = False
+        self,
+        key: bytes,
+        *,
+        actor: str,
+        today: date,
+        next_round_at: int = 0,
+        announce_all: bool = False,
     ) -> Change:
         """Delete the account at once; its referrals go back to the queue."""
         return await self._change(
-            key, actor=actor, today=today, remove=True, active=False, announce_all=announce_all
+            key,
+            actor=actor,
+            today=today,
+            remove=True,
+            active=False,
+            next_round_at=next_round_at,
+            announce_all=announce_all,
         )
 
     async def _change(
@@ -202,6 +228,7 @@ class StaffRepository:
         today: date,
         remove: bool,
         active: bool,
+        next_round_at: int,
         announce_all: bool,
     ) -> Change:
         async with self._db.transaction() as connection:
@@ -216,12 +243,11 @@ class StaffRepository:
             notices: list[int] = []
             if not active:
                 async with connection.execute(
-                    "UPDATE referrals SET status = 'open', volunteer = NULL, notify_count = 0, "
+                    "UPDATE referrals SET status = 'open', volunteer = NULL, notify_count = 0, "  # noqa: S608 -- URGENT_SQL is a literal
                     "queued_day = ?, "
-                    "notify_at = CASE WHEN ? OR urgency IN ('detained', 'immediate_risk') "
-                    "THEN 0 END "
+                    f"notify_at = CASE WHEN ? OR {URGENT_SQL} THEN ? END "
                     "WHERE volunteer = ? AND status IN ('claimed', 'handover') RETURNING id",
-                    (today.isoformat(), announce_all, key),
+                    (today.isoformat(), announce_all, next_round_at, key),
                 ) as cur:
                     returned = [str(r[0]) for r in await cur.fetchall()]
                 await connection.execute(

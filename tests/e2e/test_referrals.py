@@ -839,3 +839,25 @@ async def test_a_members_words_leave_the_volunteers_chat_when_the_request_ends(
     second.press(tr.finish(texts.wipe_confirm_label(tr)))
     await bot.settle()
     assert "second story 4412" not in [m.text for m in bob.visible_messages()]
+
+
+async def test_a_handed_back_urgent_request_is_announced_once_then_on_schedule(
+    bot: RunningBot,
+) -> None:
+    _, alice, bob = await _team(bot)
+    tr = bot.tr("en")
+    member = bot.server.user(8100140, first_name="Member", language_code="en")
+    await ask_for_volunteer(bot, member, urgency="immediate_risk")
+    referral = await only_referral(bot)
+    await claim(bot, alice, referral)
+    alice.send_text("/mine")
+    await bot.settle()
+    alice.press(staff_texts.release_label(tr))
+    await bot.settle()
+    announced = notice_of(bob, referral)
+    desk = Desk(bot.application.bot, bot.services)
+    # Handing back announced it; the next round is one interval away, not at once.
+    assert await desk.renotify_urgent() == 0
+    assert notice_of(bob, referral) == announced
+    bot.clock.advance(RENOTIFY_EVERY)
+    assert await desk.renotify_urgent() == 1

@@ -404,12 +404,15 @@ async def test_only_an_active_account_can_claim(
 async def test_release_only_by_the_holder(db: Database, referrals: ReferralRepository) -> None:
     referral = await file(referrals, urgency="immediate_risk", notify_at=100)
     await claim(referrals, referral, VERA)
-    assert await referrals.release(referral.id, VICTOR, actor="x", today=TODAY, now=500) is None
+    assert (
+        await referrals.release(referral.id, VICTOR, actor="x", today=TODAY, next_round_at=500)
+        is None
+    )
     held = await referrals.get(referral.id)
     assert held is not None
     assert (held.status, held.volunteer) == ("claimed", VERA)
 
-    released = await referrals.release(referral.id, VERA, actor="v", today=TODAY, now=500)
+    released = await referrals.release(referral.id, VERA, actor="v", today=TODAY, next_round_at=500)
     assert released is not None
     assert released.status == "open"
     assert released.volunteer is None
@@ -417,7 +420,10 @@ async def test_release_only_by_the_holder(db: Database, referrals: ReferralRepos
     # An urgent referral is due for a notice again at once.
     assert await referrals.due_renotify(now=499) == []
     assert [r.id for r in await referrals.due_renotify(now=500)] == [referral.id]
-    assert await referrals.release(referral.id, VERA, actor="v", today=TODAY, now=500) is None
+    assert (
+        await referrals.release(referral.id, VERA, actor="v", today=TODAY, next_round_at=500)
+        is None
+    )
     assert await claim(referrals, referral, VICTOR) is not None
     assert [action for action, _ in await actions(db)] == ["request", "claim", "release", "claim"]
 
@@ -425,7 +431,10 @@ async def test_release_only_by_the_holder(db: Database, referrals: ReferralRepos
 async def test_released_general_referral_is_not_renotified(referrals: ReferralRepository) -> None:
     referral = await file(referrals, notify_at=100)
     await claim(referrals, referral, VERA)
-    assert await referrals.release(referral.id, VERA, actor="v", today=TODAY, now=500) is not None
+    assert (
+        await referrals.release(referral.id, VERA, actor="v", today=TODAY, next_round_at=500)
+        is not None
+    )
     assert await referrals.due_renotify(now=10**9) == []
 
 
@@ -451,7 +460,9 @@ async def test_handover_then_reassign(db: Database, referrals: ReferralRepositor
     assert await referrals.reassign(referral.id, VERA, actor="c", today=TODAY) is None
     # The former holder can neither close nor release it any more.
     assert await referrals.close(referral.id, VERA, "informed", actor="v", today=TODAY) is None
-    assert await referrals.release(referral.id, VERA, actor="v", today=TODAY, now=1) is None
+    assert (
+        await referrals.release(referral.id, VERA, actor="v", today=TODAY, next_round_at=1) is None
+    )
     assert await actions(db) == [
         ("request", referral.id),
         ("claim", referral.id),
@@ -481,7 +492,7 @@ async def test_holder_can_release_during_handover(referrals: ReferralRepository)
     referral = await file(referrals)
     await claim(referrals, referral, VERA)
     await referrals.ask_handover(referral.id, VERA, actor="v", today=TODAY)
-    released = await referrals.release(referral.id, VERA, actor="v", today=TODAY, now=1)
+    released = await referrals.release(referral.id, VERA, actor="v", today=TODAY, next_round_at=1)
     assert released is not None
     assert released.status == "open"
 
@@ -753,7 +764,10 @@ async def test_expiry_counts_from_the_return_to_the_queue(
     waiting = await file(referrals, CAROL, chat_id=CAROL_CHAT, today=long_ago)
     await claim(referrals, released, VERA)
     await claim(referrals, returned, VICTOR)
-    assert await referrals.release(released.id, VERA, actor="v", today=TODAY, now=1) is not None
+    assert (
+        await referrals.release(released.id, VERA, actor="v", today=TODAY, next_round_at=1)
+        is not None
+    )
     assert (await staff.set_active(VICTOR, False, actor="c", today=TODAY)).returned == [returned.id]
     expired = await referrals.expire_unclaimed(before=TODAY - timedelta(days=14), today=TODAY)
     assert [gone.referral.id for gone in expired] == [waiting.id]
