@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
@@ -34,6 +36,17 @@ from tests.fakebot.state import ServerState
 from tests.fakebot.transport import FakeHttpServer
 from tests.fakebot.user import FakeUser
 from tests.fakebot.waiting import POLL_INTERVAL, wait_for
+
+
+@dataclass(frozen=True)
+class _Flood:
+    """What ``FakeBotApi.flood_share`` refuses, and the seeded dice it throws."""
+
+    share: float
+    refusal: ApiError
+    chance: random.Random
+    spared: frozenset[str]
+
 
 # How long stop() lets requests that are being answered finish before it cuts
 # their connections.
@@ -201,6 +214,62 @@ class FakeBotApi:
     ) -> None:
         """The next ``times`` calls of ``method`` fail with this error (e.g. 502 Bad Gateway)."""
         self._api.inject(method, ApiError(error_code, description), times)
+
+    def flood_share(
+        self,
+        share: float,
+        *,
+        retry_after: float = 1,
+        seed: int = 0,
+        exempt: Iterable[str] = ("getUpdates",),
+    ) -> None:
+        """From now on refuse a seeded random ``share`` of calls with 429 and ``retry_after``.
+
+        Like Telegram's flood control, a refused call has no effect; it is logged
+        in ``calls()`` like any other. ``exempt`` methods are never refused:
+        getUpdates by default, as polling is not what Telegram throttles.
+        Telegram gives whole seconds; a fraction keeps tests fast (PTB accepts it).
+        Calling it again replaces the settings; ``share=0`` stops refusing.
+        """
+        refusal = ApiError(
+            429, f"Too Many Requests: retry after {retry_after:g}", {"retry_after": retry_after}
+        )
+        spared = frozenset(method.lower() for method in exempt)
+        installed = getattr(self, "_flood", None) is not None
+        self._flood = _Flood(share, refusal, random.Random(seed), spared)
+        if installed:
+            return
+        state = self._state
+        handle = self._api.handle
+
+        def flooded(token: str, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+            flood = self._flood
+            if method.lower() not in flood.spared:
+                with state.cond:
+                    refused = flood.chance.random() < flood.share
+                    if refused:
+                        state.calls.append(ApiCall(method, copy.deepcopy(params), time.monotonic()))
+                        state.touch()
+                if refused:
+                    return flood.refusal.error_code, flood.refusal.to_json()
+            return handle(token, method, params)
+
+        self._api.handle = flooded  # type: ignore[method-assign]
+
+    def observe(self, listener: Callable[[str, dict[str, Any], int, dict[str, Any]], None]) -> None:
+        """Call ``listener(method, params, status, body)`` after every answered API call.
+
+        It runs on the server's request thread once the call's effect is visible,
+        before the answer goes out. Benchmarks drive simulated members from it.
+        """
+        handle = self._api.handle
+
+        def observed(token: str, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+            status, body = handle(token, method, params)
+            listener(method, params, status, body)
+            return status, body
+
+        self._api.handle = observed  # type: ignore[method-assign]
 
     def advance_clock(self, seconds: float) -> None:
         """Move the fake Telegram's clock forward: new dates and the 48-hour delete limit."""
