@@ -6,12 +6,13 @@ import logging
 from typing import Any
 
 from telegram import BotCommand
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
 from bot import jobs, member_handlers, texts
 from bot.context import BotData, YardemApplication, YardemContext
 from bot.error_handler import on_error
 from bot.members import Clock, utc_now
+from bot.sending import SendingPolicy
 from bot.services import open_services
 from bot.settings import Settings
 from bot.updates import PerChatUpdateProcessor
@@ -53,7 +54,7 @@ def build_application(settings: Settings, *, clock: Clock = utc_now) -> YardemAp
         .base_file_url(_file_url(settings.bot_api_url))
         .context_types(context_types)
         .concurrent_updates(PerChatUpdateProcessor())
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        .rate_limiter(SendingPolicy())
         .defaults(Defaults(protect_content=True))
         .post_init(post_init)
         .post_shutdown(post_shutdown)

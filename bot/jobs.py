@@ -2,7 +2,8 @@
 
 The jobs are idempotent, and re-announcing takes each round by a
 compare-and-set in the database, so a second worker (a future multi-worker
-deployment) would do no harm and send no duplicate notices.
+deployment) would do no harm and send no duplicate notices. What they send is
+bulk, at Telegram's bulk pace, urgent requests' notices first (bot.sending).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from bot import sending
 from bot.context import YardemApplication, YardemContext
 from bot.referral_desk import Desk
 
@@ -19,6 +21,7 @@ IDLE_DAYS = 90
 """A member silent this long has their stored place and language erased."""
 
 
+@sending.scheduled
 async def forget_old_messages(context: YardemContext) -> None:
     """Past 48 h Telegram refuses deletion, so the ids only document activity."""
     count = await context.services.members.forget_old_messages()
@@ -29,12 +32,14 @@ async def forget_old_messages(context: YardemContext) -> None:
         log.info("forgot %d message references too old to delete", count)
 
 
+@sending.scheduled
 async def purge_idle_members(context: YardemContext) -> None:
     count = await context.services.members.purge_idle(IDLE_DAYS)
     if count:
         log.info("erased %d members idle for %d days", count, IDLE_DAYS)
 
 
+@sending.scheduled
 async def renotify_urgent(context: YardemContext) -> None:
     """Urgent requests are announced again until claimed; state lives in the database,
     so a restart picks up where the last round left off."""
@@ -43,6 +48,7 @@ async def renotify_urgent(context: YardemContext) -> None:
         log.info("re-announced %d urgent requests", rounds)
 
 
+@sending.scheduled
 async def expire_referrals(context: YardemContext) -> None:
     expired, purged = await Desk(context.bot, context.services).expire_and_purge()
     if expired or purged:

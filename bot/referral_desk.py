@@ -17,7 +17,7 @@ from datetime import timedelta
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import Forbidden, TelegramError
 
-from bot import referral_texts, staff_texts
+from bot import referral_texts, sending, staff_texts
 from bot.callbacks import StaffAction, encode
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.referral_choices import ReferralRequest, label
@@ -306,6 +306,7 @@ class Desk:
         # a small community topic, urgency and country can point at a person.
         return f"{lead}\n{text}" if lead else text
 
+    @sending.at_referral_urgency
     async def announce(
         self,
         referral: Referral,

@@ -6,6 +6,9 @@ other, so a member's state is never read and written by two handlers at once.
 A chat waits for its own turn before it takes one of the shared slots, so one
 chat flooding the bot cannot hold every slot while its updates queue up; past
 a long queue, a flooding chat's extra updates are dropped, except a wipe.
+
+While an update runs, the sending policy knows which chat it answers, and may
+take its slot back while one of its requests waits (see :mod:`bot.sending`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot import sending
 from bot.callbacks import WipeAsk, WipeConfirm, decode
 
 log = logging.getLogger(__name__)
@@ -61,8 +65,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = self._chat_of(update)
         if chat is None:
-            async with self._slots:
-                await coroutine
+            async with sending.Slot(self._slots) as slot:
+                with sending.answering(None, slot):
+                    await coroutine
             return
         if self._waiting.get(chat, 0) >= MAX_QUEUED_PER_CHAT and not _is_wipe(update):
             log.warning("dropped an update from a chat that is flooding the bot")
@@ -72,8 +77,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         lock = self._locks.setdefault(chat, asyncio.Lock())
         self._waiting[chat] = self._waiting.get(chat, 0) + 1
         try:
-            async with lock, self._slots:
-                await coroutine
+            async with lock, sending.Slot(self._slots) as slot:
+                with sending.answering(chat, slot):
+                    await coroutine
         finally:
             self._waiting[chat] -= 1
             if self._waiting[chat] == 0:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot import texts
 from bot.i18n import LANGUAGE_NAMES
+from bot.sending import NETWORK_RETRY_DELAYS, Lane
 from tests.e2e.harness import FakeClock, RunningBot, capture_logs, running_bot, settings_for
 from tests.fakebot import TEST_TOKEN, FakeBotApi
 
@@ -70,7 +71,13 @@ async def test_no_ids_names_or_text_in_database_wal_or_logs(
             member.press_data("forged|" + CANARY_TEXT[:20], member.last_message().message_id)
             await bot.settle()
             # An error path too: the apology must not log the payload either.
-            server.inject_error("editMessageText", error_code=500, description="Internal")
+            # Failing every retry too, so the answer becomes an apology.
+            server.inject_error(
+                "editMessageText",
+                error_code=500,
+                description="Internal",
+                times=len(NETWORK_RETRY_DELAYS[Lane.INTERACTIVE]) + 1,
+            )
             member.press("About and privacy")
             await bot.settle()
             apology = texts.something_went_wrong(bot.tr("en"))

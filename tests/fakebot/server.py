@@ -261,6 +261,8 @@ class FakeBotApi:
 
         It runs on the server's request thread once the call's effect is visible,
         before the answer goes out. Benchmarks drive simulated members from it.
+        Calls refused by ``flood_share`` reach it only if it was first called
+        before this.
         """
         handle = self._api.handle
 
