@@ -14,9 +14,9 @@ presses are not bulk. Every request the bot makes passes through
 - **bulk**: a request to any other chat (notices to volunteers, relays, a
   member told about their request) and everything a scheduled job sends. The
   destination chat's pace applies (about one a second after a short burst, so
-  twenty notices never land in one coordinator's chat at once), then one lane
-  for the whole bot at the bulk rate, in which urgent work goes before prompt
-  work before routine work.
+  a coordinator who is sent many notices at once is not flooded), then one
+  lane for the whole bot at the bulk rate, in which urgent work goes before
+  prompt work before routine work.
 - **control**: requests that name no chat (getMe, setMyCommands): sent at once.
 
 A ``RetryAfter`` pauses only what it concerns (an answer's chat, or the bulk
@@ -24,8 +24,8 @@ lane) for the time Telegram gave, and the request is sent again, a bulk one
 keeping its place in the queue; network failures are retried a bounded number
 of times. A handler waiting here gives up its place among the updates that run
 at once (:class:`Slot`), so members parked behind bulk sends or flood control
-never keep anyone else waiting, and a ``/wipe`` or a detained member's press is
-never queued behind bulk sends.
+never keep anyone else waiting: a ``/wipe`` is never queued behind bulk sends,
+and a detained member's notices go ahead of every other bulk send.
 
 What a request is comes from a context variable set per update by
 :mod:`bot.updates` (the chat the update came from) and by the scheduled jobs
