@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.content import Content
 from bot.members import Clock, Members
+from bot.rate_limits import Limits
 from bot.settings import Settings
 from storage.audit import AuditLog
 from storage.crypto import FieldCipher, Pseudonymizer
@@ -15,6 +16,7 @@ from storage.errors import KeyFileError
 from storage.key_check import verify_root_key
 from storage.keys import RootKeys, generate_root_key_file, load_root_keys
 from storage.members import MemberRepository
+from storage.notices import NoticeRepository
 from storage.referrals import ReferralRepository
 from storage.staff import StaffRepository
 
@@ -32,6 +34,9 @@ class Services:
     staff: StaffRepository
     referrals: ReferralRepository
     audit: AuditLog
+    limits: Limits
+    """In-memory limiters: floods, relays, newcomers (per process)."""
+    notices: NoticeRepository
 
     async def close(self) -> None:
         await self.database.close()
@@ -105,4 +110,10 @@ async def open_services(settings: Settings, clock: Clock) -> Services:
         StaffRepository(database, cipher, pseudonymizer.audit_key()),
         ReferralRepository(database, cipher, pseudonymizer.audit_key()),
         AuditLog(database, pseudonymizer.audit_key()),
+        Limits.build(
+            burst=settings.flood_burst,
+            per_minute=settings.flood_per_minute,
+            new_members_per_hour=settings.new_members_per_hour,
+        ),
+        NoticeRepository(database),
     )

@@ -44,6 +44,12 @@ class Settings:
     """Closed referrals are erased this many days after closing."""
     referral_expiry_days: int = 14
     """An unclaimed referral expires (and the member is told) after this many days."""
+    new_members_per_hour: int = 300
+    """Strangers who may become members in one hour; as many again on the crisis path."""
+    flood_burst: int = 30
+    """Updates one account is served at once before it is slowed."""
+    flood_per_minute: int = 60
+    """The pace a slowed account is served at; far past it, it is ignored for a while."""
 
     @property
     def key_file(self) -> Path:
@@ -124,6 +130,9 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = Path(".
     retention_days = _days("RETENTION_DAYS", get("RETENTION_DAYS") or "30")
     expiry_days = _days("REFERRAL_EXPIRY_DAYS", get("REFERRAL_EXPIRY_DAYS") or "14")
     key_file = get("ROOT_KEY_FILE")
+    new_members = _count("NEW_MEMBERS_PER_HOUR", get("NEW_MEMBERS_PER_HOUR") or "300")
+    flood_burst = _count("FLOOD_BURST", get("FLOOD_BURST") or "30")
+    flood_per_minute = _count("FLOOD_PER_MINUTE", get("FLOOD_PER_MINUTE") or "60")
     return Settings(
         bot_token=token,
         bot_api_url=api_url,
@@ -139,10 +148,19 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = Path(".
         locales_dir=Path(get("LOCALES_DIR") or LOCALES_DIR),
         retention_days=retention_days,
         referral_expiry_days=expiry_days,
+        new_members_per_hour=new_members,
+        flood_burst=flood_burst,
+        flood_per_minute=flood_per_minute,
     )
 
 
 def _days(name: str, text: str) -> int:
     if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 3650:
         raise SettingsError(f"{name} must be a whole number of days from 1 to 3650, got {text!r}")
+    return int(text)
+
+
+def _count(name: str, text: str) -> int:
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 1_000_000:
+        raise SettingsError(f"{name} must be a whole number from 1 to 1000000, got {text!r}")
     return int(text)
