@@ -50,6 +50,8 @@ class Settings:
     """Updates one account is served at once before it is slowed."""
     flood_per_minute: int = 60
     """The pace a slowed account is served at; far past it, it is ignored for a while."""
+    audit_retention_days: int = 365
+    """Audit entries older than this are compacted into a checkpoint entry."""
 
     @property
     def key_file(self) -> Path:
@@ -133,6 +135,7 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = Path(".
     new_members = _count("NEW_MEMBERS_PER_HOUR", get("NEW_MEMBERS_PER_HOUR") or "300")
     flood_burst = _count("FLOOD_BURST", get("FLOOD_BURST") or "30")
     flood_per_minute = _count("FLOOD_PER_MINUTE", get("FLOOD_PER_MINUTE") or "60")
+    audit_days = _days("AUDIT_RETENTION_DAYS", get("AUDIT_RETENTION_DAYS") or "365")
     return Settings(
         bot_token=token,
         bot_api_url=api_url,
@@ -151,6 +154,7 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = Path(".
         new_members_per_hour=new_members,
         flood_burst=flood_burst,
         flood_per_minute=flood_per_minute,
+        audit_retention_days=audit_days,
     )
 
 

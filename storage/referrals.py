@@ -378,14 +378,14 @@ class ReferralRepository:
         return Withdrawn(referral, notices, relayed)
 
     async def relayed(self, referral_id: str, *, actor: str, today: date) -> None:
+        """Count a relayed message (``actor`` "member" or a volunteer's label) for today.
+
+        The audit chain gets the day's counts once the day is over, not a row
+        per message (see storage.audit).
+        """
         async with self._db.transaction() as connection:
-            await audit.append(
-                connection,
-                self._audit_key,
-                actor=actor,
-                action="relay",
-                referral=referral_id,
-                today=today,
+            await audit.count_relay(
+                connection, referral=referral_id, from_member=actor == "member", today=today
             )
 
     # Notices ------------------------------------------------------------

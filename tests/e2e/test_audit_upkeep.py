@@ -1,0 +1,113 @@
+"""The audit log over a year of a running bot: relays as daily counts, then compaction.
+
+The bot relays real messages; its daily job (the same function the JobQueue
+runs) seals the counts and, after the retention period, compacts the chain;
+then the operator's ``python -m bot admin verify-audit`` still verifies it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from bot import jobs, staff_texts
+from bot.context import YardemContext
+from tests.e2e.harness import FakeClock, running_bot, settings_for
+from tests.e2e.referral_steps import (
+    ask_for_volunteer,
+    claim,
+    make_coordinator,
+    only_referral,
+    volunteer,
+)
+from tests.fakebot import FakeBotApi
+
+
+def _verify_audit(data_dir: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"BOT_TOKEN", "WEBHOOK_URL", "WEBHOOK_SECRET", "ROOT_KEY"}
+    }
+    env["DATA_DIR"] = str(data_dir)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "admin", "verify-audit"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_relays_are_daily_counts_and_old_entries_compact_into_a_checkpoint(
+    server: FakeBotApi, tmp_path: Path, clock: FakeClock
+) -> None:
+    data_dir = tmp_path / "data"
+    settings = settings_for(server, data_dir)
+    async with running_bot(server, settings, clock) as bot:
+        services = bot.services
+        coordinator = server.user(8400001, first_name="Coord", language_code="en")
+        await make_coordinator(bot, coordinator)
+        alice = await volunteer(bot, coordinator, 8400002, "Alice")
+        member = server.user(8400003, first_name="Member", language_code="en")
+        await ask_for_volunteer(bot, member)
+        referral = await only_referral(bot)
+        await claim(bot, alice, referral)
+        tr = bot.tr("en")
+        await bot.server.wait_for(
+            lambda: any(
+                staff_texts.now_talking(tr, f"#{referral.id}") == m.text
+                for m in alice.visible_messages()
+            ),
+            timeout=15,
+        )
+        for text in ("first words 1101", "second words 1102"):
+            member.send_text(text)
+            await bot.server.wait_for(
+                lambda t=text: any(m.text == t for m in alice.visible_messages()),  # type: ignore[misc]
+                timeout=15,
+            )
+        alice.send_text("an answer 1103")
+        await bot.server.wait_for(
+            lambda: any(m.text == "an answer 1103" for m in member.visible_messages()), timeout=15
+        )
+        await bot.settle()
+
+        actions = [entry.action for entry in await services.audit.entries()]
+        assert not any(action.startswith(("relay", "relayed")) for action in actions)
+        counted = await services.audit.relay_counts()
+        assert [(c.referral, c.from_member, c.from_staff) for c in counted] == [(referral.id, 2, 1)]
+
+        # The next day the job seals yesterday's counts into the chain.
+        context = YardemContext(bot.application)
+        clock.advance(timedelta(days=1))
+        await jobs.keep_audit(context)
+        entries = await services.audit.entries()
+        assert entries[-1].action == "relayed:member=2,volunteer=1"
+        assert entries[-1].referral == referral.id
+        assert await services.audit.relay_counts() == []
+        before = len(entries)
+
+        # Past the retention period, everything so far becomes one checkpoint.
+        clock.advance(timedelta(days=settings.audit_retention_days + 1))
+        await jobs.keep_audit(context)
+        report = await services.audit.verify()
+        assert report.intact
+        assert report.compacted_through == before
+        remaining = await services.audit.entries()
+        assert [entry.action.split(":")[0] for entry in remaining] == ["checkpoint"]
+
+        # Life goes on after it.
+        alice.send_text("/mine")
+        await bot.settle()
+        assert (await services.audit.verify()).intact
+
+    checked = _verify_audit(data_dir, tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert "audit log intact: 1 entries" in checked.stdout
+    assert f"entries up to {before} compacted" in checked.stdout
