@@ -107,6 +107,17 @@ def _admin(settings: Settings, args: argparse.Namespace) -> int:
             "the queue, announced by the running bot within a minute."
         )
         return 0
+    if args.admin_command == "seal-rows":
+        lines, sealed = asyncio.run(admin.seal_rows(settings, confirm=args.yes))
+        for line in lines:
+            print(line)
+        if not lines:
+            print("every account, request and invite is sealed")
+        elif args.yes:
+            print(f"sealed {sealed} row(s)")
+        else:
+            print("check these, remove what looks wrong, then run again with --yes to seal them")
+        return 0
     report = asyncio.run(admin.verify_audit(settings))
     if report.intact:
         # Cutting rows off the end leaves a shorter chain that still verifies:
@@ -149,6 +160,10 @@ def main(argv: list[str] | None = None) -> int:
         managing.add_argument("label", help="the account's label, as /volunteers shows it")
     admin_commands.add_parser("list", help="every volunteer and coordinator by label")
     admin_commands.add_parser("verify-audit", help="check the audit log's hash chain")
+    sealer = admin_commands.add_parser(
+        "seal-rows", help="show accounts, requests and invites from before sealing; --yes seals"
+    )
+    sealer.add_argument("--yes", action="store_true", help="seal the rows shown")
     args = parser.parse_args(argv)
     settings: Settings | None = None
     try:

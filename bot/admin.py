@@ -8,6 +8,7 @@ into a pseudonym at once and never stored.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,6 +16,7 @@ from bot.services import open_storage
 from bot.settings import Settings
 from flows.registry import LOCALES
 from storage.audit import AuditLog, AuditReport
+from storage.integrity import RowSeal, Unsealed, row_key, seal_unsealed, unsealed_rows
 from storage.staff import StaffRepository
 
 
@@ -100,3 +102,35 @@ async def roster(settings: Settings) -> list[str]:
         f"{' '.join(sorted(m.languages)) or '-'}"
         for m in everyone
     ]
+
+
+def _describe(row: Unsealed, label: Callable[[bytes], str]) -> str:
+    """A line an operator can check: labels and codes, never a key."""
+    values = row.values
+    if row.table == "staff":
+        languages = str(values["languages"] or "-")
+        return f"account {values['label']}  {values['role']}  {values['status']}  {languages}"
+    if row.table == "referrals":
+        holder = values["volunteer"]
+        held = label(holder) if isinstance(holder, bytes) else "-"
+        return f"request #{row.row_id}  {values['status']}  {values['language']}  held by {held}"
+    return f"invite  {values['role']}  from {values['created_by']}"
+
+
+async def seal_rows(settings: Settings, *, confirm: bool) -> tuple[list[str], int]:
+    """Rows without a MAC (a database from before sealing); sealed only with ``confirm``.
+
+    The operator reads the list first: sealing vouches for every line of it,
+    so a role or a holder that looks wrong must be fixed (removed) instead.
+    """
+    storage = await open_storage(settings)
+    try:
+        rows = await unsealed_rows(storage.database)
+        lines = [_describe(row, storage.pseudonymizer.label) for row in rows]
+        done = 0
+        if confirm and rows:
+            seal = RowSeal(row_key(storage.pseudonymizer.audit_key()))
+            done = await seal_unsealed(storage.database, seal, rows)
+    finally:
+        await storage.database.close()
+    return lines, done

@@ -13,6 +13,7 @@ from storage.audit import AuditLog
 from storage.crypto import FieldCipher, Pseudonymizer
 from storage.database import Database
 from storage.errors import KeyFileError
+from storage.integrity import RowSeal, count_failing, row_key
 from storage.key_check import verify_root_key
 from storage.keys import RootKeys, generate_root_key_file, load_root_keys
 from storage.members import MemberRepository
@@ -99,6 +100,15 @@ async def open_services(settings: Settings, clock: Clock) -> Services:
     content = Content(settings.flows_dir, settings.locales_dir)
     storage = await open_storage(settings)
     database, pseudonymizer, cipher = storage.database, storage.pseudonymizer, storage.cipher
+    seal = RowSeal(row_key(pseudonymizer.audit_key()))
+    for table, count in (await count_failing(database, seal)).items():
+        # Loud at every start: such rows give no authority until someone looks.
+        log.error(
+            "%d row(s) of %s fail their integrity check and are ignored: edited outside "
+            "the bot, or from before rows were sealed (python -m bot admin seal-rows)",
+            count,
+            table,
+        )
     members = Members(MemberRepository(database, cipher), pseudonymizer, clock)
     return Services(
         content,

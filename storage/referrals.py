@@ -21,6 +21,7 @@ from storage.crypto import FieldCipher
 from storage.database import Database
 from storage.deletable import oldest_deletable_hour, sent_hour
 from storage.errors import StorageError
+from storage.integrity import REFERRALS, RowSeal, row_key
 
 URGENT = ("detained", "immediate_risk")
 """Urgencies that re-notify until claimed."""
@@ -37,6 +38,9 @@ _COLUMNS = (
     "id, member_key, topic, urgency, country, language, status, volunteer, outcome, "
     "created_day, notify_count"
 )
+_WIDTH = len(_COLUMNS.split(","))
+_SELECT = f"SELECT {_COLUMNS}, {REFERRALS.columns} FROM referrals"  # noqa: S608 -- literals
+"""The referral, then the sealed fields and MAC that vouch for its holder."""
 
 
 @dataclass(frozen=True)
@@ -133,24 +137,32 @@ class ReferralRepository:
         self._db = db
         self._cipher = cipher
         self._audit_key = audit_key
+        self._seal = RowSeal(row_key(audit_key))
+
+    def _verified(self, row: sqlite3.Row | tuple[object, ...]) -> Referral | None:
+        """The referral, if its holder and status verify; a tampered one is treated as absent."""
+        values = tuple(row)
+        if not self._seal.valid(REFERRALS, values[0], values[_WIDTH:]):
+            return None
+        return _referral(values[:_WIDTH])
 
     async def _one(
         self, connection: aiosqlite.Connection, where: str, args: tuple[object, ...]
     ) -> Referral | None:
         async with connection.execute(
-            f"SELECT {_COLUMNS} FROM referrals WHERE {where}",  # noqa: S608 -- literals only
+            f"{_SELECT} WHERE {where}",
             args,
         ) as cur:
             row = await cur.fetchone()
-        return None if row is None else _referral(row)
+        return None if row is None else self._verified(row)
 
     async def _many(self, where: str, args: tuple[object, ...]) -> list[Referral]:
         async with (
             self._db.snapshot() as connection,
-            connection.execute(f"SELECT {_COLUMNS} FROM referrals WHERE {where}", args) as cur,  # noqa: S608 -- fragments are literals of this module
+            connection.execute(f"{_SELECT} WHERE {where}", args) as cur,
         ):
             rows = await cur.fetchall()
-        return [_referral(row) for row in rows]
+        return [referral for row in rows if (referral := self._verified(row)) is not None]
 
     async def open(
         self,
@@ -173,8 +185,13 @@ class ReferralRepository:
         )
         day = today.isoformat()
         async with self._db.transaction() as connection:
-            if await self._one(connection, "member_key = ? AND status != 'closed'", (member_key,)):
-                return Refused("already_open")
+            # Any such row counts, even one that fails its check: one per member.
+            async with connection.execute(
+                "SELECT 1 FROM referrals WHERE member_key = ? AND status != 'closed'",
+                (member_key,),
+            ) as cur:
+                if await cur.fetchone() is not None:
+                    return Refused("already_open")
             async with connection.execute(
                 "SELECT count FROM referral_requests WHERE rate_key = ?", (rate_key,)
             ) as cur:
@@ -203,6 +220,7 @@ class ReferralRepository:
                     notify_at if urgency in URGENT else None,
                 ),
             )
+            await self._seal.reseal(connection, REFERRALS, referral_id)
             await audit.append(
                 connection,
                 self._audit_key,
@@ -260,13 +278,20 @@ class ReferralRepository:
     ) -> Referral | None:
         """One guarded UPDATE: it changes the row only if ``where_sql`` still holds."""
         async with self._db.transaction() as connection:
+            # Only a row that verifies changes hands, and only as it verified (the
+            # MAC in the WHERE): a tampered holder or status is never sealed as genuine.
+            mac = await self._seal.check(connection, REFERRALS, referral_id)
+            if mac is None:
+                return None
             async with connection.execute(
-                f"UPDATE referrals SET {set_sql} WHERE ({where_sql}) AND id = ? RETURNING id",  # noqa: S608 -- fragments are literals of this module
-                (*args, referral_id),
+                f"UPDATE referrals SET {set_sql} WHERE ({where_sql}) AND id = ? AND mac = ? "  # noqa: S608 -- fragments are literals of this module
+                "RETURNING id",
+                (*args, referral_id, mac),
             ) as cur:
                 changed = await cur.fetchone()
             if changed is None:
                 return None
+            await self._seal.reseal(connection, REFERRALS, referral_id)
             await audit.append(
                 connection,
                 self._audit_key,
@@ -362,6 +387,12 @@ class ReferralRepository:
                 connection, "member_key = ? AND status != 'closed'", (member_key,)
             )
             if referral is None:
+                # One that fails its check goes too (erasing is always safe), but
+                # nobody is told: its holder cannot be trusted.
+                await connection.execute(
+                    "DELETE FROM referrals WHERE member_key = ? AND status != 'closed'",
+                    (member_key,),
+                )
                 return None
             notices = await _take_notices(connection, referral.id)
             relayed = await _take_staff_messages(connection, referral.id, now)

@@ -30,3 +30,12 @@ CREATE TABLE relay_counts (
     from_staff INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (day, referral)
 );
+
+-- A MAC over the fields that give authority (see storage/integrity.py): an
+-- account's role, status, label and languages; a request's member, status,
+-- holder and language; an invite's role, inviter and expiry. Rows written
+-- before this have none and count as unchecked until the operator has looked
+-- at them and sealed them (python -m bot admin seal-rows).
+ALTER TABLE staff ADD COLUMN mac BLOB;
+ALTER TABLE referrals ADD COLUMN mac BLOB;
+ALTER TABLE invites ADD COLUMN mac BLOB;
