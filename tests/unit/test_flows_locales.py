@@ -33,7 +33,9 @@ def test_uyghur_is_right_to_left_with_its_own_name() -> None:
         ("fa", "فارسی", 2, True),
     ],
 )
-def test_languages_a_coordinator_might_add(code: str, native: str, nplurals: int, rtl: bool) -> None:
+def test_languages_a_coordinator_might_add(
+    code: str, native: str, nplurals: int, rtl: bool
+) -> None:
     info = locale_info(code)
     assert info.code == code
     assert info.native_name == native
