@@ -253,8 +253,29 @@ _ORIGIN = "<upload>"
 _CATALOG_ERROR = re.compile(rf"^{re.escape(_ORIGIN)}:(\d+): (.*)$", re.DOTALL)
 
 
+_ESCAPE = re.compile(r"\\(.?)")
+_PO_ESCAPES = frozenset('\\"abfnrtv01234567x')
+"""What gettext's tools accept after a backslash (C's escapes)."""
+
+
+def _check_escapes(name: str, text: str) -> None:
+    """A stray backslash would reach members as a literal one; msgfmt refuses it too."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith("#"):
+            continue
+        for match in _ESCAPE.finditer(line):
+            if match[1] not in _PO_ESCAPES or not match[1]:
+                raise UploadError(
+                    UploadErrorCode.PO_SYNTAX,
+                    file=name,
+                    line=number,
+                    detail=f"invalid escape {match[0]!r}",
+                )
+
+
 def _read_catalog(name: str, data: bytes, known: Collection[str]) -> tuple[str, str]:
     text = _text(name, data)
+    _check_escapes(name, text)
     # The project's own reader first: it is what will serve the catalog, and it is
     # strict about duplicates and quoting where Babel's reader is lenient.
     try:
