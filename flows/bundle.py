@@ -171,6 +171,9 @@ class Upload:
     """Locales in ``po_files`` that were not among the known ones: a language being added."""
     ignored: tuple[str, ...] = ()
     """Zip entries skipped on purpose: the template, desktop tools' litter, folders."""
+    origins: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Key of ``flow_files`` or ``po_files`` → the file it came from, for the report
+    (``info.yaml`` → ``texts.zip/info (2).yml``, ``ug`` → ``texts.zip/uyghur.po``)."""
 
     def apply_to(self, sources: RegistrySources) -> RegistrySources:
         """``sources`` with this upload's files added or replacing theirs."""
@@ -237,6 +240,12 @@ class _Collector:
             ),
             new_locales=frozenset(self.catalogs) - frozenset(self.known_locales),
             ignored=tuple(self.ignored),
+            origins=MappingProxyType(
+                {
+                    **{f"{flow_id}.yaml": name for flow_id, (name, _) in self.flows.items()},
+                    **{locale: name for locale, (name, _) in self.catalogs.items()},
+                }
+            ),
         )
 
 

@@ -21,11 +21,10 @@ from types import MappingProxyType
 from typing import Any
 
 from flows.catalog import Catalog, parse_po
-from flows.loader import parse_flows
 from flows.messages import flow_messages, node_targets
 from flows.model import Flow
 from flows.pending import PendingText, pending_texts
-from flows.registry import SOURCE_LOCALE, RegistrySources, layout_of
+from flows.registry import SOURCE_LOCALE, Registry, RegistrySources, build_registry
 
 
 @dataclass(frozen=True)
@@ -217,30 +216,32 @@ class _Side:
     layout: str
 
 
-def _side(sources: RegistrySources) -> _Side:
-    flows = parse_flows(sources.flow_files)
-    by_id: dict[str, Flow] = {}
-    for flow in flows:
-        by_id.setdefault(flow.id, flow)
-    catalogs = {
-        locale: parse_po(text, locale=locale, origin=f"{locale}.po")
-        for locale, text in sources.po_files.items()
-    }
+def _side(sources: RegistrySources, registry: Registry | None) -> _Side:
     template = (
         parse_po(sources.template, locale="template", origin="messages.pot")
         if sources.template is not None
         else None
     )
-    return _Side(MappingProxyType(by_id), MappingProxyType(catalogs), template, layout_of(flows))
+    if registry is not None:
+        return _Side(registry.flows, registry.catalogs, template, registry.layout)
+    built = build_registry(sources)
+    return _Side(built.flows, built.catalogs, template, built.layout)
 
 
-def summarize_changes(live: RegistrySources, draft: RegistrySources) -> ChangeSummary:
+def summarize_changes(
+    live: RegistrySources,
+    draft: RegistrySources,
+    *,
+    live_registry: Registry | None = None,
+    draft_registry: Registry | None = None,
+) -> ChangeSummary:
     """Everything ``draft`` changes relative to ``live``.
 
     Both must parse (build the draft's registry first: a set that does not parse
-    has no summary, only an error).
+    has no summary, only an error). Pass the registries already built from these
+    very sources to save parsing them again (most of the cost: PyYAML is slow).
     """
-    before, after = _side(live), _side(draft)
+    before, after = _side(live, live_registry), _side(draft, draft_registry)
     flows_added = tuple(sorted(set(after.flows) - set(before.flows)))
     flows_removed = tuple(sorted(set(before.flows) - set(after.flows)))
     common = sorted(set(before.flows) & set(after.flows))

@@ -80,6 +80,7 @@ def test_a_language_cldr_knows_is_a_new_locale() -> None:
 def test_a_flow_file_is_named_by_the_flow_it_holds() -> None:
     upload = read_upload("info (2).YML", INFO_YAML.encode())
     assert dict(upload.flow_files) == {"info.yaml": INFO_YAML}
+    assert dict(upload.origins) == {"info.yaml": "info (2).YML"}
 
 
 def test_windows_line_ends_and_byte_order_marks_are_dropped() -> None:
@@ -422,6 +423,8 @@ def test_a_zip_of_the_sample_set_gives_every_file() -> None:
     assert set(upload.po_files) == {"zh_Hans", "zh_Hant", "ug"}
     assert upload.new_locales == frozenset()
     assert upload.ignored == ()
+    assert upload.origins["ug"] == "set.zip/ug.po"
+    assert upload.origins["help.yaml"] == "set.zip/help.yaml"
 
 
 def test_every_code_has_english_words() -> None:

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from flows.changes import ButtonMove, ButtonRef, NodeRef, StartMove, TextRef, summarize_changes
 from flows.pending import PendingReason
-from flows.registry import read_sources
+from flows.registry import build_registry, read_sources
 from tests.unit.flow_samples import (
     BOT_MESSAGES,
     CLEAN_FLOWS,
@@ -206,3 +206,15 @@ def test_the_shipped_set_against_itself_and_one_edit() -> None:
     assert [ref.context for ref in summary.texts["en"].changed] == ["main.menu"]
     assert not summary.layout_changed
     assert [t.context for t in summary.texts["ug"].became_pending] == ["main.menu"]
+
+
+def test_registries_already_built_give_the_same_summary() -> None:
+    flows = replaced(CLEAN_FLOWS, "info.yaml", "goto: more", "goto: help:ask")
+    draft = make_sources(flows, edit=_translate("main.menu", "x", fuzzy=True))
+    fresh = summarize_changes(LIVE, draft)
+    reused = summarize_changes(
+        LIVE, draft, live_registry=build_registry(LIVE), draft_registry=build_registry(draft)
+    )
+    assert reused == fresh
+    assert reused.buttons_moved
+    assert reused.texts["ug"].became_pending

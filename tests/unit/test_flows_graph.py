@@ -270,8 +270,15 @@ def test_the_shipped_flows_render_to_svg(tmp_path: Path) -> None:
 
 def test_the_sample_renders_to_png(registry: Registry) -> None:
     _require_dot()
-    image = render(registry_graph_dot(registry, "ug"), ImageFormat.PNG)
+    dot_text = registry_graph_dot(registry, "ug")
+    image = render(dot_text, ImageFormat.PNG)
     assert image.startswith(b"\x89PNG\r\n\x1a\n")
+    small = render(dot_text, ImageFormat.PNG, dpi=48)
+
+    def width(png: bytes) -> int:
+        return int.from_bytes(png[16:20], "big")
+
+    assert width(small) * 2 == pytest.approx(width(image), abs=4)
 
 
 def test_dot_refusing_its_input_is_an_error() -> None:
