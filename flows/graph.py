@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -341,7 +341,3 @@ def guess_format(name: str, default: ImageFormat = ImageFormat.SVG) -> ImageForm
     return {"png": ImageFormat.PNG, "svg": ImageFormat.SVG, "dot": ImageFormat.DOT}.get(
         suffix, ImageFormat.DOT if suffix == "gv" else default
     )
-
-
-def formats() -> Sequence[str]:
-    return [str(member) for member in ImageFormat]
