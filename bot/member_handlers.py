@@ -24,6 +24,7 @@ from bot.conversation import Conversation, Outcome
 from bot.i18n import suggest_locale
 from bot.members import MemberState
 from bot.referral_desk import Desk
+from bot.relay_policy import judge
 from bot.screens import Screen
 from bot.telegram_io import (
     blank_out,
@@ -205,8 +206,12 @@ async def on_message(update: Update, context: YardemContext) -> None:
     """
     message = update.effective_message
     volunteer = await staff_handlers.current_staff(update, context)
+    edited = update.edited_message is not None
     if volunteer is not None and message is not None and not (message.text or "").startswith("/"):
-        await staff_handlers.relay_from_staff(message, context, volunteer)
+        if edited:
+            await staff_handlers.refuse_staff_edit(message, context, volunteer)
+        else:
+            await staff_handlers.relay_from_staff(message, context, volunteer)
         return
     await on_member_message(update, context)
 
@@ -224,12 +229,7 @@ async def on_member_message(update: Update, context: YardemContext) -> None:
             await services.members.save(turn.key, MemberState())
         # The member's own message stays in their chat; /wipe can delete it.
         await services.members.remember(turn.key, [message.message_id], at=message.date)
-        if not await Desk(context.bot, services).relay_from_member(referral, message):
-            tr = turn.conversation.tr
-            sent = await send_screen(
-                context.bot, turn.chat_id, Screen(tr.finish(referral_texts.not_delivered(tr))), ""
-            )
-            await services.members.remember(turn.key, sent)
+        await _relay(turn, referral, message, edited=update.edited_message is not None)
         return
     outcome = turn.conversation.typed(message.text, can_delete=True)
     if referral is not None and not is_command and outcome.delete_incoming:
@@ -237,6 +237,32 @@ async def on_member_message(update: Update, context: YardemContext) -> None:
         outcome = turn.conversation.resume(notice=referral_texts.waiting_typed(tr), in_place=False)
         outcome = replace(outcome, delete_incoming=True)
     await turn.carry_out(outcome, incoming=message)
+
+
+async def _relay(turn: Turn, referral: Referral, message: Message, *, edited: bool) -> None:
+    """Pass a member's message to their volunteer, or say why it was not."""
+    context = turn.context
+    tr = turn.conversation.tr
+    verdict = judge(message)
+    problem: str | None = None
+    if edited:
+        # The volunteer's copy cannot follow an edit; it is never relayed.
+        problem = referral_texts.relay_edit_refused(tr)
+    elif verdict.kind is None or verdict.refusal is not None:
+        # A contact or a location the member sent by mistake leaves their phone too.
+        await delete_messages(context.bot, turn.chat_id, [message.message_id])
+        problem = (
+            referral_texts.relay_refused_file(tr)
+            if verdict.refusal == "file"
+            else referral_texts.relay_refused_kind(tr)
+        )
+    elif not await Desk(context.bot, context.services).relay_from_member(
+        referral, message, verdict.kind
+    ):
+        problem = referral_texts.not_delivered(tr)
+    if problem is not None:
+        sent = await send_screen(context.bot, turn.chat_id, Screen(tr.finish(problem)), "")
+        await context.services.members.remember(turn.key, sent)
 
 
 async def on_button(update: Update, context: YardemContext) -> None:
