@@ -91,6 +91,18 @@ class FakeUser:
         """A text with formatting or hidden targets, e.g. a ``text_link`` over some words."""
         return self._send({"text": text, "entities": entities})
 
+    def send_photo_with_entities(self, caption: str, entities: list[dict[str, Any]]) -> int:
+        """A photo whose caption carries entities, e.g. a ``text_link``."""
+        stored = self._state.new_file("photo", "jpg", 256)
+        size = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "width": 800,
+            "height": 800,
+            "file_size": len(stored.data),
+        }
+        return self._send({"photo": [size], "caption_entities": entities}, caption)
+
     def send_video(self, *, caption: str | None = None) -> int:
         stored = self._state.new_file("video", "mp4", 512)
         video = {
@@ -136,14 +148,16 @@ class FakeUser:
             "id": str(self._state.next_counter()),
             "question": question,
             "options": [
-                {"text": "Monday", "voter_count": 0},
-                {"text": "Tuesday", "voter_count": 0},
+                {"text": "Monday", "voter_count": 0, "persistent_id": "0"},
+                {"text": "Tuesday", "voter_count": 0, "persistent_id": "1"},
             ],
             "total_voter_count": 0,
             "is_closed": False,
             "is_anonymous": True,
             "type": "regular",
             "allows_multiple_answers": False,
+            "allows_revoting": True,
+            "members_only": False,
         }
         return self._send({"poll": poll})
 
