@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import Forbidden, TelegramError
@@ -43,9 +43,13 @@ FAST_ROUNDS = 6
 SLOW_RENOTIFY_EVERY until claimed, so a request nobody takes is not forgotten and
 the volunteers' chats are not buried either."""
 SLOW_RENOTIFY_EVERY = timedelta(minutes=30)
-CLAIMS_SHOWN_FOR = timedelta(days=7)
-"""/volunteers counts each account's claims over this many days (by day, never
-finer); older counts are deleted."""
+CLAIMS_SHOWN_FOR = 7
+"""/volunteers counts each account's claims over this many days, today included
+(by day, never finer); older counts are deleted."""
+
+
+def claims_counted_from(today: date) -> date:
+    return today - timedelta(days=CLAIMS_SHOWN_FOR - 1)
 
 
 def reference(referral_id: str) -> str:
@@ -493,6 +497,6 @@ class Desk:
             before=today - timedelta(days=settings.retention_days)
         )
         await self.services.referrals.forget_request_counts(before=today)
-        await self.services.referrals.forget_claims(before=today - CLAIMS_SHOWN_FOR)
+        await self.services.referrals.forget_claims(before=claims_counted_from(today))
         await self.services.staff.drop_expired_invites(now=self._timestamp())
         return len(expired), purged

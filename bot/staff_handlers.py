@@ -25,7 +25,7 @@ from bot.callbacks import StaffAction, decode
 from bot.context import YardemApplication, YardemContext
 from bot.i18n import LANGUAGE_NAMES, Translator, suggest_locale
 from bot.referral_choices import label
-from bot.referral_desk import CLAIMS_SHOWN_FOR, Desk, button, reference
+from bot.referral_desk import Desk, button, claims_counted_from, reference
 from bot.relay_policy import judge
 from flows.registry import LOCALES
 from storage.errors import StorageError
@@ -233,8 +233,7 @@ async def _roster(desk: Desk, member: StaffMember) -> None:
         await _say(desk, member, staff_texts.roster_empty)
         return
     held = await services.referrals.held_counts()
-    since = services.clock().date() - CLAIMS_SHOWN_FOR + timedelta(days=1)
-    claims = await services.referrals.claims_since(since)
+    claims = await services.referrals.claims_since(claims_counted_from(services.clock().date()))
     pending = await services.staff.pending_by_account()
     for other in others:
         tr = desk.tr(member.locale)
