@@ -180,6 +180,7 @@ async def claim(
     is False, the step then taps Talk here, as a volunteer who wants to answer does.
     """
     tr = bot.tr("en")
+    await bot.server.wait_for(partial(_has_notice, user, referral), timeout=15)
     query = user.press(staff_texts.claim_label(tr), message_id=notice_of(user, referral))
     await bot.server.wait_for(lambda: bot.server.answered_callback(query), timeout=15)
     await bot.settle()
@@ -187,6 +188,14 @@ async def claim(
     if talk_here and not answer.get("show_alert"):
         await talk(bot, user, referral)
     return query
+
+
+def _has_notice(user: FakeUser, referral: Referral) -> bool:
+    try:
+        notice_of(user, referral)
+    except LookupError:
+        return False
+    return True
 
 
 def hold_note_of(user: FakeUser, referral: Referral) -> int:
