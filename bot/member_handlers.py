@@ -194,7 +194,10 @@ def _command_handler(name: str) -> CommandHandler[YardemContext, None]:
             outcome = turn.conversation.command(name)
         await turn.carry_out(outcome, incoming=update.effective_message)
 
-    return CommandHandler(name, handle, filters=filters.ChatType.PRIVATE)
+    # Only new messages: an edited command is not a command (on_edit ignores it).
+    return CommandHandler(
+        name, handle, filters=filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    )
 
 
 async def on_message(update: Update, context: YardemContext) -> None:
@@ -205,15 +208,36 @@ async def on_message(update: Update, context: YardemContext) -> None:
     answered by the conversation rules.
     """
     message = update.effective_message
+    if update.edited_message is not None:
+        await on_edit(update, context)
+        return
     volunteer = await staff_handlers.current_staff(update, context)
-    edited = update.edited_message is not None
     if volunteer is not None and message is not None and not (message.text or "").startswith("/"):
-        if edited:
-            await staff_handlers.refuse_staff_edit(message, context, volunteer)
-        else:
-            await staff_handlers.relay_from_staff(message, context, volunteer)
+        await staff_handlers.relay_from_staff(message, context, volunteer)
         return
     await on_member_message(update, context)
+
+
+async def on_edit(update: Update, context: YardemContext) -> None:
+    """An edited message: in a conversation, the sender hears that edits are not relayed.
+
+    The relay's copy cannot follow an edit, and relaying the new version as a
+    new message would let words reach someone they were not first sent to.
+    Anywhere else an edit changes nothing, as before the bot asked for edits.
+    """
+    message = update.edited_message
+    if message is None or (message.text or "").startswith("/"):
+        return
+    volunteer = await staff_handlers.current_staff(update, context)
+    if volunteer is not None:
+        await staff_handlers.refuse_staff_edit(message, context, volunteer)
+        return
+    turn = await load_turn(update, context)
+    if turn is None:
+        return
+    referral = await context.services.referrals.active_for_member(turn.key)
+    if referral is not None and referral.status != "open":
+        await _relay(turn, referral, message, edited=True)
 
 
 async def on_member_message(update: Update, context: YardemContext) -> None:
@@ -229,7 +253,7 @@ async def on_member_message(update: Update, context: YardemContext) -> None:
             await services.members.save(turn.key, MemberState())
         # The member's own message stays in their chat; /wipe can delete it.
         await services.members.remember(turn.key, [message.message_id], at=message.date)
-        await _relay(turn, referral, message, edited=update.edited_message is not None)
+        await _relay(turn, referral, message, edited=False)
         return
     outcome = turn.conversation.typed(message.text, can_delete=True)
     if referral is not None and not is_command and outcome.delete_incoming:

@@ -220,11 +220,18 @@ class Desk:
         )
         return copied.message_id
 
-    async def _remember(self, referral_id: str, copies: list[Copy]) -> None:
+    async def _remember(
+        self, referral_id: str, copies: list[Copy], member_chat: int | None = None
+    ) -> None:
         try:
-            await self.services.referrals.remember_copies(referral_id, copies)
+            kept = await self.services.referrals.remember_copies(referral_id, copies)
         except StorageError:
             log.info("copies of a relayed message could not be recorded")
+            kept = False
+        if not kept:
+            # The request ended while this was on its way and its copies are
+            # already gone: these must not stay behind alone.
+            await self.remove_copies(copies, member_chat)
 
     async def end_relay(self, referral_id: str, member_chat: int | None) -> bool:
         """The request changed hands or ended: nobody writes to it by default any more,
@@ -337,6 +344,7 @@ class Desk:
                 *copies_at(volunteer.key, [message.message_id], "own", min(now, message.date)),
                 *copies_at(None, [copied], _copy_kind(kind), now),
             ],
+            chat,
         )
         try:
             await self.services.members.remember(referral.member_key, [copied])

@@ -278,7 +278,9 @@ def command_handler(name: str, stray: StrayHandler) -> CommandHandler[YardemCont
         else:
             await _say(desk, member, lambda tr: staff_texts.help_text(tr, member.is_coordinator))
 
-    return CommandHandler(name, handle, filters=filters.ChatType.PRIVATE)
+    return CommandHandler(
+        name, handle, filters=filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    )
 
 
 async def relay_from_staff(message: Message, context: YardemContext, member: StaffMember) -> None:

@@ -459,7 +459,7 @@ class ReferralRepository:
     # The bot's copies of relayed words -----------------------------------------
 
     async def remember_copies(self, referral_id: str, copies: list[Copy]) -> bool:
-        """Keep where copies sit for the referral's life; False if it is gone."""
+        """Keep where copies sit for the referral's life; False if it is gone or closed."""
         if not copies:
             return True
         async with self._db.transaction() as connection:

@@ -128,8 +128,14 @@ async def add(
     referral_id: str,
     copies: Sequence[Copy],
 ) -> bool:
-    """Append copies, inside the caller's transaction; False if the referral is gone."""
-    async with connection.execute("SELECT 1 FROM referrals WHERE id = ?", (referral_id,)) as cur:
+    """Append copies, inside the caller's transaction.
+
+    False if the referral is gone or closed meanwhile: its copies were already
+    removed, so the caller must remove these at once.
+    """
+    async with connection.execute(
+        "SELECT 1 FROM referrals WHERE id = ? AND status != 'closed'", (referral_id,)
+    ) as cur:
         if await cur.fetchone() is None:
             return False
     kept = await _load(connection, cipher, referral_id) or []

@@ -160,3 +160,22 @@ async def test_edits_are_never_relayed_and_the_sender_is_told(bot: RunningBot) -
     await sent_and_settled(bot, alice, staff_texts.relay_edit_refused(tr))
     assert len(member.visible_messages()) == in_member_chat
     assert "my second answer 7407" not in texts_of(member)
+
+
+async def test_an_edited_command_is_not_run_again(bot: RunningBot) -> None:
+    _, alice, _ = await team(bot, 8400400)
+    member, referral = await conversation(bot, alice, 8400410)
+    tr = bot.tr("en")
+    command = alice.send_text("/mine")
+    await bot.server.wait_for(
+        lambda: staff_texts.release_label(tr) in alice.last_message().button_texts, timeout=15
+    )
+    await bot.settle()
+    in_alice_chat = len(alice.visible_messages())
+    in_member_chat = len(member.visible_messages())
+    alice.edit_text(command, "/mine")
+    await bot.server.wait_for(lambda: bot.server.pending_update_count() == 0, timeout=15)
+    await bot.settle()  # nothing more happens
+    assert len(alice.visible_messages()) == in_alice_chat
+    assert len(member.visible_messages()) == in_member_chat
+    del referral

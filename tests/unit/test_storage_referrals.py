@@ -918,6 +918,17 @@ async def test_relay_copies_live_as_long_as_the_request_and_are_taken_once(
     assert not await referrals.remember_copies(referral.id, early), "gone with the referral"
 
 
+async def test_copies_arriving_after_the_close_are_not_kept(
+    referrals: ReferralRepository,
+) -> None:
+    referral = await file(referrals, ALICE)
+    await claim(referrals, referral, VERA)
+    await referrals.close(referral.id, VERA, "informed", actor="v", today=TODAY)
+    # The caller removes them at once instead: nothing would ever clear them later.
+    assert not await referrals.remember_copies(referral.id, copies_at(VERA, [9], "text", NOON))
+    assert await referrals.take_copies(referral.id) == []
+
+
 async def test_relay_copies_moved_to_another_referral_fail_closed(
     db: Database, referrals: ReferralRepository
 ) -> None:
