@@ -37,7 +37,7 @@ _KINDS: dict[str, Kind] = {"t": "text", "m": "media", "f": "fixed", "o": "own"}
 _CODES = {kind: code for code, kind in _KINDS.items()}
 _TABLE = "relay_copies"
 _COLUMN = "copies"
-_PAD_TO = 256
+_SMALLEST_PAD = 256
 MEMBER_CHAT = "m"
 REMOVE_FIXED_AFTER_HOURS = 44
 """Voice and video notes are deleted this long after they were relayed: past
@@ -75,8 +75,12 @@ def _encode(copies: Sequence[Copy]) -> bytes:
         for c in copies
     ]
     plain = json.dumps(rows, separators=(",", ":")).encode()
-    # Padding: the blob's length tells only a bucket, not a message count.
-    return plain + b" " * (-len(plain) % _PAD_TO)
+    # Padded to a power of two: the blob's length tells only the order of
+    # magnitude of a conversation, not how many messages it had.
+    size = _SMALLEST_PAD
+    while size < len(plain):
+        size *= 2
+    return plain + b" " * (size - len(plain))
 
 
 def _decode(plain: bytes) -> list[Copy]:

@@ -11,9 +11,9 @@ DROP TABLE staff_messages;
 -- closing, handing back, handing over or withdrawing it can delete them while
 -- Telegram allows and blank them by editing afterwards. copies is one
 -- FieldCipher blob bound to ('relay_copies', 'copies', referral_id): a JSON
--- list of [chat, message id, kind, sent hour], padded to a multiple of 256
--- bytes, so a seized file shows neither whose chats they are in nor, closer
--- than that, how many messages were relayed.
+-- list of [chat, message id, kind, sent hour], padded to a power of two
+-- (at least 256 bytes), so a seized file shows neither whose chats they are
+-- in nor, beyond an order of magnitude, how many messages were relayed.
 CREATE TABLE relay_copies (
     referral_id TEXT PRIMARY KEY REFERENCES referrals (id) ON DELETE CASCADE,
     copies BLOB NOT NULL
