@@ -96,3 +96,24 @@ def test_limit_settings_refuse_other_values(name: str, text: str, tmp_path: Path
     assert name in message_text
     assert repr(text) in message_text
     assert "\n" not in message_text
+
+
+def test_only_talk_here_sets_whom_a_volunteer_writes_to() -> None:
+    """Claims, hand-overs and relays may stop a volunteer's messages, never aim them."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2] / "bot"
+    setters: list[str] = []
+    for path in sorted(root.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.AsyncFunctionDef | ast.FunctionDef):
+                continue
+            for node in ast.walk(function):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "set_current"
+                ):
+                    setters.append(f"{path.name}:{function.name}")
+    assert setters == ["staff_handlers.py:_talk"]
