@@ -222,8 +222,5 @@ async def close_held(bot: RunningBot, user: FakeUser, outcome: str) -> None:
     """/mine, Close, then the outcome: for a volunteer holding one request."""
     tr = bot.tr("en")
     user.send_text("/mine")
-    await bot.settle()
-    user.press(staff_texts.close_label(tr))
-    await bot.settle()
-    user.press(staff_texts.outcomes(tr)[outcome])
-    await bot.settle()
+    await press_when_shown(bot, user, staff_texts.close_label(tr))
+    await press_when_shown(bot, user, staff_texts.outcomes(tr)[outcome])
