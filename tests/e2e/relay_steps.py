@@ -15,7 +15,6 @@ from tests.e2e.referral_steps import (
     volunteer,
 )
 from tests.fakebot import FakeUser
-from tests.fakebot.models import BotMessage
 
 
 async def team(bot: RunningBot, base: int) -> tuple[FakeUser, FakeUser, FakeUser]:
@@ -53,10 +52,6 @@ async def conversation(
 
 def texts_of(user: FakeUser) -> list[str | None]:
     return [m.text for m in user.visible_messages()]
-
-
-def newest(user: FakeUser) -> BotMessage:
-    return user.last_message()
 
 
 async def sent_and_settled(bot: RunningBot, user: FakeUser, predicate_text: str) -> None:
