@@ -83,8 +83,8 @@ def cancel_request_label(tr: Translator) -> str:
 
 def cancel_question(tr: Translator) -> str:
     return tr.gettext(
-        "Cancel your request? Your next messages will no longer reach the volunteer; what you "
-        "already sent stays with them."
+        "Cancel your request? Your next messages will no longer reach the volunteer, and the "
+        "bot deletes or blanks what it passed on, in their chat and in this one."
     )
 
 
@@ -137,4 +137,40 @@ def waiting_typed(tr: Translator) -> str:
     return tr.gettext(
         "No volunteer has taken your request yet, so your message was deleted. "
         "You will get a message here when one takes it."
+    )
+
+
+def relay_refused_kind(tr: Translator) -> str:
+    return tr.gettext(
+        "This was not passed on to the volunteer and has been removed from this chat. Only "
+        "text, photos, voice notes, video notes, videos and PDF or image files are passed on; "
+        "contacts, locations, polls and stickers can identify you, so they never are."
+    )
+
+
+def relay_refused_file(tr: Translator) -> str:
+    return tr.gettext(
+        "This file was not passed on to the volunteer and has been removed from this chat. "
+        "Only PDF files and images are passed on, because other files can carry harmful code."
+    )
+
+
+def relay_edit_refused(tr: Translator) -> str:
+    return tr.gettext(
+        "Changes to a message are not passed on: the volunteer still sees what you sent first. "
+        "Send a new message instead."
+    )
+
+
+def handed_over(tr: Translator) -> str:
+    return tr.gettext(
+        "Another volunteer is taking over your request. Write here as before; your messages "
+        "go to them now."
+    )
+
+
+def copies_removed(tr: Translator) -> str:
+    return tr.gettext(
+        "For your safety, the bot has deleted or blanked the messages it passed on in this "
+        "conversation, here and in the volunteer's chat."
     )

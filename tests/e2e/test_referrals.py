@@ -27,6 +27,7 @@ from tests.e2e.referral_steps import (
     member_claimed_text,
     notice_of,
     only_referral,
+    talk,
     volunteer,
 )
 from tests.fakebot import FakeBotApi, FakeUser
@@ -97,6 +98,7 @@ async def test_request_race_relay_release_reclaim_and_close(bot: RunningBot) -> 
         assert retired.text == staff_texts.taken(tr, reference(referral.id))
         assert retired.buttons == []
     assert member_claimed_text(bot) in [m.text for m in member.visible_messages()]
+    await talk(bot, winner, referral)  # a claim alone does not choose whom one writes to
 
     # The relay, both ways, text and a photo: copies, never forwards.
     member.send_text(MEMBER_TEXT)
