@@ -34,13 +34,12 @@ def _copied_more_than(server: object, before: int) -> bool:
 
 
 async def bench_relay() -> None:
-    from bot import staff_texts
     from bot.referral_desk import Desk
     from tests.e2e.harness import FakeClock, running_bot, settings_for
     from tests.e2e.referral_steps import (
         ask_for_volunteer,
+        claim,
         make_coordinator,
-        notice_of,
         only_referral,
         volunteer,
     )
@@ -53,11 +52,7 @@ async def bench_relay() -> None:
             helper = await volunteer(bot, coordinator, 9_100_001, "Helper")
             member = server.user(9_100_002, first_name="M", language_code="en")
             await ask_for_volunteer(bot, member)
-            referral = await only_referral(bot)
-            helper.press(
-                staff_texts.claim_label(bot.tr("en")), message_id=notice_of(helper, referral)
-            )
-            await bot.settle()
+            await claim(bot, helper, await only_referral(bot, member))
 
             for name, sender in (("member -> volunteer", member), ("volunteer -> member", helper)):
                 samples = []
@@ -67,7 +62,8 @@ async def bench_relay() -> None:
                     sender.send_text(f"relay {n}")
                     await server.wait_for(partial(_copied_more_than, server, before), timeout=10)
                     samples.append(server.calls("copyMessage")[before].time - start)
-                    await bot.settle()
+                    # Each sample starts from a quiet bot, as before.
+                    await server.wait_idle(min_quiet=0.1, timeout=10)
                 _report(f"relay {name}, real HTTP", samples)
 
             for size in (10, 50):
