@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.e2e.harness import QUIET_SECONDS
 from tests.fakebot import TEST_TOKEN, FakeBotApi
 
 REPO = Path(__file__).resolve().parents[2]
@@ -142,17 +143,24 @@ async def test_webhook_mode_checks_the_secret(server: FakeBotApi, tmp_path: Path
         assert server.webhook["url"] == "https://yardem.example.org/hook/telegram"
         assert server.webhook.get("secret_token") == secret
         url = f"http://127.0.0.1:{port}/telegram"
+
+        async def listening() -> bool:
+            # PTB sets the webhook first and opens its port after.
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                return False
+            writer.close()
+            await writer.wait_closed()
+            return True
+
+        await server.wait_for(listening, timeout=30, what=f"the webhook port {port} open")
         async with httpx.AsyncClient() as client:
-            for _ in range(50):
-                try:
-                    forged = await client.post(
-                        url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
-                    )
-                    break
-                except httpx.ConnectError:
-                    await asyncio.sleep(0.2)
+            forged = await client.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+            )
             assert forged.status_code == 403
-            await asyncio.sleep(0.3)
+            await server.wait_idle(min_quiet=QUIET_SECONDS, timeout=30)  # nothing follows
             assert server.calls("sendMessage") == []
             genuine = await client.post(
                 url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
