@@ -136,14 +136,13 @@ class BotApi:
             injected = pending.popleft() if pending else None
         status, body = self._answer(method, params, injected)
         with state.cond:
-            # The call is complete only now: waiters for it see its effects too.
-            error = None if body.get("ok") else str(body.get("description"))
-            state.calls[index] = replace(call, seq=state.seq + 1, error=error)
-            if polling:
-                state.event()
-            else:
+            if not polling:
                 state.bot_requests_in_flight -= 1
-                state.touch()
+                state.last_activity = time.monotonic()
+            # Answered only now, with its effects in place: waiters woken by
+            # this event (they read under the same lock) see both.
+            error = None if body.get("ok") else str(body.get("description"))
+            state.calls[index] = replace(call, seq=state.event(), error=error)
         return status, body
 
     def _answer(
