@@ -31,9 +31,10 @@ T = TypeVar("T")
 POLL_INTERVAL = 0.02
 """How often conditions outside the server (the bot's database) are re-checked."""
 
-DEFAULT_TIMEOUT = 20.0
-"""Long enough for any single step on a loaded two-core machine; a step that
-takes this long is stuck, and the error then says on what."""
+DEFAULT_TIMEOUT = 30.0
+"""Long enough for any single step on a two-core machine loaded many times over
+(a step takes well under a second alone); a step that takes this long is
+stuck, and the error then says on what."""
 
 
 class WaitTimeout(TimeoutError):

@@ -232,13 +232,13 @@ async def test_fail_next_raises_retry_after_once(server: FakeBotApi, bot: Bot) -
 
 async def test_long_poll_returns_promptly_and_honours_offset(server: FakeBotApi, bot: Bot) -> None:
     member = server.user(MEMBER_ID, first_name="Aygul", language_code="zh-hans")
-    poll = asyncio.create_task(bot.get_updates(timeout=5))
+    poll = asyncio.create_task(bot.get_updates(timeout=60))
     await server.wait_for(lambda: bool(server.calls("getUpdates")), what="the long poll arrived")
     assert not poll.done()
-    started = time.monotonic()
     member.send_text("/start deep-link")
-    [update] = await asyncio.wait_for(poll, 2)
-    assert time.monotonic() - started < 1
+    # Back long before the poll's own 60 s: the update woke it. (No tighter
+    # bound: on a loaded machine any figure would be a guess.)
+    [update] = await asyncio.wait_for(poll, 30)
 
     assert update.message is not None
     assert update.message.text == "/start deep-link"
@@ -256,7 +256,7 @@ async def test_long_poll_returns_promptly_and_honours_offset(server: FakeBotApi,
 async def test_long_poll_times_out_empty(bot: Bot) -> None:
     started = time.monotonic()
     assert await bot.get_updates(timeout=dtm.timedelta(seconds=0.3)) == ()
-    assert 0.25 < time.monotonic() - started < 1.5
+    assert time.monotonic() - started > 0.25, "it waited"
 
 
 async def test_stop_wakes_a_waiting_long_poll() -> None:
@@ -264,17 +264,16 @@ async def test_stop_wakes_a_waiting_long_poll() -> None:
     url = f"{server.base_url}{TEST_TOKEN}/getUpdates"
     try:
         async with httpx.AsyncClient(timeout=10) as client:
-            poll = asyncio.create_task(client.post(url, data={"timeout": "30"}))
+            poll = asyncio.create_task(client.post(url, data={"timeout": "60"}))
             await server.wait_for(
                 lambda: bool(server.calls("getUpdates")), what="the long poll arrived"
             )
-            started = time.monotonic()
             # stop() blocks while it waits for open answers, so keep it off the loop.
             await asyncio.to_thread(server.stop)
-            response = await asyncio.wait_for(poll, 2)
+            # Back long before the poll's own 60 s: stop() woke it.
+            response = await asyncio.wait_for(poll, 30)
     finally:
         server.stop()  # idempotent; only matters if the test failed early
-    assert time.monotonic() - started < 1.5
     assert response.json() == {"ok": True, "result": []}
 
 
@@ -549,8 +548,8 @@ async def test_application_polls_and_replies_end_to_end(server: FakeBotApi) -> N
         assert [m.text for m in member.visible_messages()] == ["You chose v1:menu"]
         await server.wait_idle()
 
-        started = time.monotonic()
-        await app.updater.stop()
-        await app.stop()
-    assert time.monotonic() - started < 2
+        # Stopping ends the long poll (it does not hang): a bound for hangs, not a speed test.
+        async with asyncio.timeout(30):
+            await app.updater.stop()
+            await app.stop()
     assert server.pending_update_count() == 0
