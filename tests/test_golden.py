@@ -26,6 +26,7 @@ from bot.members import MemberState
 from bot.screens import Screen
 from flows.loader import DEFINITIONS_DIR
 from flows.registry import LOCALES, LOCALES_DIR
+from flows.values import TextValues
 
 GOLDEN = Path(__file__).parent / "golden"
 # One journey per help flow that visits every screen of it (a depth-first walk
@@ -103,7 +104,7 @@ def transcript(snapshot: Snapshot, locale: str, steps: list[str]) -> list[dict[s
 
 @pytest.fixture(scope="module")
 def snapshot() -> Snapshot:
-    return load_snapshot(DEFINITIONS_DIR, LOCALES_DIR)
+    return load_snapshot(DEFINITIONS_DIR, LOCALES_DIR, TextValues(retention_days=30))
 
 
 @pytest.mark.parametrize("locale", LOCALES)
