@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+import flows.__main__
+import flows.facts
 from flows.__main__ import counted, main
 from flows.facts import parse_facts, render_sources
 from tests.unit.flow_samples import (
@@ -49,13 +51,20 @@ def test_one_error_is_counted_in_the_singular(
 
 
 def test_the_shipped_set_is_checked_without_the_shared_folder(
-    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # The defaults read flows/sources.csv, never ../shared: a bare checkout gets
-    # the same verdict. (Errors there, such as untranslated texts, still count.)
+    # As in a bare checkout: no FACTS.md anywhere. The defaults read
+    # flows/sources.csv, so every source is still checked. (Other errors, such as
+    # texts waiting for translation, still count.)
+    absent = tmp_path / "shared" / "content" / "FACTS.md"
+    monkeypatch.setattr(flows.facts, "DEFAULT_FACTS_FILE", absent)
+    monkeypatch.setattr(flows.__main__, "DEFAULT_FACTS_FILE", absent)
+    monkeypatch.chdir(tmp_path)
     code = main(["check"])
-    out = capsys.readouterr().out
-    assert "unknown-source" not in out
+    captured = capsys.readouterr()
+    assert "cannot check" not in captured.err
+    assert "unknown-source" not in captured.out
+    assert "missing-source" not in captured.out
     assert code in (0, 1)
 
 
