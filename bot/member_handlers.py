@@ -32,7 +32,7 @@ from bot.telegram_io import (
     replace_screen,
     send_screen,
 )
-from storage.referrals import Referral
+from storage.referrals import Escalated, Refused
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +66,11 @@ class Turn:
         withdrawn = await desk.withdraw(self.key, "cancel") if outcome.cancel else None
         if outcome.referral is not None:
             filed = await desk.file(self.key, self.chat_id, outcome.referral)
-            if not isinstance(filed, Referral):
-                refusal = Conversation(self.snapshot, outcome.state, self.conversation.suggested)
-                outcome = refusal.refused(filed.reason)
+            after = Conversation(self.snapshot, outcome.state, self.conversation.suggested)
+            if isinstance(filed, Refused):
+                outcome = after.refused(filed.reason)
+            elif isinstance(filed, Escalated):
+                outcome = after.escalated(claimed=filed.referral.status != "open")
         if incoming is not None:
             # Typed text may hold a name or a story: it goes before anything else,
             # and stays recorded for /wipe if it could not be deleted now.
@@ -186,7 +188,13 @@ def _command_handler(name: str) -> CommandHandler[YardemContext, None]:
         if name == "status":
             referral = await context.services.referrals.active_for_member(turn.key)
             view = (
-                "none" if referral is None else "open" if referral.status == "open" else "claimed"
+                "none"
+                if referral is None
+                else "claimed"
+                if referral.status != "open"
+                else "urgent"
+                if referral.urgent
+                else "open"
             )
             outcome = turn.conversation.status(view)
         else:

@@ -24,7 +24,7 @@ from bot.referral_choices import ReferralRequest, label
 from bot.services import Services
 from bot.telegram_io import delete_messages
 from storage.errors import StorageError
-from storage.referrals import Referral, Refused, Withdrawn
+from storage.referrals import Escalated, Held, Referral, Refused, Withdrawn
 from storage.staff import StaffMember
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,12 @@ class Desk:
 
     async def file(
         self, member_key: bytes, chat_id: int, request: ReferralRequest
-    ) -> Referral | Refused:
+    ) -> Referral | Escalated | Refused:
+        """File a request and announce it; a crisis request is never refused.
+
+        The limits and their exceptions for someone detained now are decided in
+        one transaction by :meth:`storage.referrals.ReferralRepository.open`.
+        """
         now = self.services.clock()
         rate_key = self.services.pseudonymizer.rate_key(member_key, now.date().isoformat())
         result = await self.services.referrals.open(
@@ -85,9 +90,33 @@ class Desk:
             rate_key=rate_key,
             daily_limit=DAILY_REQUEST_LIMIT,
         )
+        if isinstance(result, Held):
+            # Queued; the urgent rounds announce it at its notify_at.
+            return result.referral
         if isinstance(result, Referral):
             await self.announce(result, await self.services.staff.to_notify(result.language))
+        if isinstance(result, Escalated) and result.changed:
+            await self._announce_escalation(result)
         return result
+
+    async def _announce_escalation(self, escalated: Escalated) -> None:
+        """An open request now says its member is detained: tell whoever should know."""
+        referral = escalated.referral
+        # The old notices show the old urgency; the new ones replace them.
+        await self.delete_notices(escalated.notices)
+        if referral.status == "open":
+            await self.announce(
+                referral,
+                await self.services.staff.to_notify(referral.language),
+                staff_texts.now_urgent,
+            )
+            return
+        holder = await self.services.staff.get(referral.volunteer) if referral.volunteer else None
+        if holder is not None:
+            rid = referral.id
+            await self.tell_staff(
+                holder, lambda tr: staff_texts.held_now_urgent(tr, reference(rid))
+            )
 
     async def tell_member(
         self, referral: Referral, text: Callable[[Translator], str], chat_id: int | None = None

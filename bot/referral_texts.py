@@ -5,7 +5,11 @@ from __future__ import annotations
 from bot.i18n import Translator, substitute
 
 
-def question(tr: Translator, field: str) -> str:
+def question(tr: Translator, field: str, *, held_now: bool = False) -> str:
+    """``held_now``: asked of someone detained or stopped now, for whom the country
+    that matters is where they are, not where they live."""
+    if field == "c" and held_now:
+        return tr.gettext("Where are you now?")
     questions = {
         "t": tr.gettext("What is it about?"),
         "u": tr.gettext("How urgent is it?"),
@@ -22,7 +26,9 @@ def step(tr: Translator, number: int, total: int) -> str:
 
 
 def cancel_label(tr: Translator) -> str:
-    return tr.gettext("✖ Cancel")
+    # Said in full: a member half way through the questions must know that this
+    # drops the request being written, and nothing else.
+    return tr.gettext("✖ Cancel this request")
 
 
 def refused_already_open(tr: Translator) -> str:
@@ -42,6 +48,28 @@ def status_none(tr: Translator) -> str:
 def status_waiting(tr: Translator) -> str:
     return tr.gettext(
         "Your request is waiting for a volunteer. You will get a message here when one takes it."
+    )
+
+
+def status_urgent(tr: Translator) -> str:
+    return tr.gettext(
+        "Your request is marked urgent and is waiting for a volunteer. Volunteers are reminded "
+        "until one takes it; you will get a message here when one does."
+    )
+
+
+def escalated_waiting(tr: Translator) -> str:
+    return tr.gettext(
+        "You already have an open request. It is now marked urgent, and volunteers have been "
+        "told. You will get a message here when one takes it.\n\n"
+        "Send /status to see it or to cancel it."
+    )
+
+
+def escalated_claimed(tr: Translator) -> str:
+    return tr.gettext(
+        "You already have an open request, and a volunteer has it. It is now marked urgent, and "
+        "the volunteer knows. Write here and your messages go to them."
     )
 
 

@@ -313,3 +313,16 @@ def access_paused(tr: Translator) -> str:
 
 def access_restored(tr: Translator) -> str:
     return tr.gettext("A coordinator has restored your access to Yardem's requests.")
+
+
+def now_urgent(tr: Translator) -> str:
+    return tr.gettext("⚠ Now urgent: the member says they are detained or stopped now")
+
+
+def held_now_urgent(tr: Translator, reference: str) -> str:
+    return substitute(
+        tr.gettext(
+            "⚠ {reference} is now urgent: the member says they are detained or stopped now."
+        ),
+        {"reference": reference},
+    )

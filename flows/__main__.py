@@ -7,6 +7,9 @@ checkout without the shared folder beside it is checked in full.
 
 ``sources`` rewrites ``flows/sources.csv`` from the shared FACTS.md; run it
 after the facts change, and commit the result with the flows that cite them.
+
+``graph -o FILE`` draws the flows with Graphviz (see :mod:`flows.graph`); it
+exits 3 when Graphviz is not installed.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from flows.facts import (
     load_sources,
     render_sources,
 )
+from flows.graph import GraphvizMissing, ImageFormat, guess_format, registry_graph_dot, render
 from flows.inspect import Severity, inspect
 from flows.loader import DEFINITIONS_DIR
-from flows.registry import LOCALES_DIR, build_registry, read_sources
+from flows.registry import LOCALES_DIR, SOURCE_LOCALE, build_registry, read_sources
 
 
 def counted(count: int, noun: str) -> str:
@@ -70,6 +74,36 @@ def _sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def _graph(args: argparse.Namespace) -> int:
+    output: Path = args.output
+    image_format = ImageFormat(args.format) if args.format else guess_format(output.name)
+    try:
+        registry = build_registry(read_sources(args.flows, args.locales))
+    except FlowError as exc:
+        print(f"cannot draw: {exc}", file=sys.stderr)
+        return 2
+    locale: str | None = args.locale
+    if locale is not None and locale != SOURCE_LOCALE and locale not in registry.catalogs:
+        known = ", ".join([SOURCE_LOCALE, *sorted(registry.catalogs)])
+        print(f"cannot draw: no catalog for locale {locale!r} (known: {known})", file=sys.stderr)
+        return 2
+    try:
+        image = render(registry_graph_dot(registry, locale), image_format)
+    except GraphvizMissing as exc:
+        print(f"cannot draw: {exc}", file=sys.stderr)
+        return 3
+    except FlowError as exc:
+        print(f"cannot draw: {exc}", file=sys.stderr)
+        return 2
+    try:
+        output.write_bytes(image)
+    except OSError as exc:
+        print(f"cannot write {output}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(f"{output}: {image_format}, {len(registry.flows)} flows")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m flows",
@@ -89,7 +123,20 @@ def main(argv: list[str] | None = None) -> int:
     write = commands.add_parser("sources", help="rewrite flows/sources.csv from FACTS.md")
     write.add_argument("--facts", type=Path, default=DEFAULT_FACTS_FILE, help="the FACTS.md")
     write.add_argument("--output", type=Path, default=SOURCES_FILE, help="the file to write")
+    graph = commands.add_parser("graph", help="draw the flows with Graphviz")
+    graph.add_argument("-o", "--output", type=Path, required=True, help="image file to write")
+    graph.add_argument(
+        "--format",
+        choices=[str(member) for member in ImageFormat],
+        default=None,
+        help="png, svg or dot (default: from the output's suffix, else svg)",
+    )
+    graph.add_argument("--locale", default=None, help="mark translations pending in this locale")
+    graph.add_argument("--flows", type=Path, default=DEFINITIONS_DIR, help="flow directory")
+    graph.add_argument("--locales", type=Path, default=LOCALES_DIR, help="catalog directory")
     args = parser.parse_args(argv)
+    if args.command == "graph":
+        return _graph(args)
     return _check(args) if args.command == "check" else _sources(args)
 
 

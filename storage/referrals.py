@@ -26,11 +26,20 @@ URGENT = ("detained", "immediate_risk")
 """Urgencies that re-notify until claimed."""
 URGENT_SQL = "urgency IN (" + ", ".join(f"'{urgency}'" for urgency in URGENT) + ")"
 """The same, as an SQL condition on a referrals row."""
+CRISIS = "detained"
+"""Someone detained or stopped now: :meth:`ReferralRepository.open` never refuses them."""
 Status = Literal["open", "claimed", "handover", "closed"]
 _TABLE = "referrals"
 _ACTIVE_STAFF = "EXISTS (SELECT 1 FROM staff WHERE staff_key = ? AND status = 'active')"
 """A referral is only given to an account that is still active as the change lands."""
 _CHAT_COLUMN = "chat_ref"
+# SET expressions all see the row as it was, so "not urgent" means before the change.
+_STARTS_ROUNDS = f"status = 'open' AND NOT {URGENT_SQL}"
+_ESCALATE_SQL = (
+    "UPDATE referrals SET urgency = ?, country = COALESCE(?, country), "  # noqa: S608 -- literals of this module
+    f"notify_count = CASE WHEN {_STARTS_ROUNDS} THEN 0 ELSE notify_count END, "
+    f"notify_at = CASE WHEN {_STARTS_ROUNDS} THEN ? ELSE notify_at END WHERE id = ?"
+)
 _ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _ID_LENGTH = 8
 _COLUMNS = (
@@ -76,6 +85,26 @@ class Withdrawn:
 @dataclass(frozen=True)
 class Refused:
     reason: Literal["already_open", "daily_limit"]
+
+
+@dataclass(frozen=True)
+class Held:
+    """A crisis request filed beyond the daily limit: queued, and first announced at
+    its ``notify_at`` by the urgent rounds instead of at once (see ``open``)."""
+
+    referral: Referral
+
+
+@dataclass(frozen=True)
+class Escalated:
+    """A crisis request met the member's open request, which now carries it instead."""
+
+    referral: Referral
+    """The open request as it is now: urgency detained, the country if one was given."""
+    changed: bool
+    """False if it was marked detained already, and nothing changed."""
+    notices: list[tuple[bytes, int]]
+    """Notices sent about it before, which show the old urgency: to be replaced."""
 
 
 def _referral(row: sqlite3.Row | tuple[object, ...]) -> Referral:
@@ -165,22 +194,43 @@ class ReferralRepository:
         notify_at: int | None,
         rate_key: bytes,
         daily_limit: int,
-    ) -> Referral | Refused:
-        """File a referral unless the member has one open or asked too often today."""
+    ) -> Referral | Held | Escalated | Refused:
+        """File a referral unless the member has one open or asked too often today.
+
+        A crisis request (someone detained or stopped now) is never refused. If the
+        member has a request open, that one is escalated to carry it: one open
+        request per member still holds, so a flood cannot multiply requests. Past the
+        daily limit it is filed anyway, but counted: the first one beyond the limit
+        is announced at once, and any later one that day is :class:`Held` until
+        ``notify_at``, the next round of re-announcements. So an account that
+        cancels and re-files in a loop rings volunteers' phones no faster than one
+        unclaimed urgent request already does, while a person who is really held,
+        even after several tries that day, still reaches a volunteer.
+        """
+        crisis = urgency == CRISIS
         referral_id = new_referral_id()
         sealed = self._cipher.encrypt(
             str(chat_id).encode(), table=_TABLE, column=_CHAT_COLUMN, row=referral_id.encode()
         )
         day = today.isoformat()
         async with self._db.transaction() as connection:
-            if await self._one(connection, "member_key = ? AND status != 'closed'", (member_key,)):
-                return Refused("already_open")
+            existing = await self._one(
+                connection, "member_key = ? AND status != 'closed'", (member_key,)
+            )
+            if existing is not None:
+                if not crisis:
+                    return Refused("already_open")
+                return await self._escalate(
+                    connection, existing, country=country, today=today, notify_at=notify_at
+                )
             async with connection.execute(
                 "SELECT count FROM referral_requests WHERE rate_key = ?", (rate_key,)
             ) as cur:
                 row = await cur.fetchone()
-            if row is not None and int(row[0]) >= daily_limit:
+            filed_today = 0 if row is None else int(row[0])
+            if filed_today >= daily_limit and not crisis:
                 return Refused("daily_limit")
+            held = crisis and filed_today > daily_limit
             await connection.execute(
                 "INSERT INTO referral_requests (rate_key, day, count) VALUES (?, ?, 1) "
                 "ON CONFLICT (rate_key) DO UPDATE SET count = count + 1",
@@ -213,7 +263,39 @@ class ReferralRepository:
             )
             referral = await self._one(connection, "id = ?", (referral_id,))
         assert referral is not None
-        return referral
+        return Held(referral) if held else referral
+
+    async def _escalate(
+        self,
+        connection: aiosqlite.Connection,
+        referral: Referral,
+        *,
+        country: str | None,
+        today: date,
+        notify_at: int | None,
+    ) -> Escalated:
+        """Mark an open request as a crisis, inside ``open``'s transaction.
+
+        Its rounds of re-announcements start unless it was urgent already (or is
+        held by a volunteer); the country the member gave now, where they are,
+        replaces the one they gave before. Not counted against the daily limit: a
+        request is escalated at most once, and filing it was counted.
+        """
+        if referral.urgency == CRISIS:
+            return Escalated(referral, changed=False, notices=[])
+        await connection.execute(_ESCALATE_SQL, (CRISIS, country, notify_at, referral.id))
+        notices = await _take_notices(connection, referral.id)
+        await audit.append(
+            connection,
+            self._audit_key,
+            actor="member",
+            action="escalate",
+            referral=referral.id,
+            today=today,
+        )
+        escalated = await self._one(connection, "id = ?", (referral.id,))
+        assert escalated is not None
+        return Escalated(escalated, changed=True, notices=notices)
 
     async def get(self, referral_id: str) -> Referral | None:
         async with self._db.snapshot() as connection:

@@ -20,6 +20,8 @@ from storage.errors import DecryptionError
 from storage.keys import RootKeys
 from storage.members import MemberRepository
 from storage.referrals import (
+    Escalated,
+    Held,
     Referral,
     ReferralRepository,
     Refused,
@@ -94,7 +96,7 @@ async def request(
     today: date = TODAY,
     notify_at: int | None = None,
     daily_limit: int = 3,
-) -> Referral | Refused:
+) -> Referral | Held | Escalated | Refused:
     return await referrals.open(
         member,
         topic="red_notice",
@@ -841,7 +843,7 @@ async def test_concurrent_opens_file_one_referral(referrals: ReferralRepository)
     assert await referrals.count() == 1
 
 
-async def file_or_refusal(referrals: ReferralRepository) -> Referral | Refused:
+async def file_or_refusal(referrals: ReferralRepository) -> Referral | Held | Escalated | Refused:
     return await request(referrals, daily_limit=10)
 
 
@@ -903,3 +905,112 @@ async def test_relayed_messages_in_staff_chats_are_taken_once_and_only_while_del
     withdrawn = await referrals.withdraw(ALICE, today=TODAY, action="wipe", now=later)
     assert withdrawn is not None
     assert withdrawn.staff_messages == [(VICTOR, 15)]
+
+
+# Someone detained now is never refused ------------------------------------------
+
+
+async def _day_count(db: Database, member: bytes = ALICE) -> int:
+    rate_key = PSEUDONYMS.rate_key(member, TODAY.isoformat())
+    rows = await db.connection.execute_fetchall(
+        "SELECT count FROM referral_requests WHERE rate_key = ?", (rate_key,)
+    )
+    return int(next(iter(rows))[0])
+
+
+async def test_the_daily_limit_does_not_refuse_someone_detained_now(
+    db: Database, referrals: ReferralRepository
+) -> None:
+    await file(referrals, daily_limit=1)
+    await referrals.withdraw(ALICE, today=TODAY, action="cancel", now=NOON)
+    assert await request(referrals, daily_limit=1) == Refused("daily_limit")
+    # The first crisis request beyond the limit is filed and due for announcing at once.
+    first = await request(referrals, urgency="detained", notify_at=100, daily_limit=1)
+    assert isinstance(first, Referral)
+    assert (first.status, first.urgency) == ("open", "detained")
+    await referrals.withdraw(ALICE, today=TODAY, action="cancel", now=NOON)
+    # Re-filing beyond that is still filed, never refused, but held for the next round.
+    for _ in range(3):
+        held = await request(referrals, urgency="detained", notify_at=100, daily_limit=1)
+        assert isinstance(held, Held)
+        assert held.referral.status == "open"
+        assert await referrals.due_renotify(now=99) == []
+        assert [r.id for r in await referrals.due_renotify(now=100)] == [held.referral.id]
+        await referrals.withdraw(ALICE, today=TODAY, action="cancel", now=NOON)
+    assert await _day_count(db) == 5, "crisis requests are counted too"
+    # An ordinary request is still refused.
+    assert await request(referrals, daily_limit=1) == Refused("daily_limit")
+
+
+async def test_an_open_request_is_escalated_not_refused(
+    db: Database, referrals: ReferralRepository
+) -> None:
+    ordinary = await file(referrals, country="DE")
+    assert await referrals.add_notice(ordinary.id, VERA, 11)
+    escalated = await request(referrals, urgency="detained", country="PL", notify_at=100)
+    assert isinstance(escalated, Escalated)
+    assert escalated.changed
+    now = escalated.referral
+    assert now.id == ordinary.id
+    assert (now.topic, now.urgency, now.country, now.status) == (
+        "red_notice",
+        "detained",
+        "PL",  # where they are now, which matters more than where they live
+        "open",
+    )
+    assert now.urgent
+    assert escalated.notices == [(VERA, 11)], "the old notices are handed over to be replaced"
+    assert await referrals.take_notices(ordinary.id) == []
+    # Its urgent rounds start: due at the next round, from round one.
+    assert await referrals.due_renotify(now=99) == []
+    [due] = await referrals.due_renotify(now=100)
+    assert (due.id, due.notify_count) == (ordinary.id, 0)
+    assert await referrals.count() == 1, "still one open request per member"
+    assert await _day_count(db) == 1, "an escalation is not a new request"
+    assert await actions(db) == [("request", ordinary.id), ("escalate", ordinary.id)]
+
+
+async def test_escalating_without_a_country_keeps_the_one_given(
+    referrals: ReferralRepository,
+) -> None:
+    await file(referrals, country="DE")
+    escalated = await request(referrals, urgency="detained", country=None, notify_at=100)
+    assert isinstance(escalated, Escalated)
+    assert escalated.referral.country == "DE"
+
+
+async def test_a_claimed_request_is_escalated_without_rounds(
+    referrals: ReferralRepository,
+) -> None:
+    referral = await file(referrals)
+    assert await claim(referrals, referral, VERA) is not None
+    escalated = await request(referrals, urgency="detained", notify_at=100)
+    assert isinstance(escalated, Escalated)
+    assert escalated.changed
+    assert (escalated.referral.status, escalated.referral.volunteer) == ("claimed", VERA)
+    assert escalated.referral.urgency == "detained"
+    assert await referrals.due_renotify(now=10**12) == []
+
+
+async def test_an_urgent_request_keeps_its_rounds_when_escalated(
+    referrals: ReferralRepository,
+) -> None:
+    await file(referrals, urgency="immediate_risk", notify_at=100)
+    [due] = await referrals.due_renotify(now=100)
+    assert await referrals.mark_notified(due, now=100, next_at=400)
+    escalated = await request(referrals, urgency="detained", notify_at=200)
+    assert isinstance(escalated, Escalated)
+    assert escalated.referral.urgency == "detained"
+    assert escalated.referral.notify_count == 1
+    assert await referrals.due_renotify(now=399) == []
+    assert len(await referrals.due_renotify(now=400)) == 1
+
+
+async def test_a_request_marked_detained_already_is_left_as_it_is(
+    db: Database, referrals: ReferralRepository
+) -> None:
+    referral = await file(referrals, urgency="detained", country="TR", notify_at=100)
+    again = await request(referrals, urgency="detained", country="PL", notify_at=500)
+    assert again == Escalated(referral, changed=False, notices=[])
+    assert await referrals.get(referral.id) == referral
+    assert await actions(db) == [("request", referral.id)]
