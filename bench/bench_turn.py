@@ -27,6 +27,7 @@ from bot.screens import screen_for_events
 from flows import engine
 from flows.loader import DEFINITIONS_DIR
 from flows.registry import LOCALES_DIR
+from flows.values import TextValues
 from storage.crypto import FieldCipher, Pseudonymizer
 from storage.database import Database
 from storage.keys import generate_root_key_file
@@ -50,7 +51,7 @@ def _time(fn: Callable[[], object], repeat: int) -> list[float]:
 
 
 def bench_engine() -> None:
-    snapshot = load_snapshot(DEFINITIONS_DIR, LOCALES_DIR)
+    snapshot = load_snapshot(DEFINITIONS_DIR, LOCALES_DIR, TextValues(retention_days=30))
     registry = snapshot.registry
     tr = snapshot.translators["ug"]
     session = engine.step(registry, None, engine.Restart()).session
