@@ -7,6 +7,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     DATA_DIR=/data
 
+# Graphviz draws the flow map coordinators ask for (/texts, python -m flows graph);
+# one font so PNG labels have glyphs.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends graphviz fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN useradd --system --create-home --uid 10001 yardem \
     && mkdir -p /data && chown yardem:yardem /data && chmod 700 /data
 

@@ -97,7 +97,7 @@ async def open_storage(settings: Settings) -> Storage:
 
 
 async def open_services(settings: Settings, clock: Clock) -> Services:
-    content = Content(settings.flows_dir, settings.locales_dir)
+    content = Content(settings.flows_dir, settings.locales_dir, settings.text_values)
     storage = await open_storage(settings)
     database, pseudonymizer, cipher = storage.database, storage.pseudonymizer, storage.cipher
     seal = RowSeal(row_key(pseudonymizer.audit_key()))

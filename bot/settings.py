@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from bot.errors import SettingsError
 from flows.loader import DEFINITIONS_DIR
 from flows.registry import LOCALES_DIR
+from flows.values import TextValues
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 _TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
@@ -52,6 +53,15 @@ class Settings:
     """The pace a slowed account is served at; far past it, it is ignored for a while."""
     audit_retention_days: int = 365
     """Audit entries older than this are compacted into a checkpoint entry."""
+    max_held_requests: int = 3
+    """A volunteer (or coordinator) holds at most this many requests at once."""
+    claim_alert_per_day: int = 5
+    """More claims than this by one account in one day alert the coordinators."""
+
+    @property
+    def text_values(self) -> TextValues:
+        """What the screens say about these settings, e.g. "erased after 30 days"."""
+        return TextValues(retention_days=self.retention_days)
 
     @property
     def key_file(self) -> Path:
@@ -132,10 +142,12 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = Path(".
     retention_days = _days("RETENTION_DAYS", get("RETENTION_DAYS") or "30")
     expiry_days = _days("REFERRAL_EXPIRY_DAYS", get("REFERRAL_EXPIRY_DAYS") or "14")
     key_file = get("ROOT_KEY_FILE")
-    new_members = _count("NEW_MEMBERS_PER_HOUR", get("NEW_MEMBERS_PER_HOUR") or "300")
-    flood_burst = _count("FLOOD_BURST", get("FLOOD_BURST") or "30")
-    flood_per_minute = _count("FLOOD_PER_MINUTE", get("FLOOD_PER_MINUTE") or "60")
+    new_members = _count("NEW_MEMBERS_PER_HOUR", get("NEW_MEMBERS_PER_HOUR") or "300", most=_MANY)
+    flood_burst = _count("FLOOD_BURST", get("FLOOD_BURST") or "30", most=_MANY)
+    flood_per_minute = _count("FLOOD_PER_MINUTE", get("FLOOD_PER_MINUTE") or "60", most=_MANY)
     audit_days = _days("AUDIT_RETENTION_DAYS", get("AUDIT_RETENTION_DAYS") or "365")
+    max_held = _count("MAX_HELD_REQUESTS", get("MAX_HELD_REQUESTS") or "3", most=100)
+    claim_alert = _count("CLAIM_ALERT_PER_DAY", get("CLAIM_ALERT_PER_DAY") or "5", most=100)
     return Settings(
         bot_token=token,
         bot_api_url=api_url,
@@ -155,6 +167,8 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = Path(".
         flood_burst=flood_burst,
         flood_per_minute=flood_per_minute,
         audit_retention_days=audit_days,
+        max_held_requests=max_held,
+        claim_alert_per_day=claim_alert,
     )
 
 
@@ -164,7 +178,11 @@ def _days(name: str, text: str) -> int:
     return int(text)
 
 
-def _count(name: str, text: str) -> int:
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 1_000_000:
-        raise SettingsError(f"{name} must be a whole number from 1 to 1000000, got {text!r}")
+_MANY = 1_000_000
+"""The most a flood or newcomer limit can be set to: far past any real need."""
+
+
+def _count(name: str, text: str, *, most: int) -> int:
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= most:
+        raise SettingsError(f"{name} must be a whole number from 1 to {most}, got {text!r}")
     return int(text)

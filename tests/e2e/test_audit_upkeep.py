@@ -19,6 +19,7 @@ from tests.e2e.harness import FakeClock, running_bot, settings_for
 from tests.e2e.referral_steps import (
     ask_for_volunteer,
     claim,
+    held,
     make_coordinator,
     only_referral,
     volunteer,
@@ -56,7 +57,7 @@ async def test_relays_are_daily_counts_and_old_entries_compact_into_a_checkpoint
         alice = await volunteer(bot, coordinator, 8400002, "Alice")
         member = server.user(8400003, first_name="Member", language_code="en")
         await ask_for_volunteer(bot, member)
-        referral = await only_referral(bot)
+        referral = await only_referral(bot, member)
         await claim(bot, alice, referral)
         tr = bot.tr("en")
         await bot.server.wait_for(
@@ -76,12 +77,22 @@ async def test_relays_are_daily_counts_and_old_entries_compact_into_a_checkpoint
         await bot.server.wait_for(
             lambda: any(m.text == "an answer 1103" for m in member.visible_messages()), timeout=15
         )
-        await bot.settle()
 
+        async def counts() -> list[tuple[str, int, int]]:
+            return [
+                (c.referral, c.from_member, c.from_staff)
+                for c in await services.audit.relay_counts()
+            ]
+
+        # Counted after the copy is sent: wait for the count, not for quiet.
+        async def all_counted() -> bool:
+            return await counts() == [(referral.id, 2, 1)]
+
+        await bot.server.wait_for(all_counted, timeout=15)
+        await bot.settle()
         actions = [entry.action for entry in await services.audit.entries()]
         assert not any(action.startswith(("relay", "relayed")) for action in actions)
-        counted = await services.audit.relay_counts()
-        assert [(c.referral, c.from_member, c.from_staff) for c in counted] == [(referral.id, 2, 1)]
+        assert await counts() == [(referral.id, 2, 1)], "nothing more was counted"
 
         # The next day the job seals yesterday's counts into the chain.
         context = YardemContext(bot.application)
@@ -103,8 +114,7 @@ async def test_relays_are_daily_counts_and_old_entries_compact_into_a_checkpoint
         assert [entry.action.split(":")[0] for entry in remaining] == ["checkpoint"]
 
         # Life goes on after it.
-        alice.send_text("/mine")
-        await bot.settle()
+        await held(bot, alice)
         assert (await services.audit.verify()).intact
 
     checked = _verify_audit(data_dir, tmp_path)

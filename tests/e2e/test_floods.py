@@ -28,9 +28,10 @@ from tests.e2e.referral_steps import (
     claim,
     make_coordinator,
     only_referral,
+    staff_press,
     volunteer,
 )
-from tests.e2e.test_member_journeys import choose_language, label
+from tests.e2e.steps import choose_language, label
 from tests.fakebot import FakeBotApi, FakeUser
 from tests.fakebot.models import BotMessage
 
@@ -118,7 +119,7 @@ async def _claimed_pair(bot: RunningBot) -> tuple[FakeUser, FakeUser, Referral]:
     alice = await volunteer(bot, coordinator, 8300101, "Alice")
     member = bot.server.user(8300102, first_name="Member", language_code="en")
     await ask_for_volunteer(bot, member)
-    referral = await only_referral(bot)
+    referral = await only_referral(bot, member)
     await claim(bot, alice, referral)
     claimed = referral_texts.claimed(bot.tr("en"))
     await bot.server.wait_for(lambda: bot.tr("en").finish(claimed) in _texts(member), timeout=15)
@@ -226,7 +227,8 @@ async def test_many_urgent_requests_make_one_digest_per_account_per_round(bot: R
     digest = alice.last_message()
     first = _claim_buttons(digest)[0]
     taken_id = first.removeprefix("Claim #")
-    alice.press(first, message_id=digest.message_id)
+    # Answered once the claim is carried out, its "you now hold" note included.
+    await staff_press(bot, alice, first, message_id=digest.message_id)
     await bot.server.wait_for(
         lambda: any(
             m.message_id == digest.message_id and len(_claim_buttons(m)) == DIGEST_MAX - 1
@@ -261,12 +263,16 @@ async def test_an_urgent_request_unclaimed_for_a_day_goes_to_coordinators_only(
     alice = await volunteer(bot, coordinator, 8300401, "Alice")
     member = bot.server.user(8300402, first_name="Member", language_code="en")
     await ask_for_volunteer(bot, member, topic="detained", urgency="detained")
-    referral = await only_referral(bot)
+    referral = await only_referral(bot, member)
     desk = Desk(bot.application.bot, bot.services)
     ref = reference(referral.id)
 
     def notices(user: FakeUser) -> list[BotMessage]:
-        return [m for m in user.visible_messages() if ref in (m.text or "") and m.buttons]
+        # With a Claim button: after a claim, "you now hold" names it with a Talk here button.
+        claim = staff_texts.claim_label(tr)
+        return [
+            m for m in user.visible_messages() if ref in (m.text or "") and claim in m.button_texts
+        ]
 
     elapsed = timedelta()
     for this_round in range(1, COORDINATORS_ONLY_ROUND + 2):
@@ -287,7 +293,9 @@ async def test_an_urgent_request_unclaimed_for_a_day_goes_to_coordinators_only(
                 notices(coordinator)[0].text or ""
             )
     # A coordinator can still take it.
-    coordinator.press(staff_texts.claim_label(tr), message_id=notices(coordinator)[0].message_id)
+    await staff_press(
+        bot, coordinator, staff_texts.claim_label(tr), message_id=notices(coordinator)[0].message_id
+    )
     await bot.server.wait_for(lambda: notices(coordinator) == [], timeout=15)
     claimed = await bot.services.referrals.get(referral.id)
     assert claimed is not None

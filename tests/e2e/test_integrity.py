@@ -49,7 +49,7 @@ async def test_roles_and_holders_edited_in_the_file_are_refused_after_a_restart(
         alice = await volunteer(bot, coordinator, 8500002, "Alice")
         bob = await volunteer(bot, coordinator, 8500003, "Bob")
         await ask_for_volunteer(bot, member)
-        referral = await only_referral(bot)
+        referral = await only_referral(bot, member)
         await claim(bot, alice, referral)
         code = await invite(bot, coordinator, "volunteer")
         labels = {

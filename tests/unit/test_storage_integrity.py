@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ from storage.integrity import (
 )
 from storage.keys import RootKeys
 from storage.members import MemberRepository
-from storage.referrals import Referral, ReferralRepository, Refused
+from storage.referrals import Escalated, Referral, ReferralRepository, Refused
 from storage.staff import StaffMember, StaffRepository
 
 ROOT = RootKeys(keys={1: b"\x31" * 32}, active=1, pseudonym_key_id=1)
@@ -253,8 +253,7 @@ async def test_a_request_moved_outside_the_bot_is_held_by_nobody(
         daily_limit=3,
     )
     assert refused == Refused("already_open")
-    now = datetime(2024, 6, 3, 12, tzinfo=UTC)
-    assert await referrals.withdraw(MEMBER, today=TODAY, action="wipe", now=now) is None
+    assert await referrals.withdraw(MEMBER, today=TODAY, action="wipe") is None
     assert await referrals.count() == 0
 
 
@@ -300,3 +299,114 @@ async def test_rows_from_before_sealing_are_listed_then_sealed_as_shown(
     assert held is not None
     assert held.volunteer == VERA
     assert REFERRALS.table in {row.table for row in rows}
+
+
+# Writes the relay's hardening added (issue 8, items 1-4) --------------------------------
+
+
+async def _asked(staff: StaffRepository, key: bytes, *languages: str) -> None:
+    for language in languages:
+        await staff.toggle_requested_language(key, language)
+    await staff.ask_for_languages(key, actor="v", today=TODAY)
+
+
+async def test_languages_approved_refused_or_dropped_keep_the_seal(
+    db: Database, staff: StaffRepository
+) -> None:
+    await staff.add(
+        VERA, role="volunteer", label="vera0001", locale="en", chat_id=1, actor="c", today=TODAY
+    )
+    await _asked(staff, VERA, "en", "ug")
+    assert await staff.decide_language(VERA, "en", True, actor="c", today=TODAY)
+    assert await staff.decide_language(VERA, "ug", False, actor="c", today=TODAY)
+    member = await staff.get(VERA)
+    assert member is not None, "an approved volunteer still counts as staff"
+    assert member.languages == frozenset({"en"})
+    assert [m.label for m in await staff.to_notify("en")] == ["vera0001"]
+    assert await count_failing(db, SEAL) == {}
+    # Dropping a language is a write of the sealed row too.
+    await staff.toggle_requested_language(VERA, "en")
+    dropped = await staff.get(VERA)
+    assert dropped is not None
+    assert dropped.languages == frozenset()
+    assert await count_failing(db, SEAL) == {}
+
+
+async def test_whom_a_volunteer_writes_to_is_not_sealed_and_changing_it_breaks_nothing(
+    db: Database, staff: StaffRepository, referrals: ReferralRepository
+) -> None:
+    """current_referral is no authority: the relay checks the request's sealed holder."""
+    referral = await _held(staff, referrals)
+    await staff.set_current(VERA, referral.id)
+    assert await staff.leave_target(VERA, keep="other") == referral.id
+    await staff.set_current(VERA, referral.id)
+    assert await staff.drop_target(referral.id) == [VERA]
+    assert await staff.get(VERA) is not None
+    assert await count_failing(db, SEAL) == {}
+
+
+async def test_no_language_is_approved_for_an_edited_account(
+    db: Database, staff: StaffRepository
+) -> None:
+    await _volunteer(staff, MOLE, "mole0002")
+    await _asked(staff, MOLE, "ug")
+    await _sql(db, "UPDATE staff SET role = 'coordinator' WHERE label = 'mole0002'")
+    with pytest.raises(TamperedRow):
+        await staff.decide_language(MOLE, "ug", True, actor="c", today=TODAY)
+    with pytest.raises(TamperedRow):
+        await staff.toggle_requested_language(MOLE, "zh_Hans")
+    assert await staff.get(MOLE) is None, "nothing sealed the edit as genuine"
+    assert await staff.pending_languages(MOLE) == {"ug": True}, "the request still waits"
+
+
+async def test_claims_are_counted_and_escalations_keep_the_seal(
+    db: Database, staff: StaffRepository, referrals: ReferralRepository
+) -> None:
+    referral = await _held(staff, referrals)
+    assert await referrals.claims_on(VERA, TODAY) == 1
+    escalated = await referrals.open(
+        MEMBER,
+        topic="detained",
+        urgency="detained",
+        country="DE",
+        language="en",
+        chat_id=5,
+        today=TODAY,
+        notify_at=None,
+        rate_key=b"r" * 32,
+        daily_limit=3,
+    )
+    assert isinstance(escalated, Escalated)
+    assert escalated.changed
+    assert escalated.referral.id == referral.id
+    assert escalated.referral.volunteer == VERA
+    assert await count_failing(db, SEAL) == {}
+    assert await referrals.held_counts() == {VERA: 1}
+
+
+async def test_a_crisis_request_is_filed_even_over_a_request_edited_outside_the_bot(
+    db: Database, staff: StaffRepository, referrals: ReferralRepository
+) -> None:
+    """Someone detained now is never refused; the edited row cannot carry their request."""
+    referral = await _held(staff, referrals)
+    await _sql(db, "UPDATE referrals SET volunteer = ?", MOLE)
+    assert await referrals.held_counts() == {}, "an edited holder holds nothing"
+    filed = await referrals.open(
+        MEMBER,
+        topic="detained",
+        urgency="detained",
+        country="DE",
+        language="en",
+        chat_id=5,
+        today=TODAY,
+        notify_at=None,
+        rate_key=b"r" * 32,
+        daily_limit=3,
+    )
+    assert isinstance(filed, Referral)
+    assert filed.id != referral.id
+    assert filed.status == "open"
+    assert filed.volunteer is None
+    assert await referrals.get(referral.id) is None
+    assert await referrals.count() == 1
+    assert await count_failing(db, SEAL) == {}
