@@ -214,6 +214,12 @@ async def move_key(settings: Settings, destination: Path | None) -> Moved:
     The copy is written and read back before the original is overwritten and
     deleted, so an interruption leaves at least one good key file.
     """
+    check_data_dir(settings)
+    if not database_present(settings):
+        raise AdminError(
+            f"no database in DATA_DIR={settings.data_dir} to check the key against: "
+            "check DATA_DIR before moving the key"
+        )
     if settings.root_key is not None:
         raise AdminError("the root key comes from ROOT_KEY, not from a file: nothing to move")
     if settings.config_dir is None and destination is None:
@@ -233,12 +239,6 @@ async def move_key(settings: Settings, destination: Path | None) -> Moved:
         raise AdminError(f"{target} already exists; refusing to overwrite a key file")
     if target.resolve().is_relative_to(settings.data_dir.resolve()):
         raise AdminError(f"{target} lies inside DATA_DIR={settings.data_dir}: choose another place")
-    check_data_dir(settings)
-    if not database_present(settings):
-        raise AdminError(
-            f"no database in DATA_DIR={settings.data_dir} to check the key against: "
-            "check DATA_DIR before moving the key"
-        )
     keys = load_root_keys(path=source, env_value=None)
     database = await Database.open(settings.database_file)
     try:

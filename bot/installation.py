@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.errors import SettingsError
+from bot.errors import BotError, SettingsError
 from bot.settings import Settings
 from storage.keys import RootKeys, generate_root_key_file, load_root_keys
 
@@ -36,6 +36,10 @@ _DOCKER_USER = "uid 10001 in the Docker image"
 
 class InstallationError(SettingsError):
     """``DATA_DIR``, the key or the database is not where it should be; one line says what to do."""
+
+
+class RunningError(BotError):
+    """The bot is running, and what was asked needs it stopped."""
 
 
 class Purpose(enum.Enum):
@@ -59,7 +63,7 @@ def database_present(settings: Settings) -> bool:
     """A database file with something in it (a 0-byte file is what a failed mount leaves)."""
     try:
         return settings.database_file.stat().st_size > 0
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return False
 
 
@@ -174,7 +178,7 @@ def exclusive_lock(settings: Settings) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise InstallationError(
+            raise RunningError(
                 f"the bot is running on DATA_DIR={settings.data_dir}: stop it first"
             ) from None
         yield

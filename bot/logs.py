@@ -60,6 +60,13 @@ _PLACEHOLDER = re.compile(
 )
 
 
+class _StandIn(str):
+    """Shown in place of a value, the same through %s and %r."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def _safe_argument(value: object) -> object:
     """What of a library's log argument may be shown.
 
@@ -71,9 +78,9 @@ def _safe_argument(value: object) -> object:
         return value
     if isinstance(value, str):
         if len(value) > _MAX_ARGUMENT_CHARS or value.lstrip()[:1] in {"{", "["}:
-            return f"<text of {len(value)} characters>"
+            return _StandIn(f"<text of {len(value)} characters>")
         return value
-    return f"<{type(value).__name__}>"
+    return _StandIn(f"<{type(value).__name__}>")
 
 
 def _library_message(record: logging.LogRecord) -> str:

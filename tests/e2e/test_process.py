@@ -22,8 +22,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key
-        not in {"BOT_TOKEN", "WEBHOOK_URL", "WEBHOOK_SECRET", "ROOT_KEY", "ROOT_KEY_FILE"}
+        if key not in {"BOT_TOKEN", "WEBHOOK_URL", "WEBHOOK_SECRET", "ROOT_KEY", "ROOT_KEY_FILE"}
     }
     # The key's default place is the user's config folder: keep it in the test's folder.
     env.update(
