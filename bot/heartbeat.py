@@ -67,4 +67,13 @@ def schedule(application: YardemApplication) -> None:
     jobs = application.job_queue
     if jobs is None:
         raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
-    jobs.run_repeating(beat, interval=INTERVAL, first=timedelta(seconds=1), name="heartbeat")
+    # The first run is timed from now, before start-up's network calls; on a
+    # slow machine it would count as missed and be skipped for a whole interval
+    # (APScheduler's grace is one second), so no beat is ever too late to run.
+    jobs.run_repeating(
+        beat,
+        interval=INTERVAL,
+        first=timedelta(seconds=1),
+        name="heartbeat",
+        job_kwargs={"misfire_grace_time": None, "coalesce": True},
+    )
