@@ -34,6 +34,7 @@ def build_application(settings: Settings, *, clock: Clock = utc_now) -> YardemAp
     async def post_init(application: YardemApplication) -> None:
         services = await open_services(settings, clock)
         application.bot_data.services = services
+        heartbeat.started(settings.data_dir)
         await _publish_commands(application)
         log.info("ready: flows version %s", services.content.current.registry.version)
 

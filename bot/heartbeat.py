@@ -50,6 +50,14 @@ def read(data_dir: Path) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+def started(data_dir: Path) -> None:
+    """Start-up just called getMe successfully (PTB's ``initialize``): the first beat."""
+    try:
+        write(data_dir, time.time())
+    except OSError as error:
+        log.warning("cannot write the heartbeat in DATA_DIR [%s]", type(error).__name__)
+
+
 async def beat(context: YardemContext) -> None:
     try:
         await context.bot.get_me()
@@ -67,13 +75,7 @@ def schedule(application: YardemApplication) -> None:
     jobs = application.job_queue
     if jobs is None:
         raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
-    # The first run is timed from now, before start-up's network calls; on a
-    # slow machine it would count as missed and be skipped for a whole interval
-    # (APScheduler's grace is one second), so no beat is ever too late to run.
-    jobs.run_repeating(
-        beat,
-        interval=INTERVAL,
-        first=timedelta(seconds=1),
-        name="heartbeat",
-        job_kwargs={"misfire_grace_time": None, "coalesce": True},
-    )
+    # The first beat is written at start-up (see ``started``): a job due in
+    # the first seconds would be skipped for a whole interval if start-up's
+    # network calls took longer, as APScheduler counts it missed.
+    jobs.run_repeating(beat, interval=INTERVAL, first=INTERVAL, name="heartbeat")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.harness import RunningBot
 from tests.e2e.test_process import REPO, _env, _run_bot, _start, _stop
 from tests.fakebot import TEST_TOKEN, FakeBotApi
 
@@ -415,3 +416,18 @@ def test_try_outside_the_virtual_environment_says_how_to_run_it(tmp_path: Path) 
     assert "lacks Yardem's dependencies" in line
     assert ".venv/bin/python -m bot try" in line or "python3 -m venv .venv" in line
     assert os.path.basename(sys.executable) in line
+
+
+async def test_the_minutely_heartbeat_records_only_a_successful_bot_api_call(
+    bot: RunningBot,
+) -> None:
+    data_dir = bot.services.settings.data_dir
+    (job,) = bot.application.job_queue.get_jobs_by_name("heartbeat")  # type: ignore[union-attr]
+    (data_dir / "heartbeat").write_text("1000\n")
+    bot.server.inject_error("getMe", error_code=502, description="Bad Gateway")
+    await job.run(bot.application)
+    assert (data_dir / "heartbeat").read_text() == "1000\n", "a failed call is no heartbeat"
+    calls = len(bot.server.calls("getMe"))
+    await job.run(bot.application)
+    assert len(bot.server.calls("getMe")) == calls + 1
+    assert int((data_dir / "heartbeat").read_text()) >= int(time.time()) - 60
