@@ -15,6 +15,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     ROOT_KEY_FILE=/key/root.key \
     LOCALES_DIR=/app/locales
 
+# Graphviz draws the flow map coordinators ask for (/texts, python -m flows graph);
+# one font so PNG labels have glyphs.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends graphviz fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 # uid 10001: a bind-mounted folder for /data or /key must be writable by it.
 RUN useradd --system --create-home --uid 10001 yardem \
     && mkdir -p /data /key \

@@ -35,10 +35,10 @@ log = logging.getLogger("bot")
 
 
 def _run(settings: Settings) -> int:
-    from bot.application import build_application, file_url
+    from bot.application import ALLOWED_UPDATES, build_application, file_url
     from bot.installation import Purpose, prepare, running_lock
     from bot.reachability import reach_bot_api
-    from bot.webhook import ALLOWED_UPDATES, run_webhook
+    from bot.webhook import run_webhook
 
     settings.require_token()  # before anything starts, so the error is the only output
     configure_logging(settings.log_level, _secrets(settings))
@@ -66,7 +66,7 @@ def _run(settings: Settings) -> int:
             run_webhook(application, settings)
         else:
             log.info("starting with long polling")
-            application.run_polling(allowed_updates=ALLOWED_UPDATES)
+            application.run_polling(allowed_updates=list(ALLOWED_UPDATES))
     log.info("stopped")
     return 0
 

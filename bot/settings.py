@@ -53,6 +53,10 @@ class Settings:
     """Closed referrals are erased this many days after closing."""
     referral_expiry_days: int = 14
     """An unclaimed referral expires (and the member is told) after this many days."""
+    max_held_requests: int = 3
+    """A volunteer (or coordinator) holds at most this many requests at once."""
+    claim_alert_per_day: int = 5
+    """More claims than this by one account in one day alert the coordinators."""
 
     @property
     def key_file(self) -> Path:
@@ -169,6 +173,8 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = Path(".
         raise SettingsError(
             f"BOT_API_RETRIES must be a whole number from 0 to 100, got {retries_text!r}"
         )
+    max_held = _count("MAX_HELD_REQUESTS", get("MAX_HELD_REQUESTS") or "3")
+    claim_alert = _count("CLAIM_ALERT_PER_DAY", get("CLAIM_ALERT_PER_DAY") or "5")
     return Settings(
         bot_token=token,
         bot_api_url=api_url,
@@ -187,6 +193,8 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = Path(".
         locales_dir=Path(get("LOCALES_DIR") or LOCALES_DIR),
         retention_days=retention_days,
         referral_expiry_days=expiry_days,
+        max_held_requests=max_held,
+        claim_alert_per_day=claim_alert,
     )
 
 
@@ -201,4 +209,10 @@ def _flag(name: str, text: str | None) -> bool:
 def _days(name: str, text: str) -> int:
     if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 3650:
         raise SettingsError(f"{name} must be a whole number of days from 1 to 3650, got {text!r}")
+    return int(text)
+
+
+def _count(name: str, text: str) -> int:
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 100:
+        raise SettingsError(f"{name} must be a whole number from 1 to 100, got {text!r}")
     return int(text)

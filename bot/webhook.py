@@ -30,6 +30,7 @@ import tornado.web
 from telegram import Update
 from tornado.httpserver import HTTPServer
 
+from bot.application import ALLOWED_UPDATES
 from bot.context import YardemApplication
 from bot.settings import Settings
 
@@ -40,7 +41,6 @@ MAX_BODY_BYTES = 1_000_000
 BODY_TIMEOUT = 10.0
 PATH = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
-ALLOWED_UPDATES = ["message", "callback_query"]
 
 
 class UpdateHandler(tornado.web.RequestHandler):
@@ -131,7 +131,7 @@ async def _serve(application: YardemApplication, settings: Settings) -> None:
         await application.bot.set_webhook(
             url=settings.webhook_url.rstrip("/") + "/" + PATH,
             secret_token=settings.webhook_secret,
-            allowed_updates=ALLOWED_UPDATES,
+            allowed_updates=list(ALLOWED_UPDATES),
         )
         log.info("webhook server listening on port %d", settings.webhook_port)
         await stop.wait()

@@ -2,6 +2,9 @@
 
 Exits 0 when the shipped flows and catalogs have no errors, 1 when they do,
 2 when the inputs cannot be read at all.
+
+``python -m flows graph -o FILE`` draws the flows with Graphviz (see
+:mod:`flows.graph`); it exits 3 when Graphviz is not installed.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ from pathlib import Path
 
 from flows.errors import FlowError
 from flows.facts import DEFAULT_FACTS_FILE, load_facts
+from flows.graph import GraphvizMissing, ImageFormat, guess_format, registry_graph_dot, render
 from flows.inspect import Severity, inspect
 from flows.loader import DEFINITIONS_DIR
-from flows.registry import LOCALES_DIR, build_registry, read_sources
+from flows.registry import LOCALES_DIR, SOURCE_LOCALE, build_registry, read_sources
 
 
 def _default_facts() -> Path:
@@ -33,7 +37,20 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--flows", type=Path, default=DEFINITIONS_DIR, help="flow directory")
     check.add_argument("--locales", type=Path, default=LOCALES_DIR, help="catalog directory")
     check.add_argument("--facts", type=Path, default=None, help="the shared FACTS.md")
+    graph = commands.add_parser("graph", help="draw the flows with Graphviz")
+    graph.add_argument("-o", "--output", type=Path, required=True, help="image file to write")
+    graph.add_argument(
+        "--format",
+        choices=[str(member) for member in ImageFormat],
+        default=None,
+        help="png, svg or dot (default: from the output's suffix, else svg)",
+    )
+    graph.add_argument("--locale", default=None, help="mark translations pending in this locale")
+    graph.add_argument("--flows", type=Path, default=DEFINITIONS_DIR, help="flow directory")
+    graph.add_argument("--locales", type=Path, default=LOCALES_DIR, help="catalog directory")
     args = parser.parse_args(argv)
+    if args.command == "graph":
+        return _graph(args)
 
     facts_path: Path = args.facts or _default_facts()
     try:
@@ -58,6 +75,36 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(errors)} errors, {len(issues) - len(errors)} warnings"
     )
     return 1 if errors else 0
+
+
+def _graph(args: argparse.Namespace) -> int:
+    output: Path = args.output
+    image_format = ImageFormat(args.format) if args.format else guess_format(output.name)
+    try:
+        registry = build_registry(read_sources(args.flows, args.locales))
+    except FlowError as exc:
+        print(f"cannot draw: {exc}", file=sys.stderr)
+        return 2
+    locale: str | None = args.locale
+    if locale is not None and locale != SOURCE_LOCALE and locale not in registry.catalogs:
+        known = ", ".join([SOURCE_LOCALE, *sorted(registry.catalogs)])
+        print(f"cannot draw: no catalog for locale {locale!r} (known: {known})", file=sys.stderr)
+        return 2
+    try:
+        image = render(registry_graph_dot(registry, locale), image_format)
+    except GraphvizMissing as exc:
+        print(f"cannot draw: {exc}", file=sys.stderr)
+        return 3
+    except FlowError as exc:
+        print(f"cannot draw: {exc}", file=sys.stderr)
+        return 2
+    try:
+        output.write_bytes(image)
+    except OSError as exc:
+        print(f"cannot write {output}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(f"{output}: {image_format}, {len(registry.flows)} flows")
+    return 0
 
 
 if __name__ == "__main__":

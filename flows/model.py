@@ -25,6 +25,8 @@ MAX_LABEL_HINT = 40
 
 MAIN_FLOW = "main"
 MAIN_NODE = "menu"
+MEMBER_LANGUAGE = "member"
+"""The value of a handoff's ``language`` preset meaning the member's own language."""
 
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
@@ -111,9 +113,10 @@ class HandoffNode(_NodeBase):
     decline_label: str = Field(min_length=1)
     next: Target
     declined: Target
-    presets: dict[Literal["topic", "urgency"], Identifier] = Field(default_factory=dict)
+    presets: dict[Literal["topic", "urgency", "language"], Identifier] = Field(default_factory=dict)
     """Answers the referral questions need not ask again, e.g. for someone detained now;
-    the bot checks the values against its own lists and asks when one is unknown."""
+    the bot checks the values against its own lists and asks when one is unknown.
+    ``language: member`` means the language the member reads the bot in."""
 
 
 Node = Annotated[MessageNode | QuestionNode | HandoffNode | EndNode, Field(discriminator="kind")]

@@ -141,12 +141,14 @@ async def test_referrals_and_the_relay_leave_no_ids_names_or_text(
 ) -> None:
     from bot import staff_texts
     from tests.e2e.referral_steps import (
+        approve_languages,
         ask_for_volunteer,
         invite,
         join,
         make_coordinator,
         notice_of,
         only_referral,
+        talk,
     )
 
     data_dir = tmp_path / "data"
@@ -167,10 +169,12 @@ async def test_referrals_and_the_relay_leave_no_ids_names_or_text(
             tr = bot.tr("en")
             await make_coordinator(bot, coordinator)
             await join(bot, helper, await invite(bot, coordinator, "volunteer"))
+            await approve_languages(bot, coordinator, helper, ("en",))
             await ask_for_volunteer(bot, member)
             referral = await only_referral(bot)
             helper.press(staff_texts.claim_label(tr), message_id=notice_of(helper, referral))
             await bot.settle()
+            await talk(bot, helper, referral)
             member.send_text(CANARY_TEXT)
             member.send_photo(caption=CAPTION_TEXT)
             await bot.settle()

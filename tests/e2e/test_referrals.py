@@ -27,6 +27,7 @@ from tests.e2e.referral_steps import (
     member_claimed_text,
     notice_of,
     only_referral,
+    talk,
     volunteer,
 )
 from tests.fakebot import FakeBotApi, FakeUser
@@ -97,6 +98,7 @@ async def test_request_race_relay_release_reclaim_and_close(bot: RunningBot) -> 
         assert retired.text == staff_texts.taken(tr, reference(referral.id))
         assert retired.buttons == []
     assert member_claimed_text(bot) in [m.text for m in member.visible_messages()]
+    await talk(bot, winner, referral)  # a claim alone does not choose whom one writes to
 
     # The relay, both ways, text and a photo: copies, never forwards.
     member.send_text(MEMBER_TEXT)
@@ -706,46 +708,6 @@ async def test_a_volunteers_wipe_says_what_it_did_not_erase(bot: RunningBot) -> 
     await bot.settle()
     assert _pressed_alert(bot, query) == tr.finish(texts.wipe_done_staff(tr))
     assert await bot.services.staff.get(bot.services.members.key_for(alice.user_id)) is not None
-
-
-async def test_from_the_detained_topic_two_questions_make_an_urgent_request(
-    bot: RunningBot,
-) -> None:
-    from tests.e2e.referral_steps import answer_label
-    from tests.e2e.test_member_journeys import choose_language, label
-
-    coordinator, alice, _ = await _team(bot)
-    tr = bot.tr("en")
-    member = bot.server.user(8100100, first_name="Member", language_code="en")
-    await choose_language(bot, member, "en")
-    member.press(label(bot, tr, "main", "menu", "detained"))
-    await bot.settle()
-    member.press(label(bot, tr, "detained", "intro", "volunteer"))
-    await bot.settle()
-    urgent = bot.snapshot.registry.node("volunteer", "urgent")
-    assert urgent is not None
-    assert member.last_message().text == tr.finish(tr.pgettext("volunteer.urgent", urgent.text))
-    member.press(tr.finish(tr.pgettext("volunteer.urgent.consent", urgent.consent_label)))  # type: ignore[union-attr]
-    await bot.settle()
-    assert (member.last_message().text or "").startswith(
-        tr.finish(referral_texts.step(tr, 1, 2))
-    ), "only country and language are asked"
-    member.press(answer_label(bot, "c", "TR"))
-    await bot.settle()
-    member.press(answer_label(bot, "l", "en"))
-    await bot.settle()
-    referral = await only_referral(bot)
-    assert (referral.topic, referral.urgency) == ("detained", "detained")
-    assert referral.urgent
-    notice = next(m for m in alice.visible_messages() if m.message_id == notice_of(alice, referral))
-    assert label_of_urgency(bot) in (notice.text or "")
-    del coordinator
-
-
-def label_of_urgency(bot: RunningBot) -> str:
-    from tests.e2e.referral_steps import answer_label
-
-    return answer_label(bot, "u", "detained")
 
 
 async def test_purged_and_expired_requests_leave_no_bytes_behind(bot: RunningBot) -> None:

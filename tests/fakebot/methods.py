@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from tests.fakebot.models import ApiCall, ApiError, bad_request
+from tests.fakebot.models import ApiCall, ApiError, UploadedFile, bad_request
 from tests.fakebot.rules import (
     MAX_CAPTION_LENGTH,
     check_reply_markup,
@@ -57,7 +57,14 @@ _MEDIA_FIELDS = (
     "sticker",
     "location",
     "contact",
+    "venue",
+    "poll",
+    "dice",
+    "game",
 )
+
+# What editMessageMedia can change, and change to.
+_EDITABLE_MEDIA = ("photo", "video", "document", "animation", "audio")
 
 FORBIDDEN_BLOCKED = "Forbidden: bot was blocked by the user"
 FORBIDDEN_NOT_STARTED = "Forbidden: bot can't initiate conversation with a user"
@@ -101,6 +108,8 @@ class BotApi:
             "sendmessage": self.send_message,
             "editmessagetext": self.edit_message_text,
             "editmessagereplymarkup": self.edit_message_reply_markup,
+            "editmessagecaption": self.edit_message_caption,
+            "editmessagemedia": self.edit_message_media,
             "deletemessage": self.delete_message,
             "deletemessages": self.delete_messages,
             "copymessage": self.copy_message,
@@ -341,6 +350,93 @@ class BotApi:
             if echoed_markup(markup) == stored.json.get("reply_markup"):
                 raise _not_modified()
             return self._finish_edit(stored, markup)
+
+    def edit_message_caption(self, params: dict[str, Any]) -> dict[str, Any]:
+        with self._state.cond:
+            chat = self._chat(params)
+            stored = self._message(chat, params, "message to edit not found")
+            caption, entities = render_text(
+                params.get("caption"),
+                params.get("parse_mode"),
+                params.get("caption_entities"),
+                limit=MAX_CAPTION_LENGTH,
+                caption=True,
+            )
+            markup = check_reply_markup(params.get("reply_markup"))
+            if not stored.from_bot:
+                raise bad_request("message can't be edited")
+            if "text" in stored.json or not any(key in stored.json for key in _MEDIA_FIELDS):
+                raise bad_request("there is no caption in the message to edit")
+            unchanged = (
+                caption == stored.json.get("caption", "")
+                and entities == stored.json.get("caption_entities", [])
+                and echoed_markup(markup) == stored.json.get("reply_markup")
+            )
+            if unchanged:
+                raise _not_modified()
+            _set_or_drop(stored.json, "caption", caption or None)
+            _set_or_drop(stored.json, "caption_entities", entities or None)
+            return self._finish_edit(stored, markup)
+
+    def edit_message_media(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Swap a photo, video, document, animation or audio for new media, as Telegram does.
+
+        Voice and video notes (and stickers, locations, ...) cannot be edited; the
+        wording of that error is an approximation. New media comes as an upload
+        (``attach://<part>``) or an existing file_id; its caption replaces the old
+        one, and no caption removes it.
+        """
+        media = params.get("media")
+        if not isinstance(media, dict) or media.get("type") not in _EDITABLE_MEDIA:
+            raise bad_request("can't parse input media JSON object")
+        with self._state.cond:
+            chat = self._chat(params)
+            stored = self._message(chat, params, "message to edit not found")
+            markup = check_reply_markup(params.get("reply_markup"))
+            if not stored.from_bot:
+                raise bad_request("message can't be edited")
+            if not any(key in stored.json for key in _EDITABLE_MEDIA):
+                if "text" in stored.json:
+                    raise bad_request("there is no media in the message to edit")
+                raise bad_request(
+                    "MESSAGE_EDIT_MEDIA_INVALID: this message's media can't be edited"
+                )
+            caption, entities = render_text(
+                media.get("caption"),
+                media.get("parse_mode"),
+                media.get("caption_entities"),
+                limit=MAX_CAPTION_LENGTH,
+                caption=True,
+            )
+            new_media = self._input_media(media, params)
+            for key in (*_MEDIA_FIELDS, "caption", "caption_entities"):
+                stored.json.pop(key, None)
+            stored.json[media["type"]] = new_media
+            _set_or_drop(stored.json, "caption", caption or None)
+            _set_or_drop(stored.json, "caption_entities", entities or None)
+            return self._finish_edit(stored, markup)
+
+    def _input_media(self, media: dict[str, Any], params: dict[str, Any]) -> Any:
+        source = media.get("media")
+        kind = str(media["type"])
+        if isinstance(source, str) and source.startswith("attach://"):
+            upload = params.get(source[len("attach://") :])
+            if not isinstance(upload, UploadedFile) or not upload.data:
+                raise bad_request("wrong file identifier/HTTP URL specified")
+            stored_file = self._state.new_file(kind, "bin", 0)
+            stored_file.data = upload.data
+        elif isinstance(source, str) and source in self._state.files:
+            stored_file = self._state.files[source]
+        else:
+            raise bad_request("wrong file identifier/HTTP URL specified")
+        described = {
+            "file_id": stored_file.file_id,
+            "file_unique_id": stored_file.file_unique_id,
+            "file_size": len(stored_file.data),
+        }
+        if kind == "photo":
+            return [{**described, "width": 64, "height": 64}]
+        return described
 
     def _finish_edit(self, stored: StoredMessage, markup: dict[str, Any] | None) -> dict[str, Any]:
         _set_or_drop(stored.json, "reply_markup", copy.deepcopy(echoed_markup(markup)))

@@ -87,6 +87,124 @@ class FakeUser:
         }
         return self._send({"voice": voice}, caption)
 
+    def send_text_with_entities(self, text: str, entities: list[dict[str, Any]]) -> int:
+        """A text with formatting or hidden targets, e.g. a ``text_link`` over some words."""
+        return self._send({"text": text, "entities": entities})
+
+    def send_photo_with_entities(self, caption: str, entities: list[dict[str, Any]]) -> int:
+        """A photo whose caption carries entities, e.g. a ``text_link``."""
+        stored = self._state.new_file("photo", "jpg", 256)
+        size = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "width": 800,
+            "height": 800,
+            "file_size": len(stored.data),
+        }
+        return self._send({"photo": [size], "caption_entities": entities}, caption)
+
+    def send_video(self, *, caption: str | None = None) -> int:
+        stored = self._state.new_file("video", "mp4", 512)
+        video = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "width": 640,
+            "height": 360,
+            "duration": 5,
+            "mime_type": "video/mp4",
+            "file_size": len(stored.data),
+        }
+        return self._send({"video": video}, caption)
+
+    def send_video_note(self) -> int:
+        stored = self._state.new_file("video_note", "mp4", 256)
+        note = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "length": 240,
+            "duration": 4,
+            "file_size": len(stored.data),
+        }
+        return self._send({"video_note": note})
+
+    def send_contact(self, *, phone_number: str = "+15550100", first_name: str = "Someone") -> int:
+        return self._send({"contact": {"phone_number": phone_number, "first_name": first_name}})
+
+    def send_location(self, *, latitude: float = 41.0082, longitude: float = 28.9784) -> int:
+        return self._send({"location": {"latitude": latitude, "longitude": longitude}})
+
+    def send_venue(self, *, title: str = "A cafe", address: str = "1 Main Street") -> int:
+        location = {"latitude": 41.0082, "longitude": 28.9784}
+        # As Telegram sends it: a venue message also carries its location.
+        return self._send(
+            {
+                "location": location,
+                "venue": {"location": location, "title": title, "address": address},
+            }
+        )
+
+    def send_poll(self, *, question: str = "Which day?") -> int:
+        poll = {
+            "id": str(self._state.next_counter()),
+            "question": question,
+            "options": [
+                {"text": "Monday", "voter_count": 0, "persistent_id": "0"},
+                {"text": "Tuesday", "voter_count": 0, "persistent_id": "1"},
+            ],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": True,
+            "type": "regular",
+            "allows_multiple_answers": False,
+            "allows_revoting": True,
+            "members_only": False,
+        }
+        return self._send({"poll": poll})
+
+    def send_dice(self, *, emoji: str = "🎲", value: int = 4) -> int:
+        return self._send({"dice": {"emoji": emoji, "value": value}})
+
+    def send_game(self) -> int:
+        game = {
+            "title": "A game",
+            "description": "Play it",
+            "photo": [{"file_id": "FAKE-game", "file_unique_id": "G1", "width": 1, "height": 1}],
+        }
+        return self._send({"game": game})
+
+    def send_sticker(self, *, set_name: str | None = "SomePackByAuthor") -> int:
+        """A sticker; one from a pack carries ``set_name``, which leads to its author."""
+        stored = self._state.new_file("sticker", "webp", 128)
+        sticker: dict[str, Any] = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "🙂",
+            "file_size": len(stored.data),
+        }
+        if set_name is not None:
+            sticker["set_name"] = set_name
+        return self._send({"sticker": sticker})
+
+    def edit_text(self, message_id: int, text: str) -> None:
+        """Edit one of the user's own text messages; queues an ``edited_message`` update."""
+        state = self._state
+        with state.cond:
+            chat = state.chat_state(self.user_id)
+            stored = chat.messages.get(message_id)
+            if stored is None or stored.from_bot or "text" not in stored.json:
+                raise LookupError(
+                    f"no text message {message_id} of the user in chat {self.chat_id}"
+                )
+            stored.json["text"] = text
+            stored.json.pop("entities", None)
+            stored.json["edit_date"] = state.now()
+            state.queue_update({"edited_message": stored.json})
+
     def _send(self, content: dict[str, Any], caption: str | None = None) -> int:
         if caption:
             content["caption"] = caption

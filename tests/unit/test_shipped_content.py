@@ -84,7 +84,7 @@ def test_a_detained_member_reaches_a_volunteer_in_two_taps(shipped: Registry) ->
     assert menu.options[0].goto == "detained:intro"
     urgent = shipped.node("volunteer", "urgent")
     assert isinstance(urgent, HandoffNode)
-    assert urgent.presets == {"topic": "detained", "urgency": "detained"}
+    assert urgent.presets == {"topic": "detained", "urgency": "detained", "language": "member"}
 
 
 @pytest.mark.parametrize("flow_id", HELP_FLOWS)
