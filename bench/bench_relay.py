@@ -56,7 +56,7 @@ async def bench_relay() -> None:
             helper = await volunteer(bot, coordinator, 9_100_001, "Helper")
             member = server.user(9_100_002, first_name="M", language_code="en")
             await ask_for_volunteer(bot, member)
-            referral = await only_referral(bot)
+            referral = await only_referral(bot, member)
             await claim(bot, helper, referral)  # and Talk here
 
             for name, sender in (("member -> volunteer", member), ("volunteer -> member", helper)):
@@ -67,7 +67,8 @@ async def bench_relay() -> None:
                     sender.send_text(f"relay {n}")
                     await server.wait_for(partial(_copied_more_than, server, before), timeout=10)
                     samples.append(server.calls("copyMessage")[before].time - start)
-                    await bot.settle()
+                    # Each sample starts from a quiet bot, as before.
+                    await server.wait_idle(min_quiet=0.1, timeout=10)
                 _report(f"relay {name}, real HTTP", samples)
 
             chat = await bot.services.referrals.member_chat(referral)

@@ -17,6 +17,7 @@ from bot.bidi import isolate_ltr
 from flows.catalog import Catalog
 from flows.model import PLACEHOLDER
 from flows.registry import LOCALES, RIGHT_TO_LEFT, SOURCE_LOCALE, Registry
+from flows.values import TextValues
 
 LANGUAGE_NAMES: Mapping[str, str] = MappingProxyType(
     {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文", "ug": "ئۇيغۇرچە"}
@@ -54,6 +55,9 @@ class Translator:
     locale: str
     catalog: Catalog | None
     _plural: Callable[[int], int] = field(repr=False, default=lambda n: int(n != 1))
+    values: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Settings the texts may name, such as ``{retention_days}``: filled into every
+    text this translator finishes, so a screen never states a stale number."""
 
     @property
     def right_to_left(self) -> bool:
@@ -82,8 +86,12 @@ class Translator:
         return singular if n == 1 else plural
 
     def finish(self, text: str, values: Mapping[str, str] | None = None) -> str:
-        """Fill placeholders and make the text render in the member's direction."""
-        text = substitute(text, values or {})
+        """Fill placeholders and make the text render in the member's direction.
+
+        The settings win over ``values`` (a member's answers), so an answer can
+        never change what a screen says about the bot's own rules.
+        """
+        text = substitute(text, {**(values or {}), **self.values})
         return isolate_ltr(text) if self.right_to_left else text
 
 
@@ -97,10 +105,11 @@ def _plural_function(catalog: Catalog) -> Callable[[int], int]:
         return lambda n: 0
 
 
-def translators(registry: Registry) -> Mapping[str, Translator]:
-    result = {SOURCE_LOCALE: Translator(SOURCE_LOCALE, None)}
+def translators(registry: Registry, values: TextValues) -> Mapping[str, Translator]:
+    filled = values.as_mapping()
+    result = {SOURCE_LOCALE: Translator(SOURCE_LOCALE, None, values=filled)}
     for locale, catalog in registry.catalogs.items():
-        result[locale] = Translator(locale, catalog, _plural_function(catalog))
+        result[locale] = Translator(locale, catalog, _plural_function(catalog), filled)
     for locale in LOCALES:
-        result.setdefault(locale, Translator(locale, None))
+        result.setdefault(locale, Translator(locale, None, values=filled))
     return MappingProxyType(result)

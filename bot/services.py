@@ -61,7 +61,7 @@ async def open_storage(settings: Settings, purpose: Purpose = Purpose.ADMIN) -> 
 async def open_services(
     settings: Settings, clock: Clock, purpose: Purpose = Purpose.BOT
 ) -> Services:
-    content = Content(settings.flows_dir, settings.locales_dir)
+    content = Content(settings.flows_dir, settings.locales_dir, settings.text_values)
     storage = await open_storage(settings, purpose)
     database, pseudonymizer, cipher = storage.database, storage.pseudonymizer, storage.cipher
     members = Members(MemberRepository(database, cipher), pseudonymizer, clock)

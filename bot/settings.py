@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from bot.errors import SettingsError
 from flows.loader import DEFINITIONS_DIR
 from flows.registry import LOCALES_DIR
+from flows.values import TextValues
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 _TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
@@ -57,6 +58,11 @@ class Settings:
     """A volunteer (or coordinator) holds at most this many requests at once."""
     claim_alert_per_day: int = 5
     """More claims than this by one account in one day alert the coordinators."""
+
+    @property
+    def text_values(self) -> TextValues:
+        """What the screens say about these settings, e.g. "erased after 30 days"."""
+        return TextValues(retention_days=self.retention_days)
 
     @property
     def key_file(self) -> Path:

@@ -21,7 +21,8 @@ Target = Annotated[str, StringConstraints(pattern=rf"^({_ID}:)?{_ID}$")]
 """``node`` inside the same flow, or ``flow:node`` across flows."""
 
 MAX_LABEL_HINT = 40
-"""Characters a button label can have before a phone cuts it off."""
+"""Display columns a button label can take before a phone cuts it off (a Chinese
+character takes two)."""
 
 MAIN_FLOW = "main"
 MAIN_NODE = "menu"

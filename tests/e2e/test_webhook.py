@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.e2e.harness import QUIET_SECONDS
 from tests.e2e.test_process import _env, _free_port, _start, _stop
 from tests.fakebot import TEST_TOKEN, FakeBotApi
 
@@ -109,7 +110,7 @@ async def test_a_chunked_body_is_cut_off_at_one_megabyte(webhook: Webhook) -> No
     finally:
         writer.close()
     assert answer.startswith(b"HTTP/1.1 400") or answer == b"closed while sending", answer[:80]
-    await webhook.server.wait_idle(min_quiet=0.5, timeout=10)
+    await webhook.server.wait_idle(min_quiet=QUIET_SECONDS, timeout=30)
     assert webhook.server.calls("sendMessage") == []
 
 
@@ -146,7 +147,7 @@ async def test_a_wrong_secret_is_refused(webhook: Webhook, headers: dict[str, st
             headers={"Content-Type": "application/json", **headers},
         )
     assert answer.status_code == 403
-    await webhook.server.wait_idle(min_quiet=0.5, timeout=10)
+    await webhook.server.wait_idle(min_quiet=QUIET_SECONDS, timeout=30)
     assert webhook.server.calls("sendMessage") == []
 
 
@@ -162,5 +163,5 @@ async def test_bad_bodies_and_types_are_refused(webhook: Webhook) -> None:
     assert plain.status_code == 415
     assert broken.status_code == 400
     assert fetched.status_code == 405
-    await webhook.server.wait_idle(min_quiet=0.5, timeout=10)
+    await webhook.server.wait_idle(min_quiet=QUIET_SECONDS, timeout=30)
     assert webhook.server.calls("sendMessage") == []

@@ -14,6 +14,7 @@ import re
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from tests.fakebot.models import ApiCall, ApiError, UploadedFile, bad_request
@@ -132,14 +133,30 @@ class BotApi:
         # getUpdates is the poller idling, not the bot doing something, so it
         # does not count as activity for wait_idle.
         polling = method.lower() == "getupdates"
+        call = ApiCall(method, copy.deepcopy(params), time.monotonic())
         with state.cond:
             state.bot_id = int(token.split(":", 1)[0])
-            state.calls.append(ApiCall(method, copy.deepcopy(params), time.monotonic()))
+            state.calls.append(call)
+            index = len(state.calls) - 1
             if not polling:
                 state.bot_requests_in_flight += 1
                 state.touch()
             pending = state.injected.get(method.lower())
             injected = pending.popleft() if pending else None
+        status, body = self._answer(method, params, injected)
+        with state.cond:
+            if not polling:
+                state.bot_requests_in_flight -= 1
+                state.last_activity = time.monotonic()
+            # Answered only now, with its effects in place: waiters woken by
+            # this event (they read under the same lock) see both.
+            error = None if body.get("ok") else str(body.get("description"))
+            state.calls[index] = replace(call, seq=state.event(), error=error)
+        return status, body
+
+    def _answer(
+        self, method: str, params: dict[str, Any], injected: ApiError | None
+    ) -> tuple[int, dict[str, Any]]:
         try:
             if injected is not None:
                 raise injected
@@ -155,11 +172,6 @@ class BotApi:
             # test loudly rather than look like a dropped connection.
             _LOGGER.exception("fake Bot API server failed on %s", method)
             return 500, ApiError(500, f"Internal Server Error: fake server: {error!r}").to_json()
-        finally:
-            if not polling:
-                with state.cond:
-                    state.bot_requests_in_flight -= 1
-                    state.touch()
 
     def inject(self, method: str, error: ApiError, times: int) -> None:
         with self._state.cond:
@@ -442,6 +454,7 @@ class BotApi:
         _set_or_drop(stored.json, "reply_markup", copy.deepcopy(echoed_markup(markup)))
         stored.sent_markup = copy.deepcopy(markup)
         stored.json["edit_date"] = self._state.now()
+        stored.seq = self._state.event()
         return copy.deepcopy(stored.json)
 
     def delete_message(self, params: dict[str, Any]) -> bool:
@@ -451,6 +464,7 @@ class BotApi:
             if self._state.now() - stored.json["date"] >= DELETE_WINDOW_SECONDS:
                 raise bad_request("message can't be deleted for everyone")
             del chat.messages[stored.json["message_id"]]
+            self._state.event()
         return True
 
     def delete_messages(self, params: dict[str, Any]) -> bool:
@@ -468,6 +482,7 @@ class BotApi:
                 stored = chat.messages.get(int(raw_id))
                 if stored is not None and now - stored.json["date"] < DELETE_WINDOW_SECONDS:
                     del chat.messages[int(raw_id)]
+            self._state.event()
         return True
 
     def copy_message(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -517,6 +532,7 @@ class BotApi:
                     "query is too old and response timeout expired or query ID is invalid"
                 )
             self._state.callbacks[query_id] = copy.deepcopy(params)
+            self._state.event()
         return True
 
     def send_chat_action(self, params: dict[str, Any]) -> bool:

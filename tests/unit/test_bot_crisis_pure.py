@@ -16,6 +16,7 @@ from bot.screens import Screen
 from flows.engine import Position, Session
 from flows.loader import DEFINITIONS_DIR
 from flows.registry import LOCALES, LOCALES_DIR
+from flows.values import TextValues
 
 DETAINED = Position("detained", "intro")
 URGENT = Position("volunteer", "urgent")
@@ -25,7 +26,7 @@ SENT = Position("volunteer", "sent")
 
 @pytest.fixture(scope="module")
 def snapshot() -> Snapshot:
-    return load_snapshot(DEFINITIONS_DIR, LOCALES_DIR)
+    return load_snapshot(DEFINITIONS_DIR, LOCALES_DIR, TextValues(retention_days=30))
 
 
 def at(snapshot: Snapshot, locale: str, *path: Position) -> Conversation:
