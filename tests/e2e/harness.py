@@ -46,7 +46,13 @@ class FakeClock:
 
 
 def settings_for(server: FakeBotApi, data_dir: Path) -> Settings:
-    return Settings(bot_token=TEST_TOKEN, bot_api_url=server.base_url, data_dir=data_dir)
+    # The key lives outside DATA_DIR, as it does by default (in the user's config folder).
+    return Settings(
+        bot_token=TEST_TOKEN,
+        bot_api_url=server.base_url,
+        data_dir=data_dir,
+        root_key_file=data_dir.parent / "config" / "root.key",
+    )
 
 
 @dataclass
