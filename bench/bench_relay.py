@@ -49,7 +49,8 @@ async def bench_relay() -> None:
     from tests.fakebot import FakeBotApi
 
     with tempfile.TemporaryDirectory() as tmp, FakeBotApi() as server:
-        async with running_bot(server, settings_for(server, Path(tmp)), FakeClock()) as bot:
+        settings = settings_for(server, Path(tmp) / "data")
+        async with running_bot(server, settings, FakeClock()) as bot:
             coordinator = server.user(9_100_000, first_name="C", language_code="en")
             await make_coordinator(bot, coordinator)
             helper = await volunteer(bot, coordinator, 9_100_001, "Helper")

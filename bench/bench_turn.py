@@ -88,7 +88,8 @@ async def bench_end_to_end() -> None:
     from tests.fakebot import FakeBotApi
 
     with tempfile.TemporaryDirectory() as tmp, FakeBotApi() as server:
-        async with running_bot(server, settings_for(server, Path(tmp)), FakeClock()):
+        settings = settings_for(server, Path(tmp) / "data")
+        async with running_bot(server, settings, FakeClock()):
             members = [
                 server.user(9_000_000 + n, first_name="B", language_code="en") for n in range(20)
             ]

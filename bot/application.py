@@ -8,7 +8,7 @@ from typing import Any
 from telegram import BotCommand
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
-from bot import flood, jobs, member_handlers, texts
+from bot import flood, heartbeat, jobs, member_handlers, texts
 from bot.context import BotData, YardemApplication, YardemContext
 from bot.error_handler import on_error
 from bot.members import Clock, utc_now
@@ -27,7 +27,7 @@ ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 _COMMAND_LANGUAGES = {None: "en", "zh": "zh_Hans", "ug": "ug"}
 
 
-def _file_url(api_url: str) -> str:
+def file_url(api_url: str) -> str:
     base = api_url.rstrip("/")
     return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
 
@@ -40,6 +40,7 @@ def build_application(settings: Settings, *, clock: Clock = utc_now) -> YardemAp
         services = await open_services(settings, clock)
         application.bot_data.services = services
         check.services = services
+        heartbeat.started(settings.data_dir)
         await _publish_commands(application)
         log.info("ready: flows version %s", services.content.current.registry.version)
 
@@ -57,7 +58,7 @@ def build_application(settings: Settings, *, clock: Clock = utc_now) -> YardemAp
         ApplicationBuilder()
         .token(token)
         .base_url(settings.bot_api_url)
-        .base_file_url(_file_url(settings.bot_api_url))
+        .base_file_url(file_url(settings.bot_api_url))
         .context_types(context_types)
         .concurrent_updates(PerChatUpdateProcessor(screen=check))
         .rate_limiter(WipeFirstRateLimiter(max_retries=2))
@@ -70,6 +71,7 @@ def build_application(settings: Settings, *, clock: Clock = utc_now) -> YardemAp
     member_handlers.register(application)
     application.add_error_handler(on_error)
     jobs.schedule(application)
+    heartbeat.schedule(application)
     return application
 
 

@@ -6,7 +6,10 @@ the environment later. Its ``repr`` never shows the token or secrets.
 
 from __future__ import annotations
 
+import os
+import pwd
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,9 +34,15 @@ class Settings:
     bot_api_url: str = DEFAULT_API_URL
     data_dir: Path = Path("data")
     root_key_file: Path | None = None
-    """Defaults to ``data_dir / "root.key"``."""
+    """``ROOT_KEY_FILE``, else ``config_dir / "root.key"``: never beside the data by default."""
     root_key: str | None = field(default=None, repr=False)
     """The root key material itself (``ROOT_KEY``), preferred over the file."""
+    config_dir: Path | None = None
+    """The user's configuration folder for Yardem (``$XDG_CONFIG_HOME/yardem``)."""
+    allow_key_beside_data: bool = False
+    """``ALLOW_KEY_BESIDE_DATA=1``: accept a key file inside ``DATA_DIR`` (not recommended)."""
+    bot_api_retries: int = 5
+    """How often start-up retries an unreachable Bot API, with growing pauses."""
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
     webhook_listen: str = "0.0.0.0"  # noqa: S104 - a container publishes the port it chooses
@@ -65,7 +74,16 @@ class Settings:
 
     @property
     def key_file(self) -> Path:
-        return self.root_key_file or self.data_dir / "root.key"
+        if self.root_key_file is not None:
+            return self.root_key_file
+        if self.config_dir is None:
+            raise SettingsError("ROOT_KEY_FILE is not set and there is no home directory for it")
+        return self.config_dir / "root.key"
+
+    @property
+    def legacy_key_file(self) -> Path:
+        """Where releases before this one created the key: beside the database."""
+        return self.data_dir / "root.key"
 
     @property
     def database_file(self) -> Path:
@@ -82,7 +100,11 @@ class Settings:
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """``KEY=value`` lines; ``#`` comments; optional matching quotes around values."""
+    """``KEY=value`` lines; ``#`` comments; optional matching quotes around values.
+
+    A file holding ``ROOT_KEY`` that other users can read is refused, as a key
+    file would be: the key opens every stored secret.
+    """
     values: dict[str, str] = {}
     if not path.is_file():
         return values
@@ -99,7 +121,25 @@ def read_env_file(path: Path) -> dict[str, str]:
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
         values[key.strip()] = value
+    if values.get("ROOT_KEY", "").strip() and stat.S_IMODE(path.stat().st_mode) & 0o077:
+        raise SettingsError(
+            f"{path} holds ROOT_KEY but is open to other users: run 'chmod 600 {path}'"
+        )
     return values
+
+
+def default_config_dir(environ: Mapping[str, str]) -> Path | None:
+    """``$XDG_CONFIG_HOME/yardem``, else ``~/.config/yardem`` (the XDG base directory rule)."""
+    xdg = environ.get("XDG_CONFIG_HOME", "").strip()
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "yardem"
+    home = environ.get("HOME", "").strip()
+    if not home:
+        try:
+            home = pwd.getpwuid(os.getuid()).pw_dir
+        except KeyError:
+            return None
+    return Path(home) / ".config" / "yardem"
 
 
 def _url(name: str, value: str, *, schemes: tuple[str, ...]) -> str:
@@ -142,6 +182,11 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = Path(".
     retention_days = _days("RETENTION_DAYS", get("RETENTION_DAYS") or "30")
     expiry_days = _days("REFERRAL_EXPIRY_DAYS", get("REFERRAL_EXPIRY_DAYS") or "14")
     key_file = get("ROOT_KEY_FILE")
+    retries_text = get("BOT_API_RETRIES") or "5"
+    if not retries_text.isascii() or not retries_text.isdigit() or int(retries_text) > 100:
+        raise SettingsError(
+            f"BOT_API_RETRIES must be a whole number from 0 to 100, got {retries_text!r}"
+        )
     new_members = _count("NEW_MEMBERS_PER_HOUR", get("NEW_MEMBERS_PER_HOUR") or "300", most=_MANY)
     flood_burst = _count("FLOOD_BURST", get("FLOOD_BURST") or "30", most=_MANY)
     flood_per_minute = _count("FLOOD_PER_MINUTE", get("FLOOD_PER_MINUTE") or "60", most=_MANY)
@@ -154,6 +199,9 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = Path(".
         data_dir=data_dir,
         root_key_file=Path(key_file) if key_file else None,
         root_key=get("ROOT_KEY"),
+        config_dir=default_config_dir(values),
+        allow_key_beside_data=_flag("ALLOW_KEY_BESIDE_DATA", get("ALLOW_KEY_BESIDE_DATA")),
+        bot_api_retries=int(retries_text),
         webhook_url=webhook_url,
         webhook_secret=webhook_secret,
         webhook_listen=get("WEBHOOK_LISTEN") or "0.0.0.0",  # noqa: S104
@@ -170,6 +218,14 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = Path(".
         max_held_requests=max_held,
         claim_alert_per_day=claim_alert,
     )
+
+
+def _flag(name: str, text: str | None) -> bool:
+    if text is None or text.lower() in {"0", "false", "no"}:
+        return False
+    if text.lower() in {"1", "true", "yes"}:
+        return True
+    raise SettingsError(f"{name} must be 1 or 0, got {text!r}")
 
 
 def _days(name: str, text: str) -> int:

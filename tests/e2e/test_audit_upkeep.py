@@ -7,14 +7,13 @@ then the operator's ``python -m bot admin verify-audit`` still verifies it.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
 from bot import jobs, staff_texts
 from bot.context import YardemContext
+from bot.settings import Settings
 from tests.e2e.harness import FakeClock, running_bot, settings_for
 from tests.e2e.referral_steps import (
     ask_for_volunteer,
@@ -24,25 +23,14 @@ from tests.e2e.referral_steps import (
     only_referral,
     volunteer,
 )
+from tests.e2e.test_process import _env, _run_bot
 from tests.fakebot import FakeBotApi
 
 
-def _verify_audit(data_dir: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"BOT_TOKEN", "WEBHOOK_URL", "WEBHOOK_SECRET", "ROOT_KEY"}
-    }
-    env["DATA_DIR"] = str(data_dir)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "admin", "verify-audit"],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+def _verify_audit(tmp_path: Path, settings: Settings) -> subprocess.CompletedProcess[str]:
+    """``python -m bot admin verify-audit`` as the operator runs it, with the bot's key."""
+    env = _env(tmp_path, ROOT_KEY_FILE=str(settings.key_file))
+    return _run_bot(["admin", "verify-audit"], tmp_path, env)
 
 
 async def test_relays_are_daily_counts_and_old_entries_compact_into_a_checkpoint(
@@ -117,7 +105,7 @@ async def test_relays_are_daily_counts_and_old_entries_compact_into_a_checkpoint
         await held(bot, alice)
         assert (await services.audit.verify()).intact
 
-    checked = _verify_audit(data_dir, tmp_path)
+    checked = _verify_audit(tmp_path, settings)
     assert checked.returncode == 0, checked.stderr
     assert "audit log intact: 1 entries" in checked.stdout
     assert f"entries up to {before} compacted" in checked.stdout

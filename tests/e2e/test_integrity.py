@@ -9,10 +9,8 @@ logs say so without an id; genuine accounts go on working.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 from bot import staff_texts
@@ -26,6 +24,7 @@ from tests.e2e.referral_steps import (
     only_referral,
     volunteer,
 )
+from tests.e2e.test_process import _env, _run_bot
 from tests.fakebot import FakeBotApi, FakeUser
 
 
@@ -124,44 +123,36 @@ async def test_roles_and_holders_edited_in_the_file_are_refused_after_a_restart(
         assert not any(secret in line for line in lines), "logged without ids or labels"
 
 
-def _admin(args: list[str], data_dir: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"BOT_TOKEN", "WEBHOOK_URL", "WEBHOOK_SECRET", "ROOT_KEY"}
-    }
-    env["DATA_DIR"] = str(data_dir)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "admin", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+def _admin(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return _run_bot(["admin", *args], tmp_path, _env(tmp_path))
 
 
 def test_rows_from_before_sealing_are_shown_to_the_operator_then_sealed(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    added = _admin(["add-coordinator", "5550009876"], data_dir, tmp_path)
+    assert _run_bot(["init"], tmp_path, _env(tmp_path)).returncode == 0
+    added = _admin(["add-coordinator", "5550009876"], tmp_path)
     assert added.returncode == 0, added.stderr
     label = added.stdout.split()[1]
     # As a database written before rows were sealed would be.
     with sqlite3.connect(data_dir / "yardem.sqlite3") as connection:
         connection.execute("UPDATE staff SET mac = NULL")
     connection.close()
-    assert _admin(["list"], data_dir, tmp_path).stdout == "", "an unchecked row gives no authority"
+    unchecked = _admin(["list"], tmp_path).stdout
+    assert label not in unchecked, "an unchecked row gives no authority"
+    assert "1 account(s) not listed" in unchecked
+    assert "seal-rows" in unchecked
 
-    shown = _admin(["seal-rows"], data_dir, tmp_path)
+    shown = _admin(["seal-rows"], tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert f"account {label}  coordinator  active" in shown.stdout
     assert "--yes" in shown.stdout
     assert "5550009876" not in shown.stdout
-    assert _admin(["list"], data_dir, tmp_path).stdout == "", "showing seals nothing"
+    assert label not in _admin(["list"], tmp_path).stdout, "showing seals nothing"
 
-    sealed = _admin(["seal-rows", "--yes"], data_dir, tmp_path)
+    sealed = _admin(["seal-rows", "--yes"], tmp_path)
     assert sealed.returncode == 0, sealed.stderr
     assert "sealed 1 row(s)" in sealed.stdout
-    assert _admin(["list"], data_dir, tmp_path).stdout.split()[:2] == [label, "coordinator"]
-    assert "is sealed" in _admin(["seal-rows"], data_dir, tmp_path).stdout
+    listed = _admin(["list"], tmp_path).stdout
+    assert listed.split()[:2] == [label, "coordinator"]
+    assert "not listed" not in listed
+    assert "is sealed" in _admin(["seal-rows"], tmp_path).stdout

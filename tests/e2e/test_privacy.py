@@ -105,7 +105,9 @@ async def test_root_key_file_is_private_and_separate_from_the_database(
     data_dir = tmp_path / "data"
     async with running_bot(server, settings_for(server, data_dir), clock):
         pass
-    key_file = data_dir / "root.key"
+    key_file = settings_for(server, data_dir).key_file
+    assert not key_file.is_relative_to(data_dir), "a copy of DATA_DIR does not carry the key"
+    assert not (data_dir / "root.key").exists()
     assert key_file.stat().st_mode & 0o777 == 0o600
     key_line = next(
         line for line in key_file.read_text().splitlines() if line and not line.startswith("#")
