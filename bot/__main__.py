@@ -155,13 +155,21 @@ def _admin(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     if command == "list":
         lines = asyncio.run(admin.roster(settings))
-        if not lines:
+        failing = asyncio.run(admin.failing_accounts(settings))
+        if not lines and not failing:
             print(
                 "no volunteers or coordinators yet: add the first coordinator with "
                 "'python -m bot admin add-coordinator --id-from-stdin'"
             )
         for line in lines:
             print(line)
+        if failing:
+            # Not "none yet": the operator must look before adding anyone again.
+            print(
+                f"{failing} account(s) not listed: they fail their integrity check (edited "
+                "outside the bot, or from before rows were sealed); see "
+                "'python -m bot admin seal-rows'"
+            )
         return 0
     if command in ("suspend", "reinstate", "remove"):
         managed = asyncio.run(admin.manage(settings, args.label, command, today))
@@ -197,11 +205,27 @@ def _admin(settings: Settings, args: argparse.Namespace) -> int:
             "treat them as holding the key, or rotate it."
         )
         return 0
+    if command == "seal-rows":
+        lines, sealed = asyncio.run(admin.seal_rows(settings, confirm=args.yes))
+        for line in lines:
+            print(line)
+        if not lines:
+            print("every account, request and invite is sealed")
+        elif args.yes:
+            print(f"sealed {sealed} row(s)")
+        else:
+            print("check these, remove what looks wrong, then run again with --yes to seal them")
+        return 0
     report = asyncio.run(admin.verify_audit(settings))
     if report.intact:
         # Cutting rows off the end leaves a shorter chain that still verifies:
         # compare the head with one recorded earlier, away from this server.
-        print(f"audit log intact: {report.entries} entries, head {report.head}")
+        compacted = (
+            f" (entries up to {report.compacted_through} compacted into a checkpoint)"
+            if report.compacted_through
+            else ""
+        )
+        print(f"audit log intact: {report.entries} entries, head {report.head}{compacted}")
         return 0
     print(f"audit log BROKEN at entry {report.first_broken} of {report.entries}", file=sys.stderr)
     return 1
@@ -250,6 +274,10 @@ def _parser() -> argparse.ArgumentParser:
         managing.add_argument("label", help="the account's label, as /volunteers shows it")
     admin_commands.add_parser("list", help="every volunteer and coordinator by label")
     admin_commands.add_parser("verify-audit", help="check the audit log's hash chain")
+    sealer = admin_commands.add_parser(
+        "seal-rows", help="show accounts, requests and invites from before sealing; --yes seals"
+    )
+    sealer.add_argument("--yes", action="store_true", help="seal the rows shown")
     backup = admin_commands.add_parser(
         "backup", help="copy the database to FILE, safely while the bot runs (not the key)"
     )

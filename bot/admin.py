@@ -9,6 +9,7 @@ into a pseudonym at once and never stored.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -36,6 +37,15 @@ from storage.backup import (
 )
 from storage.crypto import Pseudonymizer
 from storage.database import Database, packaged_migrations
+from storage.integrity import (
+    STAFF,
+    RowSeal,
+    Unsealed,
+    count_failing,
+    row_key,
+    seal_unsealed,
+    unsealed_rows,
+)
 from storage.key_check import verify_root_key
 from storage.keys import load_root_keys, shred_key_file, write_root_key_file
 from storage.staff import StaffRepository
@@ -139,6 +149,48 @@ async def roster(settings: Settings) -> list[str]:
         f"{' '.join(sorted(m.languages)) or '-'}"
         for m in everyone
     ]
+
+
+async def failing_accounts(settings: Settings) -> int:
+    """Account rows that fail their integrity check: ``list`` leaves them out, and says so."""
+    storage = await open_storage(settings)
+    try:
+        seal = RowSeal(row_key(storage.pseudonymizer.audit_key()))
+        return (await count_failing(storage.database, seal)).get(STAFF.table, 0)
+    finally:
+        await storage.database.close()
+
+
+def _describe(row: Unsealed, label: Callable[[bytes], str]) -> str:
+    """A line an operator can check: labels and codes, never a key."""
+    values = row.values
+    if row.table == "staff":
+        languages = str(values["languages"] or "-")
+        return f"account {values['label']}  {values['role']}  {values['status']}  {languages}"
+    if row.table == "referrals":
+        holder = values["volunteer"]
+        held = label(holder) if isinstance(holder, bytes) else "-"
+        return f"request #{row.row_id}  {values['status']}  {values['language']}  held by {held}"
+    return f"invite  {values['role']}  from {values['created_by']}"
+
+
+async def seal_rows(settings: Settings, *, confirm: bool) -> tuple[list[str], int]:
+    """Rows without a MAC (a database from before sealing); sealed only with ``confirm``.
+
+    The operator reads the list first: sealing vouches for every line of it,
+    so a role or a holder that looks wrong must be fixed (removed) instead.
+    """
+    storage = await open_storage(settings)
+    try:
+        rows = await unsealed_rows(storage.database)
+        lines = [_describe(row, storage.pseudonymizer.label) for row in rows]
+        done = 0
+        if confirm and rows:
+            seal = RowSeal(row_key(storage.pseudonymizer.audit_key()))
+            done = await seal_unsealed(storage.database, seal, rows)
+    finally:
+        await storage.database.close()
+    return lines, done
 
 
 # Backups --------------------------------------------------------------------

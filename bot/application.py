@@ -6,15 +6,16 @@ import logging
 from typing import Any
 
 from telegram import BotCommand
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
-from bot import heartbeat, jobs, member_handlers, texts
+from bot import flood, heartbeat, jobs, member_handlers, texts
 from bot.context import BotData, YardemApplication, YardemContext
 from bot.error_handler import on_error
 from bot.members import Clock, utc_now
 from bot.services import open_services
 from bot.settings import Settings
 from bot.updates import PerChatUpdateProcessor
+from bot.wipe_priority import WipeFirstRateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +34,12 @@ def file_url(api_url: str) -> str:
 
 def build_application(settings: Settings, *, clock: Clock = utc_now) -> YardemApplication:
     token = settings.require_token()
+    check = flood.FloodCheck()
 
     async def post_init(application: YardemApplication) -> None:
         services = await open_services(settings, clock)
         application.bot_data.services = services
+        check.services = services
         heartbeat.started(settings.data_dir)
         await _publish_commands(application)
         log.info("ready: flows version %s", services.content.current.registry.version)
@@ -46,6 +49,7 @@ def build_application(settings: Settings, *, clock: Clock = utc_now) -> YardemAp
         if services is not None:
             await services.close()
             application.bot_data.services = None
+            check.services = None
 
     context_types: ContextTypes[YardemContext, dict[Any, Any], dict[Any, Any], BotData] = (
         ContextTypes(context=YardemContext, bot_data=BotData)
@@ -56,13 +60,14 @@ def build_application(settings: Settings, *, clock: Clock = utc_now) -> YardemAp
         .base_url(settings.bot_api_url)
         .base_file_url(file_url(settings.bot_api_url))
         .context_types(context_types)
-        .concurrent_updates(PerChatUpdateProcessor())
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        .concurrent_updates(PerChatUpdateProcessor(screen=check))
+        .rate_limiter(WipeFirstRateLimiter(max_retries=2))
         .defaults(Defaults(protect_content=True))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
     )
+    flood.register(application)
     member_handlers.register(application)
     application.add_error_handler(on_error)
     jobs.schedule(application)

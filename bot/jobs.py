@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from bot.context import YardemApplication, YardemContext
 from bot.referral_desk import Desk
+from storage.errors import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,30 @@ async def expire_referrals(context: YardemContext) -> None:
         log.info("expired %d unclaimed requests, erased %d closed ones", expired, purged)
 
 
+async def keep_audit(context: YardemContext) -> None:
+    """Seal finished days' relay counts into the chain; compact entries past retention.
+
+    Both are single transactions that take the chain's head first, so two
+    workers running them at once do no harm.
+    """
+    services = context.services
+    today = services.clock().date()
+    sealed = await services.audit.seal_relay_counts(before=today)
+    try:
+        compacted = await services.audit.compact(
+            before=today - timedelta(days=services.settings.audit_retention_days), today=today
+        )
+    except StorageError as error:
+        log.error("audit log left as it is: %s", error)
+        return
+    if sealed or compacted:
+        log.info(
+            "audit log: %d relay counts sealed, %d old entries compacted",
+            sealed,
+            compacted.removed if compacted else 0,
+        )
+
+
 def schedule(application: YardemApplication) -> None:
     jobs = application.job_queue
     if jobs is None:
@@ -61,3 +86,4 @@ def schedule(application: YardemApplication) -> None:
     jobs.run_repeating(purge_idle_members, interval=timedelta(days=1), first=timedelta(minutes=5))
     jobs.run_repeating(renotify_urgent, interval=timedelta(minutes=1), first=timedelta(seconds=30))
     jobs.run_repeating(expire_referrals, interval=timedelta(hours=1), first=timedelta(minutes=2))
+    jobs.run_repeating(keep_audit, interval=timedelta(days=1), first=timedelta(minutes=3))

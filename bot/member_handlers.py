@@ -16,7 +16,7 @@ from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import referral_texts, staff_handlers, texts
+from bot import flood, newcomers, referral_texts, staff_handlers, texts
 from bot.callbacks import WipeConfirm, decode
 from bot.content import Snapshot
 from bot.context import YardemApplication, YardemContext
@@ -172,6 +172,12 @@ async def load_turn(update: Update, context: YardemContext) -> Turn | None:
     services = context.services
     key = services.members.key_for(user.id)
     state: MemberState | None = await services.members.load(key)
+    if state is None:
+        # A stranger: under attack, Yardem may be full for this hour.
+        admitted = await newcomers.admit(update, context, key)
+        if admitted is None:
+            return None
+        state = admitted.state
     snapshot = services.content.current
     conversation = Conversation(snapshot, state, suggest_locale(user.language_code))
     return Turn(context, chat.id, key, snapshot, conversation)
@@ -221,7 +227,10 @@ async def on_message(update: Update, context: YardemContext) -> None:
         return
     volunteer = await staff_handlers.current_staff(update, context)
     if volunteer is not None and message is not None and not (message.text or "").startswith("/"):
-        await staff_handlers.relay_from_staff(message, context, volunteer)
+        if await flood.relay_allowed(
+            context, "staff", volunteer.key, message.chat_id, volunteer.locale
+        ):
+            await staff_handlers.relay_from_staff(message, context, volunteer)
         return
     await on_member_message(update, context)
 
@@ -261,6 +270,10 @@ async def on_member_message(update: Update, context: YardemContext) -> None:
             await services.members.save(turn.key, MemberState())
         # The member's own message stays in their chat; /wipe can delete it.
         await services.members.remember(turn.key, [message.message_id], at=message.date)
+        if not await flood.relay_allowed(
+            context, "member", turn.key, turn.chat_id, turn.conversation.locale
+        ):
+            return
         await _relay(turn, referral, message, edited=False)
         return
     outcome = turn.conversation.typed(message.text, can_delete=True)

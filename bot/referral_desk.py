@@ -450,9 +450,11 @@ class Desk:
         await self._retire(referral, await self.services.referrals.take_notices(referral.id))
 
     async def _retire(self, referral: Referral, notices: Sequence[tuple[bytes, int]]) -> None:
+        from bot import digest  # it builds on this module
+
         for staff_key, message_id in notices:
             member = await self.services.staff.get(staff_key)
-            if member is None:
+            if member is None or await digest.redraw_shared(self, member, message_id):
                 continue
             tr = self.tr(member.locale)
             try:
@@ -465,9 +467,12 @@ class Desk:
                 log.debug("a notice could not be updated")
 
     async def delete_notices(self, notices: Sequence[tuple[bytes, int]]) -> None:
+        """Delete notices; a digest that still lists other open requests is redrawn instead."""
+        from bot import digest  # it builds on this module
+
         for staff_key, message_id in notices:
             member = await self.services.staff.get(staff_key)
-            if member is None:
+            if member is None or await digest.redraw_shared(self, member, message_id):
                 continue
             try:
                 await self.bot.delete_message(await self.services.staff.chat_id(member), message_id)
@@ -494,28 +499,12 @@ class Desk:
         """Announce unclaimed urgent referrals again until claimed, and escalate.
 
         Each round replaces the previous notices instead of adding to them, so
-        a volunteer's chat holds one notice per request however long it waits.
+        a volunteer's chat holds one notice per request however long it waits,
+        and gives each account at most one message: see :mod:`bot.digest`.
         """
-        now = self._timestamp()
-        rounds = 0
-        for referral in await self.services.referrals.due_renotify(now=now):
-            this_round = referral.notify_count + 1
-            pause = RENOTIFY_EVERY if this_round < FAST_ROUNDS else SLOW_RENOTIFY_EVERY
-            # A request handed back by the admin CLI (not urgent) is announced once.
-            next_at = now + int(pause.total_seconds()) if referral.urgent else None
-            if not await self.services.referrals.mark_notified(referral, now=now, next_at=next_at):
-                continue  # another worker took this round
-            rounds += 1
-            await self.delete_notices(await self.services.referrals.take_notices(referral.id))
-            everyone = await self.services.staff.to_notify(referral.language)
-            volunteers = [m for m in everyone if not m.is_coordinator]
-            coordinators = [m for m in everyone if m.is_coordinator]
-            await self.announce(referral, volunteers, staff_texts.reminder)
-            escalate = this_round >= ESCALATE_AFTER_ROUNDS
-            await self.announce(
-                referral, coordinators, staff_texts.escalation if escalate else staff_texts.reminder
-            )
-        return rounds
+        from bot import digest  # it builds on this module
+
+        return await digest.renotify(self)
 
     async def expire_and_purge(self) -> tuple[int, int]:
         settings = self.services.settings

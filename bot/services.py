@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from bot.content import Content
 from bot.installation import Purpose, announce_new_database, load_keys, prepare
 from bot.members import Clock, Members
+from bot.rate_limits import Limits
 from bot.settings import Settings
 from storage.audit import AuditLog
 from storage.crypto import FieldCipher, Pseudonymizer
 from storage.database import Database
+from storage.integrity import RowSeal, count_failing, row_key
 from storage.key_check import verify_root_key
 from storage.members import MemberRepository
+from storage.notices import NoticeRepository
 from storage.referrals import ReferralRepository
 from storage.staff import StaffRepository
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,9 @@ class Services:
     staff: StaffRepository
     referrals: ReferralRepository
     audit: AuditLog
+    limits: Limits
+    """In-memory limiters: floods, relays, newcomers (per process)."""
+    notices: NoticeRepository
 
     async def close(self) -> None:
         await self.database.close()
@@ -64,6 +73,15 @@ async def open_services(
     content = Content(settings.flows_dir, settings.locales_dir, settings.text_values)
     storage = await open_storage(settings, purpose)
     database, pseudonymizer, cipher = storage.database, storage.pseudonymizer, storage.cipher
+    seal = RowSeal(row_key(pseudonymizer.audit_key()))
+    for table, count in (await count_failing(database, seal)).items():
+        # Loud at every start: such rows give no authority until someone looks.
+        log.error(
+            "%d row(s) of %s fail their integrity check and are ignored: edited outside "
+            "the bot, or from before rows were sealed (python -m bot admin seal-rows)",
+            count,
+            table,
+        )
     members = Members(MemberRepository(database, cipher), pseudonymizer, clock)
     return Services(
         content,
@@ -75,4 +93,10 @@ async def open_services(
         StaffRepository(database, cipher, pseudonymizer.audit_key()),
         ReferralRepository(database, cipher, pseudonymizer.audit_key()),
         AuditLog(database, pseudonymizer.audit_key()),
+        Limits.build(
+            burst=settings.flood_burst,
+            per_minute=settings.flood_per_minute,
+            new_members_per_hour=settings.new_members_per_hour,
+        ),
+        NoticeRepository(database),
     )

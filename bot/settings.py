@@ -54,6 +54,14 @@ class Settings:
     """Closed referrals are erased this many days after closing."""
     referral_expiry_days: int = 14
     """An unclaimed referral expires (and the member is told) after this many days."""
+    new_members_per_hour: int = 300
+    """Strangers who may become members in one hour; as many again on the crisis path."""
+    flood_burst: int = 30
+    """Updates one account is served at once before it is slowed."""
+    flood_per_minute: int = 60
+    """The pace a slowed account is served at; far past it, it is ignored for a while."""
+    audit_retention_days: int = 365
+    """Audit entries older than this are compacted into a checkpoint entry."""
     max_held_requests: int = 3
     """A volunteer (or coordinator) holds at most this many requests at once."""
     claim_alert_per_day: int = 5
@@ -179,8 +187,12 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = Path(".
         raise SettingsError(
             f"BOT_API_RETRIES must be a whole number from 0 to 100, got {retries_text!r}"
         )
-    max_held = _count("MAX_HELD_REQUESTS", get("MAX_HELD_REQUESTS") or "3")
-    claim_alert = _count("CLAIM_ALERT_PER_DAY", get("CLAIM_ALERT_PER_DAY") or "5")
+    new_members = _count("NEW_MEMBERS_PER_HOUR", get("NEW_MEMBERS_PER_HOUR") or "300", most=_MANY)
+    flood_burst = _count("FLOOD_BURST", get("FLOOD_BURST") or "30", most=_MANY)
+    flood_per_minute = _count("FLOOD_PER_MINUTE", get("FLOOD_PER_MINUTE") or "60", most=_MANY)
+    audit_days = _days("AUDIT_RETENTION_DAYS", get("AUDIT_RETENTION_DAYS") or "365")
+    max_held = _count("MAX_HELD_REQUESTS", get("MAX_HELD_REQUESTS") or "3", most=100)
+    claim_alert = _count("CLAIM_ALERT_PER_DAY", get("CLAIM_ALERT_PER_DAY") or "5", most=100)
     return Settings(
         bot_token=token,
         bot_api_url=api_url,
@@ -199,6 +211,10 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = Path(".
         locales_dir=Path(get("LOCALES_DIR") or LOCALES_DIR),
         retention_days=retention_days,
         referral_expiry_days=expiry_days,
+        new_members_per_hour=new_members,
+        flood_burst=flood_burst,
+        flood_per_minute=flood_per_minute,
+        audit_retention_days=audit_days,
         max_held_requests=max_held,
         claim_alert_per_day=claim_alert,
     )
@@ -218,7 +234,11 @@ def _days(name: str, text: str) -> int:
     return int(text)
 
 
-def _count(name: str, text: str) -> int:
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 100:
-        raise SettingsError(f"{name} must be a whole number from 1 to 100, got {text!r}")
+_MANY = 1_000_000
+"""The most a flood or newcomer limit can be set to: far past any real need."""
+
+
+def _count(name: str, text: str, *, most: int) -> int:
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= most:
+        raise SettingsError(f"{name} must be a whole number from 1 to {most}, got {text!r}")
     return int(text)

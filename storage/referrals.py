@@ -21,6 +21,7 @@ from storage.crypto import FieldCipher
 from storage.database import Database
 from storage.deletable import sent_hour
 from storage.errors import StorageError
+from storage.integrity import REFERRALS, RowSeal, row_key
 from storage.relay_copies import REMOVE_FIXED_AFTER_HOURS, Copy
 
 URGENT = ("detained", "immediate_risk")
@@ -51,6 +52,9 @@ _COLUMNS = (
     "id, member_key, topic, urgency, country, language, status, volunteer, outcome, "
     "created_day, notify_count"
 )
+_WIDTH = len(_COLUMNS.split(","))
+_SELECT = f"SELECT {_COLUMNS}, {REFERRALS.columns} FROM referrals"  # noqa: S608 -- literals
+"""The referral, then the sealed fields and MAC that vouch for its holder."""
 
 
 @dataclass(frozen=True)
@@ -164,24 +168,32 @@ class ReferralRepository:
         self._db = db
         self._cipher = cipher
         self._audit_key = audit_key
+        self._seal = RowSeal(row_key(audit_key))
+
+    def _verified(self, row: sqlite3.Row | tuple[object, ...]) -> Referral | None:
+        """The referral, if its holder and status verify; a tampered one is treated as absent."""
+        values = tuple(row)
+        if not self._seal.valid(REFERRALS, values[0], values[_WIDTH:]):
+            return None
+        return _referral(values[:_WIDTH])
 
     async def _one(
         self, connection: aiosqlite.Connection, where: str, args: tuple[object, ...]
     ) -> Referral | None:
         async with connection.execute(
-            f"SELECT {_COLUMNS} FROM referrals WHERE {where}",  # noqa: S608 -- literals only
+            f"{_SELECT} WHERE {where}",
             args,
         ) as cur:
             row = await cur.fetchone()
-        return None if row is None else _referral(row)
+        return None if row is None else self._verified(row)
 
     async def _many(self, where: str, args: tuple[object, ...]) -> list[Referral]:
         async with (
             self._db.snapshot() as connection,
-            connection.execute(f"SELECT {_COLUMNS} FROM referrals WHERE {where}", args) as cur,  # noqa: S608 -- fragments are literals of this module
+            connection.execute(f"{_SELECT} WHERE {where}", args) as cur,
         ):
             rows = await cur.fetchall()
-        return [_referral(row) for row in rows]
+        return [referral for row in rows if (referral := self._verified(row)) is not None]
 
     async def open(
         self,
@@ -216,15 +228,25 @@ class ReferralRepository:
         )
         day = today.isoformat()
         async with self._db.transaction() as connection:
-            existing = await self._one(
-                connection, "member_key = ? AND status != 'closed'", (member_key,)
-            )
-            if existing is not None:
+            # Any such row counts, even one that fails its check: one per member.
+            async with connection.execute(
+                "SELECT id FROM referrals WHERE member_key = ? AND status != 'closed'",
+                (member_key,),
+            ) as cur:
+                found = await cur.fetchone()
+            if found is not None:
                 if not crisis:
                     return Refused("already_open")
-                return await self._escalate(
-                    connection, existing, country=country, today=today, notify_at=notify_at
-                )
+                existing = await self._one(connection, "id = ?", (str(found[0]),))
+                if existing is not None:
+                    return await self._escalate(
+                        connection, existing, country=country, today=today, notify_at=notify_at
+                    )
+                # Someone detained now is never refused, and a row edited outside
+                # the bot cannot carry their request (its holder cannot be
+                # trusted): it goes, as a withdrawal would take it, and the
+                # crisis request is filed in its place.
+                await connection.execute("DELETE FROM referrals WHERE id = ?", (str(found[0]),))
             async with connection.execute(
                 "SELECT count FROM referral_requests WHERE rate_key = ?", (rate_key,)
             ) as cur:
@@ -255,6 +277,7 @@ class ReferralRepository:
                     notify_at if urgency in URGENT else None,
                 ),
             )
+            await self._seal.reseal(connection, REFERRALS, referral_id)
             await audit.append(
                 connection,
                 self._audit_key,
@@ -285,7 +308,10 @@ class ReferralRepository:
         """
         if referral.urgency == CRISIS:
             return Escalated(referral, changed=False, notices=[])
-        await connection.execute(_ESCALATE_SQL, (CRISIS, country, notify_at, referral.id))
+        # Urgency and country are not sealed today; going through the seal keeps
+        # the row verifying should either ever be.
+        async with self._seal.changing(connection, REFERRALS, referral.id):
+            await connection.execute(_ESCALATE_SQL, (CRISIS, country, notify_at, referral.id))
         notices = await _take_notices(connection, referral.id)
         await audit.append(
             connection,
@@ -333,15 +359,13 @@ class ReferralRepository:
         return int(plain.decode())
 
     async def held_counts(self) -> dict[bytes, int]:
-        """How many referrals each account holds now."""
-        async with (
-            self._db.snapshot() as connection,
-            connection.execute(
-                "SELECT volunteer, COUNT(*) FROM referrals "
-                "WHERE status IN ('claimed', 'handover') GROUP BY volunteer"
-            ) as cur,
-        ):
-            return {bytes(row[0]): int(row[1]) for row in await cur.fetchall()}
+        """How many referrals each account holds now (only those whose holder verifies)."""
+        held = await self._many("status IN ('claimed', 'handover')", ())
+        counts: dict[bytes, int] = {}
+        for referral in held:
+            if referral.volunteer is not None:
+                counts[referral.volunteer] = counts.get(referral.volunteer, 0) + 1
+        return counts
 
     async def _transition(
         self,
@@ -360,13 +384,20 @@ class ReferralRepository:
         ``then`` is one more statement run in the same transaction if it did.
         """
         async with self._db.transaction() as connection:
+            # Only a row that verifies changes hands, and only as it verified (the
+            # MAC in the WHERE): a tampered holder or status is never sealed as genuine.
+            mac = await self._seal.check(connection, REFERRALS, referral_id)
+            if mac is None:
+                return None
             async with connection.execute(
-                f"UPDATE referrals SET {set_sql} WHERE ({where_sql}) AND id = ? RETURNING id",  # noqa: S608 -- fragments are literals of this module
-                (*args, referral_id),
+                f"UPDATE referrals SET {set_sql} WHERE ({where_sql}) AND id = ? AND mac = ? "  # noqa: S608 -- fragments are literals of this module
+                "RETURNING id",
+                (*args, referral_id, mac),
             ) as cur:
                 changed = await cur.fetchone()
             if changed is None:
                 return None
+            await self._seal.reseal(connection, REFERRALS, referral_id)
             if then is not None:
                 await connection.execute(*then)
             await audit.append(
@@ -491,6 +522,12 @@ class ReferralRepository:
                 connection, "member_key = ? AND status != 'closed'", (member_key,)
             )
             if referral is None:
+                # One that fails its check goes too (erasing is always safe), but
+                # nobody is told: its holder cannot be trusted.
+                await connection.execute(
+                    "DELETE FROM referrals WHERE member_key = ? AND status != 'closed'",
+                    (member_key,),
+                )
                 return None
             notices = await _take_notices(connection, referral.id)
             copies = await relay_copies.take(connection, self._cipher, referral.id)
@@ -508,14 +545,14 @@ class ReferralRepository:
         return Withdrawn(referral, notices, copies, chat)
 
     async def relayed(self, referral_id: str, *, actor: str, today: date) -> None:
+        """Count a relayed message (``actor`` "member" or a volunteer's label) for today.
+
+        The audit chain gets the day's counts once the day is over, not a row
+        per message (see storage.audit).
+        """
         async with self._db.transaction() as connection:
-            await audit.append(
-                connection,
-                self._audit_key,
-                actor=actor,
-                action="relay",
-                referral=referral_id,
-                today=today,
+            await audit.count_relay(
+                connection, referral=referral_id, from_member=actor == "member", today=today
             )
 
     # Notices ------------------------------------------------------------
