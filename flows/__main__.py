@@ -1,7 +1,9 @@
 """``python -m flows check``: the static checks as a command.
 
 Exits 0 when the shipped flows and catalogs have no errors, 1 when they do,
-2 when the inputs cannot be read at all.
+2 when the inputs cannot be read at all. ``--live-desk`` judges a set as the
+live desk does before publishing it: missing and fuzzy translations are
+warnings there (members get the English with a "translation pending" marker).
 
 ``python -m flows graph -o FILE`` draws the flows with Graphviz (see
 :mod:`flows.graph`); it exits 3 when Graphviz is not installed.
@@ -17,7 +19,7 @@ from pathlib import Path
 from flows.errors import FlowError
 from flows.facts import DEFAULT_FACTS_FILE, load_facts
 from flows.graph import GraphvizMissing, ImageFormat, guess_format, registry_graph_dot, render
-from flows.inspect import Severity, inspect
+from flows.inspect import check_set
 from flows.loader import DEFINITIONS_DIR
 from flows.registry import LOCALES_DIR, SOURCE_LOCALE, build_registry, read_sources
 
@@ -37,6 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--flows", type=Path, default=DEFINITIONS_DIR, help="flow directory")
     check.add_argument("--locales", type=Path, default=LOCALES_DIR, help="catalog directory")
     check.add_argument("--facts", type=Path, default=None, help="the shared FACTS.md")
+    check.add_argument(
+        "--live-desk",
+        action="store_true",
+        help="judge as the live desk does: missing or fuzzy translations are warnings",
+    )
     graph = commands.add_parser("graph", help="draw the flows with Graphviz")
     graph.add_argument("-o", "--output", type=Path, required=True, help="image file to write")
     graph.add_argument(
@@ -55,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     facts_path: Path = args.facts or _default_facts()
     try:
         sources = read_sources(args.flows, args.locales)
-        registry = build_registry(sources)
         facts = load_facts(facts_path)
+        checked = check_set(sources, live_desk=args.live_desk, facts=facts)
     except FlowError as exc:
         print(f"cannot check: {exc}", file=sys.stderr)
         return 2
@@ -64,17 +71,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
 
-    issues = inspect(registry, sources, facts=facts)
-    errors = [issue for issue in issues if issue.severity is Severity.ERROR]
-    for issue in issues:
+    registry = checked.registry
+    for issue in checked.issues:
         print(f"{issue.severity}: {issue}")
     flows_count = len(registry.flows)
     nodes = sum(len(flow.nodes) for flow in registry.flows.values())
     print(
         f"{flows_count} flows, {nodes} nodes, {len(registry.catalogs)} catalogs: "
-        f"{len(errors)} errors, {len(issues) - len(errors)} warnings"
+        f"{len(checked.errors)} errors, {len(checked.warnings)} warnings"
     )
-    return 1 if errors else 0
+    return 1 if checked.errors else 0
 
 
 def _graph(args: argparse.Namespace) -> int:
