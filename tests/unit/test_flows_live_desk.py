@@ -85,9 +85,9 @@ def test_flows_check_live_desk_flag(tmp_path: Path) -> None:
     facts.write_text("Source ids: SD21 = x.\n- [V] A fact. https://example.org/facts.\n")
 
     def run(*extra: str) -> subprocess.CompletedProcess[str]:
+        where = ["--flows", str(definitions), "--locales", str(locales), "--facts", str(facts)]
         return subprocess.run(
-            [sys.executable, "-m", "flows", "check", "--flows", str(definitions)]
-            + ["--locales", str(locales), "--facts", str(facts), *extra],
+            [sys.executable, "-m", "flows", "check", *where, *extra],
             capture_output=True,
             text=True,
             check=False,
