@@ -9,6 +9,7 @@ from bot.content import Content
 from bot.members import Clock, Members
 from bot.settings import Settings
 from storage.audit import AuditLog
+from storage.content import SqliteContentRepository
 from storage.crypto import FieldCipher, Pseudonymizer
 from storage.database import Database
 from storage.errors import KeyFileError
@@ -90,10 +91,28 @@ async def open_storage(settings: Settings) -> Storage:
     return Storage(database, pseudonymizer, FieldCipher(keys))
 
 
+def content_repository(storage: Storage) -> SqliteContentRepository:
+    pseudonymizer = storage.pseudonymizer
+    return SqliteContentRepository(
+        storage.database, pseudonymizer.content_key(), pseudonymizer.audit_key()
+    )
+
+
+async def open_content(settings: Settings, storage: Storage) -> Content:
+    """The shipped files (which must pass), then the newest good published version."""
+    content = Content(settings.flows_dir, settings.locales_dir, content_repository(storage))
+    await content.load_published()
+    return content
+
+
 async def open_services(settings: Settings, clock: Clock) -> Services:
-    content = Content(settings.flows_dir, settings.locales_dir)
     storage = await open_storage(settings)
     database, pseudonymizer, cipher = storage.database, storage.pseudonymizer, storage.cipher
+    try:
+        content = await open_content(settings, storage)
+    except BaseException:
+        await database.close()
+        raise
     members = Members(MemberRepository(database, cipher), pseudonymizer, clock)
     return Services(
         content,
