@@ -100,7 +100,7 @@ class Content:
         self._current = self._shipped
         self._refused: set[int] = set()
         """Versions that failed: logged once, never retried (rows never change legitimately)."""
-        self._behind_warned = 0
+        self._behind_warned: int | None = None
 
     @property
     def current(self) -> Snapshot:
@@ -216,4 +216,3 @@ class Content:
         )
         self._current = snapshot
         return True
-

@@ -34,7 +34,6 @@ LANGUAGE_NAMES: Mapping[str, str] = MappingProxyType(
 """Each language in its own script: never translated."""
 
 
-
 def N_(message: str) -> str:  # gettext's name for "extract now, translate later"
     """Mark ``message`` for ``pybabel extract``; it is translated where it is used."""
     return message
@@ -154,9 +153,7 @@ def translators(
     shipped = fallback or {}
     result = {SOURCE_LOCALE: Translator(SOURCE_LOCALE, None)}
     for locale, catalog in registry.catalogs.items():
-        result[locale] = Translator(
-            locale, catalog, _plural_function(catalog), shipped.get(locale)
-        )
+        result[locale] = Translator(locale, catalog, _plural_function(catalog), shipped.get(locale))
     for locale in LOCALES:
         result.setdefault(locale, Translator(locale, None, fallback=shipped.get(locale)))
     return MappingProxyType(result)

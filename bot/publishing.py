@@ -101,12 +101,12 @@ async def publish(
     live = content.current if live is None else live
     if live.sources is None:
         raise PublishRefused(("the live set's files are not known",))
-    sources = prepared(sources, content.shipped)
-    if files_of(sources) == files_of(live.sources):
-        raise NothingToPublish(live.number)
     try:
         # Parsing and checking a whole set takes a good part of a second: off the
         # event loop, so members' turns go on meanwhile.
+        sources = await asyncio.to_thread(prepared, sources, content.shipped)
+        if files_of(sources) == files_of(live.sources):
+            raise NothingToPublish(live.number)
         checked = await asyncio.to_thread(check_set, sources, live_desk=True, facts=desk_facts())
     except FlowError as exc:
         raise PublishRefused((str(exc),)) from exc
