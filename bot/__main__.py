@@ -1,4 +1,5 @@
-"""``python -m bot``: run the bot; ``try``: walk the flows in a terminal; ``admin``: manage."""
+"""``python -m bot``: run the bot; ``try``: walk the flows in a terminal; ``admin``: manage;
+``content``: export, import and list the live content."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sys
 
 from telegram.error import TelegramError
 
+from bot import content_cli
 from bot.errors import SettingsError
 from bot.logs import RedactingFilter, configure_logging
 from bot.settings import Settings, load_settings
@@ -144,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         managing.add_argument("label", help="the account's label, as /volunteers shows it")
     admin_commands.add_parser("list", help="every volunteer and coordinator by label")
     admin_commands.add_parser("verify-audit", help="check the audit log's hash chain")
+    content_cli.add_parser(commands)
     args = parser.parse_args(argv)
     settings: Settings | None = None
     try:
@@ -152,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
             return _try(settings, args.locale)
         if args.command == "admin":
             return _admin(settings, args)
+        if args.command == "content":
+            configure_logging("WARNING", _secrets(settings))
+            return content_cli.run(settings, args)
         return _run(settings)
     except SettingsError as exc:
         print(f"yardem: {exc}", file=sys.stderr)
