@@ -25,10 +25,25 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.i18n import Translator, translators
+from flows.catalog import parse_po
 from flows.errors import FlowError
 from flows.inspect import CheckedSet, check_set
-from flows.registry import Registry, RegistrySources, load_registry, read_sources
-from storage.content_records import ContentFiles, ContentRepository, PublishedVersion
+from flows.pending import pending_texts
+from flows.registry import (
+    LOCALES,
+    SOURCE_LOCALE,
+    TRANSLATED_LOCALES,
+    Registry,
+    RegistrySources,
+    load_registry,
+    read_sources,
+)
+from storage.content_records import (
+    ContentFiles,
+    ContentRepository,
+    LocaleSwitch,
+    PublishedVersion,
+)
 from storage.errors import ContentIntegrityError
 
 log = logging.getLogger(__name__)
@@ -216,3 +231,28 @@ class Content:
         )
         self._current = snapshot
         return True
+
+
+def member_locales(snapshot: Snapshot, switches: Mapping[str, LocaleSwitch]) -> tuple[str, ...]:
+    """The languages members may pick in ``snapshot``, given the coordinators' switches.
+
+    English always. A shipped language unless a coordinator switched it off (its
+    pending texts show in English with the marker). Any other language only once a
+    coordinator switched it on and its catalog is complete: a half-translated new
+    language would be mostly English.
+    """
+    chosen = [SOURCE_LOCALE]
+    template = None
+    if snapshot.sources is not None and snapshot.sources.template is not None:
+        template = parse_po(snapshot.sources.template, locale="template", origin="messages.pot")
+    for locale in (*TRANSLATED_LOCALES, *sorted(set(snapshot.registry.catalogs) - set(LOCALES))):
+        switch = switches.get(locale)
+        if locale in TRANSLATED_LOCALES:
+            visible = switch is None or switch.enabled
+        else:
+            flows, catalog = snapshot.registry.flows.values(), snapshot.registry.catalogs[locale]
+            complete = not pending_texts(flows, catalog, template)
+            visible = bool(switch and switch.enabled) and complete
+        if visible:
+            chosen.append(locale)
+    return tuple(chosen)

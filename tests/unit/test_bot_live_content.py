@@ -12,8 +12,8 @@ from types import MappingProxyType
 
 import pytest
 
-from bot.content import Content, Snapshot, files_of
-from bot.i18n import PENDING_MARKER, Translator
+from bot.content import Content, Snapshot, files_of, member_locales
+from bot.i18n import PENDING_MARKER, Translator, translators
 from bot.publishing import NothingToPublish, PublishRefused, publish, rollback
 from bot.screens import node_screen
 from flows import engine
@@ -21,8 +21,9 @@ from flows.catalog import Catalog
 from flows.inspect import IssueCode
 from flows.loader import DEFINITIONS_DIR
 from flows.model import text_context
-from flows.registry import LOCALES_DIR, RegistrySources
+from flows.registry import LOCALES_DIR, RegistrySources, build_registry
 from storage.content import SqliteContentRepository
+from storage.content_records import LocaleSwitch
 from storage.crypto import Pseudonymizer
 from storage.database import Database
 from storage.errors import VersionConflict
@@ -334,3 +335,33 @@ def test_sighup_swaps_version_0_files(tmp_path: Path) -> None:
     assert after.number == 0
     assert after.registry.layout != before.registry.layout
     assert content.current is after
+
+
+# Languages members may pick ------------------------------------------------------
+
+
+def with_turkish(complete: bool) -> Snapshot:
+    sources = SHIPPED.sources
+    assert sources is not None
+    turkish = sources.po_files["zh_Hans"].replace("Language: zh_Hans", "Language: tr")
+    sources = replace(sources, po_files={**sources.po_files, "tr": turkish})
+    if not complete:
+        sources = edit_entry(sources, "tr", CONTEXT, msgstr="")
+    registry = build_registry(sources)
+    return Snapshot(registry, translators(registry), 1, sources)
+
+
+def test_a_new_language_shows_only_once_complete_and_switched_on() -> None:
+    on = {"tr": LocaleSwitch("tr", True, "c0ffee00", TODAY)}
+    off = {"tr": LocaleSwitch("tr", False, "c0ffee00", TODAY)}
+    shipped_four = ("en", "zh_Hans", "zh_Hant", "ug")
+    assert member_locales(with_turkish(complete=True), {}) == shipped_four
+    assert member_locales(with_turkish(complete=True), off) == shipped_four
+    assert member_locales(with_turkish(complete=False), on) == shipped_four
+    assert member_locales(with_turkish(complete=True), on) == (*shipped_four, "tr")
+
+
+def test_a_shipped_language_stays_unless_switched_off_even_with_pending_texts() -> None:
+    assert member_locales(SHIPPED, {}) == ("en", "zh_Hans", "zh_Hant", "ug")
+    off = {"zh_Hant": LocaleSwitch("zh_Hant", False, "c0ffee00", TODAY)}
+    assert member_locales(SHIPPED, off) == ("en", "zh_Hans", "ug")
