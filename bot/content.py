@@ -44,7 +44,7 @@ from storage.content_records import (
     LocaleSwitch,
     PublishedVersion,
 )
-from storage.errors import ContentIntegrityError
+from storage.errors import ContentIntegrityError, UnknownVersion
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ class Content:
             raise VersionRefused(number, "no database")
         try:
             version = await self._versions.version(number)
-        except ContentIntegrityError as exc:
+        except (ContentIntegrityError, UnknownVersion) as exc:
             raise VersionRefused(number, str(exc)) from exc
         return await self.check_published(version)
 

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.content import Content, Snapshot, files_of
+from bot.content import Content, Snapshot, VersionRefused, files_of
 from bot.publishing import NothingToPublish, Published, PublishRefused, publish, rollback
 from bot.services import Storage, content_repository, open_storage
 from bot.settings import Settings
@@ -60,7 +60,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_run(settings, args))
-    except (StorageError, FlowError) as exc:
+    except (StorageError, FlowError, VersionRefused) as exc:
         print(f"yardem: {exc}", file=sys.stderr)
         return 1
 

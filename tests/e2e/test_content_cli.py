@@ -145,3 +145,10 @@ def test_rollback_publishes_an_old_version_again(tmp_path: Path) -> None:
     assert OLD in (out / "flows/definitions/red_notices.yaml").read_text(encoding="utf-8")
     assert content(tmp_path, "export", str(out), "--version", "1").returncode == 0
     assert NEW in (out / "flows/definitions/red_notices.yaml").read_text(encoding="utf-8")
+
+    unknown = content(tmp_path, "export", str(out), "--version", "7")
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip().splitlines()[-1] == (
+        "yardem: content version 7 refused: there is no published content version 7"
+    )
+    assert "Traceback" not in unknown.stderr
