@@ -33,13 +33,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.content import POLL_SECONDS, Content
+from bot.content import POLL_SECONDS
 from bot.members import MemberState
 from bot.publishing import publish
-from bot.services import content_repository, open_storage
+from bot.services import open_content, open_storage
 from flows import engine
 from flows.registry import RegistrySources
 from tests.e2e.harness import FakeClock, RunningBot, running_bot, settings_for
+from tests.e2e.steps import choose_language
 from tests.fakebot import FakeBotApi, FakeUser
 from tests.unit.content_edits import edit_flow
 
@@ -109,11 +110,7 @@ async def main(count: int, rounds: int) -> None:
                 server.user(9_100_000 + n, first_name="B", language_code="en") for n in range(20)
             ]
             for member in members:
-                member.send_text("/start")
-            await bot.settle()
-            for member in members:
-                member.press("English")
-            await bot.settle()
+                await choose_language(bot, member, "en")
 
             _report("turn before any publish (version 0)", await _turns(bot, members, rounds))
 
@@ -131,9 +128,7 @@ async def main(count: int, rounds: int) -> None:
 
             elsewhere = await open_storage(settings)
             try:
-                repository = content_repository(elsewhere)
-                other = Content(settings.flows_dir, settings.locales_dir, repository)
-                await other.load_published()
+                other = await open_content(settings, elsewhere)
                 for fix in FIXES[1:]:
                     serving = bot.snapshot.number
                     start = time.perf_counter()

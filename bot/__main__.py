@@ -26,7 +26,7 @@ WEBHOOK_PATH = "telegram"
 
 
 def _run(settings: Settings) -> int:
-    from bot.application import build_application
+    from bot.application import ALLOWED_UPDATES, build_application
 
     settings.require_token()  # before anything starts, so the error is the only output
     configure_logging(settings.log_level, _secrets(settings))
@@ -53,11 +53,11 @@ def _run(settings: Settings) -> int:
             url_path=WEBHOOK_PATH,
             secret_token=settings.webhook_secret,
             webhook_url=settings.webhook_url.rstrip("/") + "/" + WEBHOOK_PATH,
-            allowed_updates=["message", "callback_query"],
+            allowed_updates=list(ALLOWED_UPDATES),
         )
     else:
         log.info("starting with long polling")
-        application.run_polling(allowed_updates=["message", "callback_query"])
+        application.run_polling(allowed_updates=list(ALLOWED_UPDATES))
     log.info("stopped")
     return 0
 

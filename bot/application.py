@@ -18,6 +18,9 @@ from bot.updates import PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
 
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+"""Edits are asked for only to tell the sender that the relay never passes them on."""
+
 # Telegram's per-language command menus use two-letter codes, so the Chinese
 # menu can only follow one script; Simplified is the more common default.
 _COMMAND_LANGUAGES = {None: "en", "zh": "zh_Hans", "ug": "ug"}

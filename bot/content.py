@@ -38,6 +38,7 @@ from flows.registry import (
     load_registry,
     read_sources,
 )
+from flows.values import TextValues
 from storage.content_records import (
     ContentFiles,
     ContentRepository,
@@ -62,10 +63,15 @@ class Snapshot:
     """The files it was built from (for the desk's drafts, summaries and export)."""
 
 
-def load_snapshot(flows_dir: Path, locales_dir: Path) -> Snapshot:
-    """Version 0: the shipped files, held to the repository's full check."""
+def load_snapshot(flows_dir: Path, locales_dir: Path, values: TextValues) -> Snapshot:
+    """Version 0: the shipped files, held to the repository's full check.
+
+    ``values``: the settings that screens state, such as the retention period.
+    """
     registry = load_registry(flows_dir, locales_dir)
-    return Snapshot(registry, translators(registry), 0, read_sources(flows_dir, locales_dir))
+    return Snapshot(
+        registry, translators(registry, values), 0, read_sources(flows_dir, locales_dir)
+    )
 
 
 def files_of(sources: RegistrySources) -> ContentFiles:
@@ -79,12 +85,20 @@ def sources_of(files: ContentFiles, shipped: Snapshot) -> RegistrySources:
 
 
 def published_snapshot(
-    checked: CheckedSet, sources: RegistrySources, number: int, shipped: Snapshot
+    checked: CheckedSet,
+    sources: RegistrySources,
+    number: int,
+    shipped: Snapshot,
+    values: TextValues,
 ) -> Snapshot:
-    """A checked published set, its translators falling back on the shipped catalogs."""
+    """A checked published set, its translators falling back on the shipped catalogs.
+
+    ``values`` fill the same settings placeholders as in the shipped set: a
+    published text that names ``{retention_days}`` states the operator's setting.
+    """
     return Snapshot(
         checked.registry,
-        translators(checked.registry, fallback=shipped.registry.catalogs),
+        translators(checked.registry, values, fallback=shipped.registry.catalogs),
         number,
         sources,
     )
@@ -106,12 +120,14 @@ class Content:
         self,
         flows_dir: Path,
         locales_dir: Path,
+        values: TextValues,
         versions: ContentRepository | None = None,
     ) -> None:
         self._flows_dir = flows_dir
         self._locales_dir = locales_dir
+        self._values = values
         self._versions = versions
-        self._shipped = load_snapshot(flows_dir, locales_dir)
+        self._shipped = load_snapshot(flows_dir, locales_dir, values)
         self._current = self._shipped
         self._refused: set[int] = set()
         """Versions that failed: logged once, never retried (rows never change legitimately)."""
@@ -130,12 +146,17 @@ class Content:
     def versions(self) -> ContentRepository | None:
         return self._versions
 
+    @property
+    def values(self) -> TextValues:
+        """The settings every set's texts are filled with, published or shipped."""
+        return self._values
+
     def reload(self) -> Snapshot:
         """SIGHUP: validate the files on disk in full, then swap; on error keep serving.
 
         While a published version is served the files are only its fallback.
         """
-        shipped = load_snapshot(self._flows_dir, self._locales_dir)
+        shipped = load_snapshot(self._flows_dir, self._locales_dir, self._values)
         self._shipped = shipped
         current = self._current
         if current.number == 0:
@@ -149,7 +170,9 @@ class Content:
         else:
             self._current = replace(
                 current,
-                translators=translators(current.registry, fallback=shipped.registry.catalogs),
+                translators=translators(
+                    current.registry, self._values, fallback=shipped.registry.catalogs
+                ),
             )
             log.info(
                 "shipped files reloaded; still serving published content version %d",
@@ -215,7 +238,7 @@ class Content:
                 version.number,
                 f"{len(checked.errors)} problem(s) with this program; first: {checked.errors[0]}",
             )
-        return published_snapshot(checked, sources, version.number, shipped)
+        return published_snapshot(checked, sources, version.number, shipped, self._values)
 
     def adopt(self, snapshot: Snapshot) -> bool:
         """Serve ``snapshot`` if it is newer than what is served; True if it now serves."""

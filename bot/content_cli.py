@@ -27,7 +27,7 @@ from typing import Any
 
 from bot.content import Content, Snapshot, VersionRefused, files_of
 from bot.publishing import NothingToPublish, Published, PublishRefused, publish, rollback
-from bot.services import Storage, content_repository, open_storage
+from bot.services import Storage, content_repository, open_content, open_storage
 from bot.settings import Settings
 from flows.errors import FlowError
 from flows.loader import read_text
@@ -71,8 +71,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         command: str = args.content_command
         if command == "history":
             return await _history(storage, args.limit)
-        content = Content(settings.flows_dir, settings.locales_dir, content_repository(storage))
-        await content.load_published()
+        content = await open_content(settings, storage)
         if command == "export":
             return await _export(content, args.directory, args.version)
         if command == "import":

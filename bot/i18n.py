@@ -27,6 +27,7 @@ from bot.bidi import isolate_ltr
 from flows.catalog import Catalog, Entry
 from flows.model import PLACEHOLDER
 from flows.registry import LOCALES, RIGHT_TO_LEFT, SOURCE_LOCALE, Registry
+from flows.values import TextValues
 
 LANGUAGE_NAMES: Mapping[str, str] = MappingProxyType(
     {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文", "ug": "ئۇيغۇرچە"}
@@ -78,6 +79,9 @@ class Translator:
     message the published catalog lacks altogether (one the program gained since, say).
     Keys hold the English, so what it finds is never an outdated translation; an entry
     a coordinator emptied or marked fuzzy stays pending."""
+    values: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Settings the texts may name, such as ``{retention_days}``: filled into every
+    text this translator finishes, so a screen never states a stale number."""
 
     @property
     def right_to_left(self) -> bool:
@@ -131,8 +135,12 @@ class Translator:
         return singular if n == 1 else plural
 
     def finish(self, text: str, values: Mapping[str, str] | None = None) -> str:
-        """Fill placeholders and make the text render in the member's direction."""
-        text = substitute(text, values or {})
+        """Fill placeholders and make the text render in the member's direction.
+
+        The settings win over ``values`` (a member's answers), so an answer can
+        never change what a screen says about the bot's own rules.
+        """
+        text = substitute(text, {**(values or {}), **self.values})
         return isolate_ltr(text) if self.right_to_left else text
 
 
@@ -147,13 +155,21 @@ def _plural_function(catalog: Catalog) -> Callable[[int], int]:
 
 
 def translators(
-    registry: Registry, *, fallback: Mapping[str, Catalog] | None = None
+    registry: Registry, values: TextValues, *, fallback: Mapping[str, Catalog] | None = None
 ) -> Mapping[str, Translator]:
-    """One translator per locale; ``fallback``: the shipped catalogs, for a published set."""
+    """One translator per locale, each filling ``values`` (the settings texts may name).
+
+    ``fallback``: the shipped catalogs, for a published set.
+    """
+    filled = values.as_mapping()
     shipped = fallback or {}
-    result = {SOURCE_LOCALE: Translator(SOURCE_LOCALE, None)}
+    result = {SOURCE_LOCALE: Translator(SOURCE_LOCALE, None, values=filled)}
     for locale, catalog in registry.catalogs.items():
-        result[locale] = Translator(locale, catalog, _plural_function(catalog), shipped.get(locale))
+        result[locale] = Translator(
+            locale, catalog, _plural_function(catalog), shipped.get(locale), filled
+        )
     for locale in LOCALES:
-        result.setdefault(locale, Translator(locale, None, fallback=shipped.get(locale)))
+        result.setdefault(
+            locale, Translator(locale, None, fallback=shipped.get(locale), values=filled)
+        )
     return MappingProxyType(result)

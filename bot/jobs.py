@@ -21,13 +21,17 @@ IDLE_DAYS = 90
 
 
 async def forget_old_messages(context: YardemContext) -> None:
-    """Past 48 h Telegram refuses deletion, so the ids only document activity."""
+    """Past 48 h Telegram refuses deletion, so the ids only document activity.
+
+    Relayed voice and video notes, which no edit can blank later, are deleted
+    from both chats before that.
+    """
     count = await context.services.members.forget_old_messages()
-    count += await context.services.referrals.forget_old_staff_messages(
-        now=context.services.clock()
-    )
     if count:
         log.info("forgot %d message references too old to delete", count)
+    removed = await Desk(context.bot, context.services).remove_fixed_copies()
+    if removed:
+        log.info("removed %d relayed voice or video notes before they outlive deletion", removed)
 
 
 async def purge_idle_members(context: YardemContext) -> None:

@@ -22,7 +22,7 @@ from datetime import date
 from bot.content import Content, Snapshot, files_of, published_snapshot, sources_of
 from flows.changes import ChangeSummary, summarize_changes
 from flows.errors import FlowError
-from flows.facts import DEFAULT_FACTS_FILE, Facts, load_facts
+from flows.facts import load_sources
 from flows.inspect import Issue, check_set
 from flows.registry import RegistrySources
 from flows.template import set_template
@@ -57,14 +57,6 @@ class Published:
     warnings: tuple[Issue, ...]
     """What the live desk tolerates: pending translations, glossary words."""
     snapshot: Snapshot
-
-
-def desk_facts() -> Facts | None:
-    """The citable sources where this installation has them, as ``flows check`` finds them."""
-    try:
-        return load_facts(DEFAULT_FACTS_FILE) if DEFAULT_FACTS_FILE.is_file() else None
-    except (OSError, UnicodeDecodeError):
-        return None
 
 
 def prepared(sources: RegistrySources, shipped: Snapshot) -> RegistrySources:
@@ -107,7 +99,11 @@ async def publish(
         sources = await asyncio.to_thread(prepared, sources, content.shipped)
         if files_of(sources) == files_of(live.sources):
             raise NothingToPublish(live.number)
-        checked = await asyncio.to_thread(check_set, sources, live_desk=True, facts=desk_facts())
+        # Citations are checked against the program's own copy of the sources
+        # (flows/sources.csv, shipped with it), as ``flows check`` does: every
+        # installation judges them alike, with or without the shared FACTS.md.
+        facts = await asyncio.to_thread(load_sources)
+        checked = await asyncio.to_thread(check_set, sources, live_desk=True, facts=facts)
     except FlowError as exc:
         raise PublishRefused((str(exc),)) from exc
     if checked.errors:
@@ -124,7 +120,7 @@ async def publish(
         day=today,
         summary=summary.as_dict(),
     )
-    snapshot = published_snapshot(checked, sources, info.number, content.shipped)
+    snapshot = published_snapshot(checked, sources, info.number, content.shipped, content.values)
     content.adopt(snapshot)
     return Published(info, summary, checked.warnings, snapshot)
 

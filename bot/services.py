@@ -100,7 +100,12 @@ def content_repository(storage: Storage) -> SqliteContentRepository:
 
 async def open_content(settings: Settings, storage: Storage) -> Content:
     """The shipped files (which must pass), then the newest good published version."""
-    content = Content(settings.flows_dir, settings.locales_dir, content_repository(storage))
+    content = Content(
+        settings.flows_dir,
+        settings.locales_dir,
+        settings.text_values,
+        content_repository(storage),
+    )
     await content.load_published()
     return content
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from bot.errors import SettingsError
 from flows.loader import DEFINITIONS_DIR
 from flows.registry import LOCALES_DIR
+from flows.values import TextValues
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 _TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
@@ -44,6 +45,15 @@ class Settings:
     """Closed referrals are erased this many days after closing."""
     referral_expiry_days: int = 14
     """An unclaimed referral expires (and the member is told) after this many days."""
+    max_held_requests: int = 3
+    """A volunteer (or coordinator) holds at most this many requests at once."""
+    claim_alert_per_day: int = 5
+    """More claims than this by one account in one day alert the coordinators."""
+
+    @property
+    def text_values(self) -> TextValues:
+        """What the screens say about these settings, e.g. "erased after 30 days"."""
+        return TextValues(retention_days=self.retention_days)
 
     @property
     def key_file(self) -> Path:
@@ -124,6 +134,8 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = Path(".
     retention_days = _days("RETENTION_DAYS", get("RETENTION_DAYS") or "30")
     expiry_days = _days("REFERRAL_EXPIRY_DAYS", get("REFERRAL_EXPIRY_DAYS") or "14")
     key_file = get("ROOT_KEY_FILE")
+    max_held = _count("MAX_HELD_REQUESTS", get("MAX_HELD_REQUESTS") or "3")
+    claim_alert = _count("CLAIM_ALERT_PER_DAY", get("CLAIM_ALERT_PER_DAY") or "5")
     return Settings(
         bot_token=token,
         bot_api_url=api_url,
@@ -139,10 +151,18 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = Path(".
         locales_dir=Path(get("LOCALES_DIR") or LOCALES_DIR),
         retention_days=retention_days,
         referral_expiry_days=expiry_days,
+        max_held_requests=max_held,
+        claim_alert_per_day=claim_alert,
     )
 
 
 def _days(name: str, text: str) -> int:
     if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 3650:
         raise SettingsError(f"{name} must be a whole number of days from 1 to 3650, got {text!r}")
+    return int(text)
+
+
+def _count(name: str, text: str) -> int:
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 100:
+        raise SettingsError(f"{name} must be a whole number from 1 to 100, got {text!r}")
     return int(text)

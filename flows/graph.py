@@ -154,10 +154,12 @@ def flow_graph_dot(
         screens = len(pending)
         texts = sum(pending.values())
         heading += f"\ntranslation pending in {locale}: {texts} texts on {screens} screens"
+    # newrank: with clusters and edges that do not constrain the ranks, dot's
+    # older ranking fails on the shipped set ("trouble in init_rank").
     lines = [
         "digraph flows {",
         f"  graph [{_attributes(label=heading, labelloc='t', rankdir='LR', fontname='Helvetica')},"
-        " compound=true, nodesep=0.25, ranksep=0.6];",
+        " compound=true, newrank=true, nodesep=0.25, ranksep=0.6];",
         f"  node [{_attributes(fontname='Helvetica', fontsize='10', margin='0.12,0.06')}];",
         f"  edge [{_attributes(fontname='Helvetica', fontsize='9')}];",
     ]

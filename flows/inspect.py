@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import re
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from flows.catalog import Catalog, parse_po
+from flows.catalog import Catalog, Entry, parse_po
+from flows.display import display_width
 from flows.errors import DefinitionError
 from flows.facts import Facts
 from flows.glossary import misses, parse_glossary
-from flows.loader import parse_flows
+from flows.literals import dropped
+from flows.loader import parse_flow
 from flows.messages import SourceMessage, flow_messages, node_messages
 from flows.model import (
     MAIN_FLOW,
@@ -40,10 +42,12 @@ from flows.model import (
     resolve,
 )
 from flows.registry import TRANSLATED_LOCALES, Registry, RegistrySources, build_registry
+from flows.values import VALUE_NAMES
 
 MAX_SCREEN_CHARS = 3500
 """Room left under Telegram's limit for placeholders and bidi marks."""
-MAX_LABEL_CHARS = MAX_LABEL_HINT
+MAX_LABEL_COLUMNS = MAX_LABEL_HINT
+"""Counted in display columns: a Chinese character takes two."""
 MAX_BUTTONS = 12
 """More buttons than this do not fit a phone screen (and callback data holds two digits)."""
 
@@ -71,6 +75,8 @@ class IssueCode(StrEnum):
     UNCERTAIN_SOURCE = "uncertain-source"
     GLOSSARY = "glossary"
     PERCENT_FORMAT = "percent-format"
+    UNKNOWN_PLACEHOLDER = "unknown-placeholder"
+    DROPPED = "dropped"
 
 
 PENDING_CODES = frozenset({IssueCode.UNTRANSLATED, IssueCode.FUZZY})
@@ -92,12 +98,15 @@ class Issue:
     node: str | None = None
     locale: str | None = None
     severity: Severity = Severity.ERROR
+    file: str | None = None
+    """The file to open to fix it: the flow's YAML file, or the locale's catalog."""
 
     def __str__(self) -> str:
         where = "/".join(part for part in (self.flow, self.node) if part) or "catalog"
         if self.locale:
             where += f" [{self.locale}]"
-        return f"{where}: {self.code}: {self.message}"
+        text = f"{where}: {self.code}: {self.message}"
+        return f"{self.file}: {text}" if self.file else text
 
 
 def _targets(node: Node) -> Iterator[str]:
@@ -110,10 +119,11 @@ def _targets(node: Node) -> Iterator[str]:
         yield node.declined
 
 
-def _structure(flows: Sequence[Flow]) -> Iterator[Issue]:
+def _structure(flows: Sequence[Flow], files: Mapping[str, Sequence[str]]) -> Iterator[Issue]:
     for flow_id, count in Counter(flow.id for flow in flows).items():
         if count > 1:
-            yield Issue(IssueCode.DUPLICATE_ID, f"{count} flows have this id", flow_id)
+            names = ", ".join(sorted(files.get(flow_id, ())))
+            yield Issue(IssueCode.DUPLICATE_ID, f"{count} flows have this id: {names}", flow_id)
     by_id = {flow.id: flow for flow in flows}
     for flow in flows:
         for node_id, count in Counter(node.id for node in flow.nodes).items():
@@ -198,16 +208,54 @@ def _lengths(flows: Sequence[Flow]) -> Iterator[Issue]:
 
 
 def _length_issue(message: SourceMessage, text: str, locale: str | None) -> Iterator[Issue]:
-    limit = MAX_LABEL_CHARS if message.is_label else MAX_SCREEN_CHARS
-    if len(text) > limit:
-        kind = "label" if message.is_label else "text"
+    if message.is_label:
+        # A button is as wide as its text looks, and a Chinese character looks two wide.
+        kind, size, unit, limit = "label", display_width(text), "columns", MAX_LABEL_COLUMNS
+    else:
+        kind, size, unit, limit = "text", len(text), "characters", MAX_SCREEN_CHARS
+    if size > limit:
         yield Issue(
             IssueCode.TOO_LONG,
-            f"{kind} {message.context} has {len(text)} characters (limit {limit})",
+            f"{kind} {message.context} has {size} {unit} (limit {limit})",
             message.flow,
             message.node,
             locale,
         )
+
+
+def _placeholder_names(flows: Sequence[Flow]) -> Iterator[Issue]:
+    """Every ``{name}`` in an English text must be a value the bot fills in."""
+    answers = {
+        node.answer for flow in flows for node in flow.nodes if isinstance(node, QuestionNode)
+    }
+    known = VALUE_NAMES | answers
+    for flow in flows:
+        for message in flow_messages(flow):
+            for name in sorted(placeholders(message.msgid) - known):
+                yield Issue(
+                    IssueCode.UNKNOWN_PLACEHOLDER,
+                    f"{message.context}: {{{name}}} is not filled in by the bot; known: "
+                    + ", ".join(f"{{{value}}}" for value in sorted(known)),
+                    message.flow,
+                    message.node,
+                )
+
+
+def _dropped(entry: Entry, owner: SourceMessage | None, locale: str) -> Iterator[Issue]:
+    """A translation keeps the English's /commands, links, phone numbers and numbers."""
+    for index, text in enumerate(entry.msgstr):
+        english = entry.msgid if index == 0 or entry.msgid_plural is None else entry.msgid_plural
+        lost = dropped(english, text)
+        if lost:
+            yield Issue(
+                IssueCode.DROPPED,
+                f"{entry.context or entry.msgid[:40]!r}: the translation lacks "
+                + ", ".join(lost)
+                + " (keep commands, links, phone numbers and numbers as in the English)",
+                owner.flow if owner else None,
+                owner.node if owner else None,
+                locale,
+            )
 
 
 def _translations(
@@ -267,6 +315,8 @@ def _translations(
                     continue
             expected = placeholders(entry.msgid) | placeholders(entry.msgid_plural or "")
             owner = flow_keys.get((entry.context, entry.msgid))
+            if entry.usable:
+                yield from _dropped(entry, owner, locale)
             for text in entry.msgstr:
                 if text and placeholders(text) != expected:
                     yield Issue(
@@ -305,7 +355,10 @@ def _sources(flows: Sequence[Flow], facts: Facts | None) -> Iterator[Issue]:
             for source in node.sources:
                 if not facts.knows(source):
                     yield Issue(
-                        IssueCode.UNKNOWN_SOURCE, f"{source!r} is not in FACTS.md", flow.id, node.id
+                        IssueCode.UNKNOWN_SOURCE,
+                        f"{source!r} is not in the sources (FACTS.md, kept in flows/sources.csv)",
+                        flow.id,
+                        node.id,
                     )
                 elif facts.uncertain(source) and source not in node.hedged:
                     yield Issue(
@@ -364,7 +417,11 @@ def inspect(
     ``live_desk``: missing and fuzzy translations are warnings (see the module's
     docstring); the shipped set is checked without it.
     """
-    flows = parse_flows(sources.flow_files)
+    named = [(name, parse_flow(text, origin=name)) for name, text in sources.flow_files.items()]
+    flows = [flow for _, flow in named]
+    files: dict[str, list[str]] = {}
+    for name, flow in named:
+        files.setdefault(flow.id, []).append(name)
     required: list[tuple[str | None, str]] = []
     if sources.template is None:
         issues_before = [Issue(IssueCode.MISSING_CATALOG, "locales/messages.pot is missing")]
@@ -374,8 +431,9 @@ def inspect(
         required = list(template.entries)
     issues = [
         *issues_before,
-        *_structure(flows),
+        *_structure(flows, files),
         *_lengths(flows),
+        *_placeholder_names(flows),
         *_translations(flows, dict(registry.catalogs), required, live_desk=live_desk),
         *_sources(flows, facts),
         *_glossary(flows, dict(registry.catalogs), sources.glossary),
@@ -385,7 +443,17 @@ def inspect(
             replace(issue, severity=Severity.WARNING) if issue.code in PENDING_CODES else issue
             for issue in issues
         ]
-    return issues
+    return [_with_file(issue, files) for issue in issues]
+
+
+def _with_file(issue: Issue, files: Mapping[str, Sequence[str]]) -> Issue:
+    """Name the file to open: the catalog for a translation, else the flow's own file."""
+    if issue.locale is not None:
+        return replace(issue, file=f"locales/{issue.locale}/LC_MESSAGES/messages.po")
+    names = files.get(issue.flow or "", ())
+    if len(names) == 1:
+        return replace(issue, file=names[0])
+    return issue
 
 
 @dataclass(frozen=True)

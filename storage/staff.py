@@ -169,10 +169,150 @@ class StaffRepository:
             )
 
     async def set_current(self, key: bytes, referral_id: str | None) -> None:
+        """Whom the account's messages go to: only ever set when they chose so in their chat."""
         async with self._db.transaction() as connection:
             await connection.execute(
                 "UPDATE staff SET current_referral = ? WHERE staff_key = ?", (referral_id, key)
             )
+
+    async def leave_target(self, key: bytes, keep: str) -> str | None:
+        """Stop relaying the account's messages unless they go to ``keep``.
+
+        Returns the referral they went to until now, if that changed, so the
+        volunteer can be told before they write again.
+        """
+        async with self._db.transaction() as connection:
+            async with connection.execute(
+                "SELECT current_referral FROM staff WHERE staff_key = ?", (key,)
+            ) as cur:
+                row = await cur.fetchone()
+            previous = None if row is None or row[0] is None else str(row[0])
+            if previous is None or previous == keep:
+                return None
+            await connection.execute(
+                "UPDATE staff SET current_referral = NULL WHERE staff_key = ?", (key,)
+            )
+        return previous
+
+    async def drop_target(self, referral_id: str) -> list[bytes]:
+        """Nobody's messages go to this referral any more (it changed hands or ended)."""
+        async with (
+            self._db.transaction() as connection,
+            connection.execute(
+                "UPDATE staff SET current_referral = NULL WHERE current_referral = ? "
+                "RETURNING staff_key",
+                (referral_id,),
+            ) as cur,
+        ):
+            return [bytes(row[0]) for row in await cur.fetchall()]
+
+    # Languages waiting for approval ---------------------------------------
+
+    async def pending_languages(self, key: bytes) -> dict[str, bool]:
+        """Languages the account asked for, each with whether coordinators were asked yet."""
+        async with (
+            self._db.snapshot() as connection,
+            connection.execute(
+                "SELECT language, asked FROM language_requests WHERE staff_key = ?", (key,)
+            ) as cur,
+        ):
+            return {str(row[0]): bool(row[1]) for row in await cur.fetchall()}
+
+    async def pending_by_account(self) -> dict[bytes, frozenset[str]]:
+        async with (
+            self._db.snapshot() as connection,
+            connection.execute("SELECT staff_key, language FROM language_requests") as cur,
+        ):
+            rows = await cur.fetchall()
+        found: dict[bytes, set[str]] = {}
+        for row in rows:
+            found.setdefault(bytes(row[0]), set()).add(str(row[1]))
+        return {key: frozenset(languages) for key, languages in found.items()}
+
+    async def toggle_requested_language(self, key: bytes, language: str) -> None:
+        """A volunteer's tap on a language: drop it if held or asked for, else ask for it.
+
+        Dropping needs nobody's approval; adding waits for a coordinator's.
+        """
+        async with self._db.transaction() as connection:
+            async with connection.execute(
+                "SELECT languages FROM staff WHERE staff_key = ?", (key,)
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return
+            held = set(str(row[0]).split())
+            async with connection.execute(
+                "DELETE FROM language_requests WHERE staff_key = ? AND language = ? RETURNING 1",
+                (key, language),
+            ) as cur:
+                withdrawn = await cur.fetchone() is not None
+            if language in held:
+                await connection.execute(
+                    "UPDATE staff SET languages = ? WHERE staff_key = ?",
+                    (" ".join(sorted(held - {language})), key),
+                )
+            elif not withdrawn:
+                await connection.execute(
+                    "INSERT INTO language_requests (staff_key, language, asked) VALUES (?, ?, 0) "
+                    "ON CONFLICT (staff_key, language) DO NOTHING",
+                    (key, language),
+                )
+
+    async def ask_for_languages(self, key: bytes, *, actor: str, today: date) -> list[str]:
+        """Done choosing: the languages the coordinators must now be asked about."""
+        async with self._db.transaction() as connection:
+            async with connection.execute(
+                "UPDATE language_requests SET asked = 1 WHERE staff_key = ? AND asked = 0 "
+                "RETURNING language",
+                (key,),
+            ) as cur:
+                asked = sorted(str(row[0]) for row in await cur.fetchall())
+            for language in asked:
+                await audit.append(
+                    connection,
+                    self._audit_key,
+                    actor=actor,
+                    action=f"ask-language:{language}",
+                    referral=None,
+                    today=today,
+                )
+        return asked
+
+    async def decide_language(
+        self, key: bytes, language: str, approve: bool, *, actor: str, today: date
+    ) -> bool:
+        """A coordinator approves or refuses; False if it is no longer waiting for a decision."""
+        async with self._db.transaction() as connection:
+            async with connection.execute(
+                "DELETE FROM language_requests WHERE staff_key = ? AND language = ? AND asked = 1 "
+                "RETURNING 1",
+                (key, language),
+            ) as cur:
+                if await cur.fetchone() is None:
+                    return False
+            async with connection.execute(
+                "SELECT label, languages FROM staff WHERE staff_key = ?", (key,)
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return False
+            if approve:
+                languages = set(str(row[1]).split()) | {language}
+                await connection.execute(
+                    "UPDATE staff SET languages = ? WHERE staff_key = ?",
+                    (" ".join(sorted(languages)), key),
+                )
+            verb = "approve" if approve else "refuse"
+            await audit.append(
+                connection,
+                self._audit_key,
+                actor=actor,
+                action=f"{verb}-language:{row[0]}:{language}",
+                referral=None,
+                today=today,
+            )
+        return True
 
     async def set_active(
         self,

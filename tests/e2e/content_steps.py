@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.publishing import Published, publish
 from flows.model import text_context
 from flows.registry import RegistrySources
 from tests.e2e.harness import RunningBot
+from tests.e2e.steps import choose_language
 from tests.fakebot import FakeUser
 
 
@@ -35,13 +35,6 @@ def screen_text(bot: RunningBot, locale: str, flow: str, node: str) -> str:
     return tr.finish(text)
 
 
-def label(bot: RunningBot, tr: Translator, flow: str, node: str, option: str) -> str:
-    found = bot.snapshot.registry.node(flow, node)
-    assert found is not None
-    english = next(o.label for o in found.options if o.id == option)  # type: ignore[union-attr]
-    return tr.finish(tr.pgettext(text_context(flow, node, option), english))
-
-
 async def shows(bot: RunningBot, member: FakeUser, text: str) -> None:
     """Wait until the member's newest message reads exactly ``text``."""
 
@@ -53,15 +46,5 @@ async def shows(bot: RunningBot, member: FakeUser, text: str) -> None:
 
 
 async def at_menu(bot: RunningBot, member: FakeUser, locale: str) -> None:
-    """/start, pick ``locale``, and wait for the main menu."""
-    member.send_text("/start")
-
-    def picker() -> bool:
-        messages = member.visible_messages()
-        return bool(messages) and any(
-            text == LANGUAGE_NAMES[locale] for row in messages[-1].buttons for text, _ in row
-        )
-
-    await bot.server.wait_for(picker, timeout=15)
-    member.press(LANGUAGE_NAMES[locale])
-    await shows(bot, member, screen_text(bot, locale, "main", "menu"))
+    """/start, pick ``locale``, and wait for the main menu and the member's stored choice."""
+    await choose_language(bot, member, locale)

@@ -78,7 +78,8 @@ def test_export_edit_import_export_round_trip(tmp_path: Path) -> None:
     assert imported.returncode == 0, imported.stderr
     assert "published version 1 (was 0)" in imported.stdout
     assert "ug: 1 became pending" in imported.stdout
-    assert "warning: red_notices/diffusions [ug]: untranslated" in imported.stdout
+    ug_catalog = "locales/ug/LC_MESSAGES/messages.po"
+    assert f"warning: {ug_catalog}: red_notices/diffusions [ug]: untranslated" in imported.stdout
 
     history = content(tmp_path, "history")
     assert history.returncode == 0, history.stderr

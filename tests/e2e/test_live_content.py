@@ -6,21 +6,15 @@ import sqlite3
 from pathlib import Path
 
 from bot import texts
-from bot.content import POLL_SECONDS, Content
+from bot.content import POLL_SECONDS
 from bot.publishing import publish
-from bot.services import content_repository, open_storage
+from bot.services import open_content, open_storage
 from flows.inspect import IssueCode
 from flows.model import text_context
 from flows.registry import RegistrySources
-from tests.e2e.content_steps import (
-    at_menu,
-    label,
-    live_sources,
-    publish_set,
-    screen_text,
-    shows,
-)
+from tests.e2e.content_steps import at_menu, live_sources, publish_set, screen_text, shows
 from tests.e2e.harness import FakeClock, RunningBot, capture_logs, running_bot, settings_for
+from tests.e2e.steps import label
 from tests.fakebot import FakeBotApi
 from tests.unit.content_edits import edit_entry, edit_flow, swap_options
 
@@ -142,8 +136,7 @@ async def test_a_version_published_elsewhere_goes_live_by_the_poll(
         await at_menu(bot, member, "en")
         elsewhere = await open_storage(settings)
         try:
-            other = Content(settings.flows_dir, settings.locales_dir, content_repository(elsewhere))
-            await other.load_published()
+            other = await open_content(settings, elsewhere)
             fixed = edit_flow(live_sources(bot), "red_notices.yaml", OLD, NEW)
             await publish(other, fixed, publisher="admin", today=clock().date())
         finally:

@@ -8,8 +8,8 @@ import struct
 from pathlib import Path
 
 from bot import texts
-from bot.i18n import LANGUAGE_NAMES
 from tests.e2e.harness import FakeClock, RunningBot, capture_logs, running_bot, settings_for
+from tests.e2e.steps import choose_language, node_text, say, tap
 from tests.fakebot import TEST_TOKEN, FakeBotApi
 
 CANARY_ID = 6029384756
@@ -59,20 +59,21 @@ async def test_no_ids_names_or_text_in_database_wal_or_logs(
     )
     with capture_logs() as logs:
         async with running_bot(server, settings, clock) as bot:
-            member.send_text("/start")
-            await bot.settle()
-            member.press(LANGUAGE_NAMES["en"])
-            await bot.settle()
-            member.press("Red Notices and Diffusions")
-            await bot.settle()
-            member.send_text(CANARY_TEXT)
-            await bot.settle()
+            tr = bot.tr("en")
+            await choose_language(bot, member, "en")
+            await tap(
+                bot,
+                member,
+                "Red Notices and Diffusions",
+                text=node_text(bot, tr, "red_notices", "intro"),
+            )
+            await say(bot, member, CANARY_TEXT, containing=texts.typed_text_deleted(tr))
+            mark = server.mark()
             member.press_data("forged|" + CANARY_TEXT[:20], member.last_message().message_id)
-            await bot.settle()
+            await member.wait_for_message(containing=texts.stale(tr), after=mark)
             # An error path too: the apology must not log the payload either.
             server.inject_error("editMessageText", error_code=500, description="Internal")
-            member.press("About and privacy")
-            await bot.settle()
+            await tap(bot, member, "About and privacy", containing=texts.something_went_wrong(tr))
             apology = texts.something_went_wrong(bot.tr("en"))
             # Encryption would hide a leak from the byte scan: look inside too.
             decrypted = await _decrypted_states(bot)
@@ -137,13 +138,14 @@ def _referral_needles() -> dict[str, bytes]:
 async def test_referrals_and_the_relay_leave_no_ids_names_or_text(
     server: FakeBotApi, tmp_path: Path, clock: FakeClock
 ) -> None:
-    from bot import staff_texts
     from tests.e2e.referral_steps import (
+        approve_languages,
         ask_for_volunteer,
+        claim,
+        close_held,
         invite,
         join,
         make_coordinator,
-        notice_of,
         only_referral,
     )
 
@@ -162,18 +164,18 @@ async def test_referrals_and_the_relay_leave_no_ids_names_or_text(
     needles = _referral_needles()
     with capture_logs() as logs:
         async with running_bot(server, settings, clock) as bot:
-            tr = bot.tr("en")
             await make_coordinator(bot, coordinator)
             await join(bot, helper, await invite(bot, coordinator, "volunteer"))
+            await approve_languages(bot, coordinator, helper, ("en",))
             await ask_for_volunteer(bot, member)
-            referral = await only_referral(bot)
-            helper.press(staff_texts.claim_label(tr), message_id=notice_of(helper, referral))
-            await bot.settle()
+            await claim(bot, helper, await only_referral(bot, member))
+            mark = server.mark()
             member.send_text(CANARY_TEXT)
             member.send_photo(caption=CAPTION_TEXT)
-            await bot.settle()
+            await helper.wait_for_message(text=CAPTION_TEXT, after=mark)  # relayed in order
+            mark = server.mark()
             helper.send_text(VOLUNTEER_TEXT)
-            await bot.settle()
+            await member.wait_for_message(text=VOLUNTEER_TEXT, after=mark)
             assert member.last_message().text == VOLUNTEER_TEXT
             # Also while the referral is open: the notices, the chat references.
             files = sorted(p for p in data_dir.iterdir() if p.is_file())
@@ -183,12 +185,7 @@ async def test_referrals_and_the_relay_leave_no_ids_names_or_text(
                 for name, needle in needles.items()
                 if needle in p.read_bytes()
             ]
-            helper.send_text("/mine")
-            await bot.settle()
-            helper.press(staff_texts.close_label(tr))
-            await bot.settle()
-            helper.press(staff_texts.outcomes(tr)["informed"])
-            await bot.settle()
+            await close_held(bot, helper, "informed")
             decrypted = await _decrypted_states(bot)
             inside = [name for name, needle in needles.items() if needle in decrypted]
         after = [

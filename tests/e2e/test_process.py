@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.e2e.harness import QUIET_SECONDS
 from tests.fakebot import TEST_TOKEN, FakeBotApi
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,7 +59,7 @@ def _start(env: dict[str, str], tmp_path: Path) -> subprocess.Popen[str]:
 def _stop(process: subprocess.Popen[str]) -> tuple[int, str]:
     process.send_signal(signal.SIGTERM)
     try:
-        _, stderr = process.communicate(timeout=20)
+        _, stderr = process.communicate(timeout=60)
     except subprocess.TimeoutExpired:
         process.kill()
         _, stderr = process.communicate()
@@ -90,10 +91,10 @@ async def test_long_polling_serves_and_stops_cleanly_on_sigterm(
     env = _env(tmp_path, BOT_TOKEN=TEST_TOKEN, BOT_API_URL=server.base_url)
     process = _start(env, tmp_path)
     try:
-        await server.wait_for(lambda: bool(server.calls("getUpdates")), timeout=30)
+        await server.wait_for(lambda: bool(server.calls("getUpdates")), timeout=60)
         member = server.user(8200001, first_name="Member", language_code="en")
         member.send_text("/start")
-        await server.wait_for(lambda: bool(server.calls("sendMessage")), timeout=15)
+        await server.wait_for(lambda: bool(server.calls("sendMessage")), timeout=60)
     finally:
         code, stderr = _stop(process)
     assert code == 0, stderr
@@ -138,27 +139,34 @@ async def test_webhook_mode_checks_the_secret(server: FakeBotApi, tmp_path: Path
     }
     process = _start(env, tmp_path)
     try:
-        await server.wait_for(lambda: bool(server.webhook), timeout=30)
+        await server.wait_for(lambda: bool(server.webhook), timeout=60)
         assert server.webhook["url"] == "https://yardem.example.org/hook/telegram"
         assert server.webhook.get("secret_token") == secret
         url = f"http://127.0.0.1:{port}/telegram"
+
+        async def listening() -> bool:
+            # PTB sets the webhook first and opens its port after.
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                return False
+            writer.close()
+            await writer.wait_closed()
+            return True
+
+        await server.wait_for(listening, timeout=60, what=f"the webhook port {port} open")
         async with httpx.AsyncClient() as client:
-            for _ in range(50):
-                try:
-                    forged = await client.post(
-                        url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
-                    )
-                    break
-                except httpx.ConnectError:
-                    await asyncio.sleep(0.2)
+            forged = await client.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+            )
             assert forged.status_code == 403
-            await asyncio.sleep(0.3)
+            await server.wait_idle(min_quiet=QUIET_SECONDS, timeout=30)  # nothing follows
             assert server.calls("sendMessage") == []
             genuine = await client.post(
                 url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
             )
             assert genuine.status_code == 200
-        await server.wait_for(lambda: bool(server.calls("sendMessage")), timeout=15)
+        await server.wait_for(lambda: bool(server.calls("sendMessage")), timeout=60)
     finally:
         code, stderr = _stop(process)
     assert code == 0, stderr

@@ -34,6 +34,7 @@ from bot.settings import load_settings
 from flows.catalog import parse_po
 from flows.engine import MENU, screen_token
 from flows.registry import LOCALES, build_registry, read_sources
+from flows.values import TextValues
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -241,7 +242,7 @@ msgstr "Salam"
 def test_translator_plural_context_and_fuzzy_fallback() -> None:
     registry = build_registry(read_sources())
     catalog = parse_po(PO, locale="ug", origin="test.po")
-    tr = dict(translators(registry))["ug"]
+    tr = dict(translators(registry, TextValues(retention_days=30)))["ug"]
     tr = Translator("ug", catalog, tr._plural)
     assert tr.ngettext("one file", "{n} files", 1) == "ONE"
     assert tr.ngettext("one file", "{n} files", 5) == "MANY {n}"
@@ -253,7 +254,7 @@ def test_translator_plural_context_and_fuzzy_fallback() -> None:
 
 def test_every_locale_has_a_translator() -> None:
     registry = build_registry(read_sources())
-    assert set(translators(registry)) == set(LOCALES)
+    assert set(translators(registry, TextValues(retention_days=30))) == set(LOCALES)
 
 
 # Bidi ------------------------------------------------------------------------

@@ -64,9 +64,9 @@ def test_an_english_fix_leaves_buttons_working_and_makes_translations_pending() 
 
 
 def test_a_translation_change_counts_in_its_locale_only() -> None:
-    draft = make_sources(edit=_translate("info.intro", "ئۇچۇر {name}"))
+    draft = make_sources(edit=_translate("info.intro", "ئۇچۇر {country}"))
     summary = summarize_changes(LIVE, draft)
-    assert summary.texts["ug"].changed == (TextRef("info.intro", "Facts for {name}."),)
+    assert summary.texts["ug"].changed == (TextRef("info.intro", "Facts for {country}."),)
     assert summary.texts["zh_Hans"].changed == ()
     assert summary.texts["en"].changed == ()
     assert summary.texts["ug"].became_pending == ()

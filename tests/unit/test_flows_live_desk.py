@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from flows.catalog import parse_po
-from flows.inspect import IssueCode, Severity, check_set
+from flows.inspect import MAX_LABEL_COLUMNS, IssueCode, Severity, check_set
 from flows.registry import RegistrySources, read_sources
 from flows.template import set_template
 from tests.unit.flow_samples import CLEAN_FLOWS, PoEntry, make_sources, replaced, write_tree
@@ -47,6 +47,34 @@ def test_the_desk_still_refuses_everything_else() -> None:
     assert {issue.code for issue in live.errors} == {
         IssueCode.UNRESOLVED_TARGET,
         IssueCode.UNREACHABLE,
+    }
+
+
+def test_dropped_literals_unknown_names_and_wide_labels_stay_errors_on_the_desk() -> None:
+    """Faults a member would see or act on: a lost phone number or command, a
+    placeholder the bot never fills, a button too wide for a phone. Only pending
+    translations relax on the desk."""
+    flows = replaced(CLEAN_FLOWS, "info.yaml", "text: More facts.", "text: Send /wipe or call 112.")
+    flows = replaced(flows, "main.yaml", "text: Choose a topic.", "text: Choose, {nobody}.")
+
+    def faults(locale: str, entries: list[PoEntry]) -> None:
+        fuzzy_and_missing(locale, entries)
+        for entry in entries:
+            if locale == "zh_Hant" and entry.context == "info.more":
+                entry.msgstr = "請發送指令或撥打電話。"
+            if locale == "zh_Hans" and entry.context == "help.refer.consent":
+                entry.msgstr = "是" * (MAX_LABEL_COLUMNS // 2 + 1)
+
+    live = check_set(make_sources(flows, edit=faults), live_desk=True)
+    assert {(issue.code, issue.locale) for issue in live.errors} == {
+        (IssueCode.DROPPED, "zh_Hant"),
+        (IssueCode.UNKNOWN_PLACEHOLDER, None),
+        (IssueCode.TOO_LONG, "zh_Hans"),
+    }
+    assert {issue.code for issue in live.warnings} == {
+        IssueCode.FUZZY,
+        IssueCode.UNTRANSLATED,
+        IssueCode.PLACEHOLDERS,
     }
 
 
@@ -97,8 +125,9 @@ def test_flows_check_live_desk_flag(tmp_path: Path) -> None:
     strict, live = run(), run("--live-desk")
     assert strict.returncode == 1, strict.stdout
     assert live.returncode == 0, live.stdout
-    assert "error: info/intro [ug]: fuzzy" in strict.stdout
-    assert "warning: info/intro [ug]: fuzzy" in live.stdout
+    catalog = "locales/ug/LC_MESSAGES/messages.po"
+    assert f"error: {catalog}: info/intro [ug]: fuzzy" in strict.stdout
+    assert f"warning: {catalog}: info/intro [ug]: fuzzy" in live.stdout
     assert live.stdout.strip().splitlines()[-1].endswith("0 errors, 4 warnings")
 
 

@@ -194,13 +194,15 @@ def test_two_coordinators_starting_the_same_new_language_merge_by_entry() -> Non
 
 
 def test_different_nodes_of_one_flow_merge() -> None:
-    ours = with_flows(replaced(CLEAN_FLOWS, "info.yaml", "Facts for {name}.", "Facts, {name}."))
+    ours = with_flows(
+        replaced(CLEAN_FLOWS, "info.yaml", "Facts for {country}.", "Facts, {country}.")
+    )
     theirs = with_flows(replaced(CLEAN_FLOWS, "info.yaml", "More facts.", "Further facts."))
     merged = merge_sources(BASE, ours, theirs)
     text = merged.flow_files["info.yaml"]
-    assert "Facts, {name}." in text
+    assert "Facts, {country}." in text
     assert "Further facts." in text
-    assert text == INFO_YAML.replace("Facts for {name}.", "Facts, {name}.").replace(
+    assert text == INFO_YAML.replace("Facts for {country}.", "Facts, {country}.").replace(
         "More facts.", "Further facts."
     )
     build_registry(merged)
@@ -266,11 +268,11 @@ def test_comments_above_a_node_travel_with_it() -> None:
         "main:menu\n  # the end\n  - id: more\n",
     )
     base = with_flows(commented)
-    ours = with_flows(replaced(commented, "info.yaml", "Facts for {name}.", "Facts, {name}."))
+    ours = with_flows(replaced(commented, "info.yaml", "Facts for {country}.", "Facts, {country}."))
     theirs = with_flows(replaced(commented, "info.yaml", "# the end", "# the very end"))
     text = merge_sources(base, ours, theirs).flow_files["info.yaml"]
     assert "  # the very end\n  - id: more\n" in text
-    assert "Facts, {name}." in text
+    assert "Facts, {country}." in text
 
 
 def test_flow_files_that_cannot_be_cut_by_node_conflict_as_a_whole() -> None:

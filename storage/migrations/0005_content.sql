@@ -4,8 +4,8 @@
 -- from the root key) over all its fields, so an offline edit of the file is
 -- refused instead of served. Days are 'YYYY-MM-DD'.
 --
--- NOTE for the lead: written as 0007_content.sql, numbered 0004 here because
--- 0004-0006 come from other branches and the migrations must have no gap.
+-- NOTE for the lead: numbered 0005 here after main's 0004_relay.sql; it becomes
+-- 0006 when the integrity branch's 0005_integrity.sql lands first (no gaps).
 
 -- One row per published version, numbered 1, 2, ... (0 is the files the
 -- program ships with and is not stored). Rows are never updated or deleted: a
