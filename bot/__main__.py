@@ -1,5 +1,6 @@
 """``python -m bot``: run the bot; ``init``: first run; ``try``: walk the flows in a terminal;
-``health``: is it alive; ``admin``: manage."""
+``health``: is it alive; ``admin``: manage; ``content``: export, import and list the live
+content."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from telegram.error import TelegramError
 
+from bot import content_cli
 from bot.errors import BotError, SettingsError
 from bot.logs import RedactingFilter, configure_logging
 from bot.settings import Settings, load_settings
@@ -293,6 +295,7 @@ def _parser() -> argparse.ArgumentParser:
         "move-key", help="move the root key file out of DATA_DIR (to the config folder by default)"
     )
     move.add_argument("destination", type=Path, nargs="?", help="where to put it")
+    content_cli.add_parser(commands)
     return parser
 
 
@@ -309,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
             return _health(settings, args.max_age)
         if args.command == "admin":
             return _admin(settings, args)
+        if args.command == "content":
+            configure_logging("WARNING", _secrets(settings))
+            return content_cli.run(settings, args)
         return _run(settings)
     except SettingsError as exc:
         print(f"yardem: {exc}", file=sys.stderr)

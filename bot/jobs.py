@@ -1,4 +1,4 @@
-"""Scheduled housekeeping: forget what is no longer needed.
+"""Scheduled work: forget what is no longer needed, and follow published content.
 
 The jobs are idempotent, and re-announcing takes each round by a
 compare-and-set in the database, so a second worker (a future multi-worker
@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from bot.content import POLL_SECONDS
 from bot.context import YardemApplication, YardemContext
 from bot.referral_desk import Desk
 from storage.errors import StorageError
@@ -78,6 +79,11 @@ async def keep_audit(context: YardemContext) -> None:
         )
 
 
+async def refresh_content(context: YardemContext) -> None:
+    """A version published by another worker or the CLI goes live here within seconds."""
+    await context.services.content.refresh()
+
+
 def schedule(application: YardemApplication) -> None:
     jobs = application.job_queue
     if jobs is None:
@@ -87,3 +93,6 @@ def schedule(application: YardemApplication) -> None:
     jobs.run_repeating(renotify_urgent, interval=timedelta(minutes=1), first=timedelta(seconds=30))
     jobs.run_repeating(expire_referrals, interval=timedelta(hours=1), first=timedelta(minutes=2))
     jobs.run_repeating(keep_audit, interval=timedelta(days=1), first=timedelta(minutes=3))
+    jobs.run_repeating(
+        refresh_content, interval=timedelta(seconds=POLL_SECONDS), first=timedelta(seconds=1)
+    )

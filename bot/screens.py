@@ -33,6 +33,7 @@ from flows.engine import (
     UseButtons,
     screen_token,
 )
+from flows.messages import node_messages
 from flows.model import (
     EndNode,
     HandoffNode,
@@ -67,7 +68,11 @@ def node_screen(registry: Registry, tr: Translator, session: Session) -> Screen:
     node = registry.node(position.flow, position.node)
     if node is None:
         raise LookupError("the session points at a node that is not in the registry")
-    text = tr.finish(tr.pgettext(text_context(position.flow, node.id), node.text), session.answers)
+    text = tr.pgettext(text_context(position.flow, node.id), node.text)
+    if any(tr.pending(m.context, m.msgid) for m in node_messages(position.flow, node)):
+        # English stands in for a translation not done yet: say so in the member's words.
+        text = tr.with_pending_marker(text)
+    text = tr.finish(text, session.answers)
     token = screen_token(position)
 
     def button(part: str, label: str, index: int) -> Button:

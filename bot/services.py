@@ -11,6 +11,7 @@ from bot.members import Clock, Members
 from bot.rate_limits import Limits
 from bot.settings import Settings
 from storage.audit import AuditLog
+from storage.content import SqliteContentRepository
 from storage.crypto import FieldCipher, Pseudonymizer
 from storage.database import Database
 from storage.integrity import RowSeal, count_failing, row_key
@@ -67,12 +68,35 @@ async def open_storage(settings: Settings, purpose: Purpose = Purpose.ADMIN) -> 
     return Storage(database, pseudonymizer, FieldCipher(keys))
 
 
+def content_repository(storage: Storage) -> SqliteContentRepository:
+    pseudonymizer = storage.pseudonymizer
+    return SqliteContentRepository(
+        storage.database, pseudonymizer.content_key(), pseudonymizer.audit_key()
+    )
+
+
+async def open_content(settings: Settings, storage: Storage) -> Content:
+    """The shipped files (which must pass), then the newest good published version."""
+    content = Content(
+        settings.flows_dir,
+        settings.locales_dir,
+        settings.text_values,
+        content_repository(storage),
+    )
+    await content.load_published()
+    return content
+
+
 async def open_services(
     settings: Settings, clock: Clock, purpose: Purpose = Purpose.BOT
 ) -> Services:
-    content = Content(settings.flows_dir, settings.locales_dir, settings.text_values)
     storage = await open_storage(settings, purpose)
     database, pseudonymizer, cipher = storage.database, storage.pseudonymizer, storage.cipher
+    try:
+        content = await open_content(settings, storage)
+    except BaseException:
+        await database.close()
+        raise
     seal = RowSeal(row_key(pseudonymizer.audit_key()))
     for table, count in (await count_failing(database, seal)).items():
         # Loud at every start: such rows give no authority until someone looks.

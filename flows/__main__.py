@@ -4,6 +4,9 @@
 2 when the inputs cannot be read at all. It reads the cited sources from
 ``flows/sources.csv`` (or from a FACTS.md given with ``--facts``), so a
 checkout without the shared folder beside it is checked in full.
+``check --live-desk`` judges a set as the live desk does before publishing it:
+missing and fuzzy translations are warnings there (members get the English with
+a "translation pending" marker); every other check stays an error.
 
 ``sources`` rewrites ``flows/sources.csv`` from the shared FACTS.md; run it
 after the facts change, and commit the result with the flows that cite them.
@@ -28,7 +31,7 @@ from flows.facts import (
     render_sources,
 )
 from flows.graph import GraphvizMissing, ImageFormat, guess_format, registry_graph_dot, render
-from flows.inspect import Severity, inspect
+from flows.inspect import check_set
 from flows.loader import DEFINITIONS_DIR
 from flows.registry import LOCALES_DIR, SOURCE_LOCALE, build_registry, read_sources
 
@@ -41,8 +44,8 @@ def counted(count: int, noun: str) -> str:
 def _check(args: argparse.Namespace) -> int:
     try:
         sources = read_sources(args.flows, args.locales)
-        registry = build_registry(sources)
         facts: Facts = load_facts(args.facts) if args.facts else load_sources(args.sources)
+        checked = check_set(sources, live_desk=args.live_desk, facts=facts)
     except FlowError as exc:
         print(f"cannot check: {exc}", file=sys.stderr)
         return 2
@@ -50,17 +53,16 @@ def _check(args: argparse.Namespace) -> int:
         print(f"cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
 
-    issues = inspect(registry, sources, facts=facts)
-    errors = [issue for issue in issues if issue.severity is Severity.ERROR]
-    for issue in issues:
+    registry = checked.registry
+    for issue in checked.issues:
         print(f"{issue.severity}: {issue}")
     nodes = sum(len(flow.nodes) for flow in registry.flows.values())
     print(
         f"{counted(len(registry.flows), 'flow')}, {counted(nodes, 'node')}, "
         f"{counted(len(registry.catalogs), 'catalog')}: "
-        f"{counted(len(errors), 'error')}, {counted(len(issues) - len(errors), 'warning')}"
+        f"{counted(len(checked.errors), 'error')}, {counted(len(checked.warnings), 'warning')}"
     )
-    return 1 if errors else 0
+    return 1 if checked.errors else 0
 
 
 def _sources(args: argparse.Namespace) -> int:
@@ -119,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     check.add_argument(
         "--facts", type=Path, default=None, help="check against this FACTS.md instead"
+    )
+    check.add_argument(
+        "--live-desk",
+        action="store_true",
+        help="judge as the live desk does: missing or fuzzy translations are warnings",
     )
     write = commands.add_parser("sources", help="rewrite flows/sources.csv from FACTS.md")
     write.add_argument("--facts", type=Path, default=DEFAULT_FACTS_FILE, help="the FACTS.md")

@@ -2,6 +2,14 @@
 
 Each problem is an :class:`Issue` tied to a flow, a node and, for translation
 problems, a locale, so the person fixing it knows where to look.
+
+Two modes share every check. The repository's own check (CI, ``python -m flows
+check``) treats a missing or fuzzy translation as an error: the shipped set is
+complete. The live desk (``inspect(..., live_desk=True)``, ``flows check
+--live-desk``), where coordinators publish an urgent English fix before the
+translators have caught up, lowers exactly those to warnings: members of that
+locale get the current English with a "translation pending" marker, never the
+outdated translation. Everything else stays an error in both modes.
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ from flows.model import (
     placeholders,
     resolve,
 )
-from flows.registry import TRANSLATED_LOCALES, Registry, RegistrySources
+from flows.registry import TRANSLATED_LOCALES, Registry, RegistrySources, build_registry
 from flows.values import VALUE_NAMES
 
 MAX_SCREEN_CHARS = 3500
@@ -69,6 +77,10 @@ class IssueCode(StrEnum):
     PERCENT_FORMAT = "percent-format"
     UNKNOWN_PLACEHOLDER = "unknown-placeholder"
     DROPPED = "dropped"
+
+
+PENDING_CODES = frozenset({IssueCode.UNTRANSLATED, IssueCode.FUZZY})
+"""Translations not done yet: errors for the shipped set, warnings on the live desk."""
 
 
 # What Babel and GNU gettext take for a printf-style placeholder ("3% of" is one:
@@ -250,13 +262,17 @@ def _translations(
     flows: Sequence[Flow],
     catalogs: dict[str, Catalog],
     required: Iterable[tuple[str | None, str]],
+    *,
+    live_desk: bool,
 ) -> Iterator[Issue]:
     sources = [message for flow in flows for message in flow_messages(flow)]
     flow_keys: dict[tuple[str | None, str], SourceMessage] = {
         (message.context, message.msgid): message for message in sources
     }
     required = tuple(required)
-    for locale in TRANSLATED_LOCALES:
+    # A language a coordinator is adding has a catalog but is not a shipped locale:
+    # its placeholders and lengths are checked like any other.
+    for locale in (*TRANSLATED_LOCALES, *sorted(set(catalogs) - set(TRANSLATED_LOCALES))):
         catalog = catalogs.get(locale)
         if catalog is None:
             yield Issue(IssueCode.MISSING_CATALOG, "no messages.po for this locale", locale=locale)
@@ -310,6 +326,9 @@ def _translations(
                         owner.flow if owner else None,
                         owner.node if owner else None,
                         locale,
+                        # A fuzzy entry is never shown, so on the live desk its stale
+                        # placeholders are part of the pending translation, not a fault.
+                        Severity.ERROR if entry.usable or not live_desk else Severity.WARNING,
                     )
 
 
@@ -391,8 +410,13 @@ def inspect(
     sources: RegistrySources,
     *,
     facts: Facts | None = None,
+    live_desk: bool = False,
 ) -> list[Issue]:
-    """Every problem found, errors and warnings, in a stable order."""
+    """Every problem found, errors and warnings, in a stable order.
+
+    ``live_desk``: missing and fuzzy translations are warnings (see the module's
+    docstring); the shipped set is checked without it.
+    """
     named = [(name, parse_flow(text, origin=name)) for name, text in sources.flow_files.items()]
     flows = [flow for _, flow in named]
     files: dict[str, list[str]] = {}
@@ -410,10 +434,15 @@ def inspect(
         *_structure(flows, files),
         *_lengths(flows),
         *_placeholder_names(flows),
-        *_translations(flows, dict(registry.catalogs), required),
+        *_translations(flows, dict(registry.catalogs), required, live_desk=live_desk),
         *_sources(flows, facts),
         *_glossary(flows, dict(registry.catalogs), sources.glossary),
     ]
+    if live_desk:
+        issues = [
+            replace(issue, severity=Severity.WARNING) if issue.code in PENDING_CODES else issue
+            for issue in issues
+        ]
     return [_with_file(issue, files) for issue in issues]
 
 
@@ -425,3 +454,32 @@ def _with_file(issue: Issue, files: Mapping[str, Sequence[str]]) -> Issue:
     if len(names) == 1:
         return replace(issue, file=names[0])
     return issue
+
+
+@dataclass(frozen=True)
+class CheckedSet:
+    """A set parsed and judged: publishable (on the desk it was checked for) if no errors."""
+
+    registry: Registry
+    issues: tuple[Issue, ...]
+    """Errors and warnings in the order the checks found them."""
+
+    @property
+    def errors(self) -> tuple[Issue, ...]:
+        return tuple(issue for issue in self.issues if issue.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Issue, ...]:
+        return tuple(issue for issue in self.issues if issue.severity is Severity.WARNING)
+
+
+def check_set(
+    sources: RegistrySources, *, live_desk: bool = False, facts: Facts | None = None
+) -> CheckedSet:
+    """Build the registry of ``sources`` and run every check; raises FlowError if it does not parse.
+
+    The one entry point for ``python -m flows check`` (with ``--live-desk``, the
+    live variant) and for publishing on the live desk, so both judge alike.
+    """
+    registry = build_registry(sources)
+    return CheckedSet(registry, tuple(inspect(registry, sources, facts=facts, live_desk=live_desk)))
