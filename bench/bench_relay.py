@@ -6,7 +6,9 @@
    HTTP, the real Application, the referral lookup, the audit row, until the
    copyMessage call arrives;
 2. volunteer -> member: the same the other way;
-3. announcing a new request to N volunteers (one notice each, recorded for retiring).
+3. ending that conversation two days later: every copy of its 200 relayed
+   messages, too old to delete, blanked by an edit in both chats;
+4. announcing a new request to N volunteers (one notice each, recorded for retiring).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -34,41 +37,57 @@ def _copied_more_than(server: object, before: int) -> bool:
 
 
 async def bench_relay() -> None:
-    from bot import staff_texts
     from bot.referral_desk import Desk
     from tests.e2e.harness import FakeClock, running_bot, settings_for
     from tests.e2e.referral_steps import (
         ask_for_volunteer,
+        claim,
         make_coordinator,
-        notice_of,
         only_referral,
         volunteer,
     )
     from tests.fakebot import FakeBotApi
 
     with tempfile.TemporaryDirectory() as tmp, FakeBotApi() as server:
-        async with running_bot(server, settings_for(server, Path(tmp)), FakeClock()) as bot:
+        settings = settings_for(server, Path(tmp) / "data")
+        async with running_bot(server, settings, FakeClock()) as bot:
             coordinator = server.user(9_100_000, first_name="C", language_code="en")
             await make_coordinator(bot, coordinator)
             helper = await volunteer(bot, coordinator, 9_100_001, "Helper")
             member = server.user(9_100_002, first_name="M", language_code="en")
             await ask_for_volunteer(bot, member)
-            referral = await only_referral(bot)
-            helper.press(
-                staff_texts.claim_label(bot.tr("en")), message_id=notice_of(helper, referral)
-            )
-            await bot.settle()
+            referral = await only_referral(bot, member)
+            await claim(bot, helper, referral)  # and Talk here
 
             for name, sender in (("member -> volunteer", member), ("volunteer -> member", helper)):
                 samples = []
                 for n in range(100):
+                    # The relay's pace per sender (bot.rate_limits.RELAY_RATE: 20 at
+                    # once, then 30 a minute) refills on the bot's clock, which
+                    # stands still here: move it on by one message's allowance.
+                    bot.clock.advance(timedelta(seconds=2))
                     before = len(server.calls("copyMessage"))
                     start = time.monotonic()
                     sender.send_text(f"relay {n}")
                     await server.wait_for(partial(_copied_more_than, server, before), timeout=10)
                     samples.append(server.calls("copyMessage")[before].time - start)
-                    await bot.settle()
+                    # Each sample starts from a quiet bot, as before.
+                    await server.wait_idle(min_quiet=0.1, timeout=10)
                 _report(f"relay {name}, real HTTP", samples)
+
+            chat = await bot.services.referrals.member_chat(referral)
+            bot.clock.advance(timedelta(hours=49))
+            server.advance_clock(49 * 3600)
+            edits = len(server.calls("editMessageText"))
+            start = time.monotonic()
+            await Desk(bot.application.bot, bot.services).end_relay(referral.id, chat)
+            elapsed = time.monotonic() - start
+            blanked = len(server.calls("editMessageText")) - edits
+            print(
+                f"{'blank old copies when a request ends':<44} "
+                f"{elapsed * 1000:8.1f} ms for {blanked} edits, "
+                f"{elapsed * 1000 / max(blanked, 1):6.2f} ms each"
+            )
 
             for size in (10, 50):
                 volunteers = [

@@ -27,6 +27,7 @@ from bot.screens import screen_for_events
 from flows import engine
 from flows.loader import DEFINITIONS_DIR
 from flows.registry import LOCALES_DIR
+from flows.values import TextValues
 from storage.crypto import FieldCipher, Pseudonymizer
 from storage.database import Database
 from storage.keys import generate_root_key_file
@@ -50,7 +51,7 @@ def _time(fn: Callable[[], object], repeat: int) -> list[float]:
 
 
 def bench_engine() -> None:
-    snapshot = load_snapshot(DEFINITIONS_DIR, LOCALES_DIR)
+    snapshot = load_snapshot(DEFINITIONS_DIR, LOCALES_DIR, TextValues(retention_days=30))
     registry = snapshot.registry
     tr = snapshot.translators["ug"]
     session = engine.step(registry, None, engine.Restart()).session
@@ -87,28 +88,31 @@ async def bench_end_to_end() -> None:
     from tests.fakebot import FakeBotApi
 
     with tempfile.TemporaryDirectory() as tmp, FakeBotApi() as server:
-        async with running_bot(server, settings_for(server, Path(tmp)), FakeClock()) as bot:
+        settings = settings_for(server, Path(tmp) / "data")
+        async with running_bot(server, settings, FakeClock()):
             members = [
                 server.user(9_000_000 + n, first_name="B", language_code="en") for n in range(20)
             ]
             for member in members:
                 member.send_text("/start")
-            await bot.settle()
             for member in members:
-                member.press("English")
-            await bot.settle()
+                await member.tap("English")
+            for member in members:
+                await member.wait_for_button("Red Notices and Diffusions")
+            await server.wait_idle(min_quiet=0.1, timeout=10)
             samples = []
             for round_number in range(10):
                 for member in members:
+                    label = "Red Notices and Diffusions" if round_number % 2 == 0 else "☰ Menu"
+                    shown = await member.wait_for_button(label)
                     before = len(_screen_calls(server))
                     start = time.monotonic()
-                    member.press(
-                        "Red Notices and Diffusions" if round_number % 2 == 0 else "☰ Menu"
-                    )
+                    member.press(label, message_id=shown.message_id)
                     await server.wait_for(partial(_more_than, server, before), timeout=10)
                     # The server stamps each call on arrival, so polling granularity drops out.
                     samples.append(_screen_calls(server)[before].time - start)
-                    await bot.settle()
+                    # Each sample starts from a quiet bot, as before.
+                    await server.wait_idle(min_quiet=0.1, timeout=10)
     _report("button press -> screen, real HTTP (serial)", samples)
 
 

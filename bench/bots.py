@@ -64,9 +64,23 @@ def floor(base_url: str) -> Application[Any, Any, Any, Any, Any, Any]:
     return application
 
 
-def yardem(base_url: str, data_dir: Path) -> Application[Any, Any, Any, Any, Any, Any]:
+def yardem(base_url: str, scratch: Path) -> Application[Any, Any, Any, Any, Any, Any]:
+    """Yardem as shipped, with its data and its key in two folders of ``scratch``.
+
+    The per-account flood limit and the newcomer cap are set out of the way, as
+    in the end-to-end tests: simulated members press far faster than a person
+    and arrive by the thousand, and what those limits cost is bench_flood.py's
+    question, not this one's.
+    """
     return build_application(
-        Settings(bot_token=TEST_TOKEN, bot_api_url=base_url, data_dir=data_dir)
+        Settings(
+            bot_token=TEST_TOKEN,
+            bot_api_url=base_url,
+            data_dir=scratch / "data",
+            root_key_file=scratch / "config" / "root.key",
+            flood_burst=1_000_000,
+            new_members_per_hour=1_000_000,
+        )
     )
 
 

@@ -40,7 +40,7 @@ from bot.screens import (
     with_notice,
 )
 from flows import engine
-from flows.model import HandoffNode, QuestionNode
+from flows.model import MEMBER_LANGUAGE, HandoffNode, QuestionNode
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,13 @@ class Conversation:
         node = self.snapshot.registry.node(consent.position.flow, consent.position.node)
         if not isinstance(node, HandoffNode):
             return ()
-        given = {"t": node.presets.get("topic"), "u": node.presets.get("urgency")}
+        given = {
+            "t": node.presets.get("topic"),
+            "u": node.presets.get("urgency"),
+            # Someone detained now reads in the language they can best use under
+            # stress: the volunteer should speak it, without one more question.
+            "l": self.locale if node.presets.get("language") == MEMBER_LANGUAGE else None,
+        }
         known = {
             field: value
             for field, value in given.items()
@@ -162,8 +168,23 @@ class Conversation:
         )
         return self.advance(engine.Restart(), notice=notice)
 
+    def escalated(self, *, claimed: bool) -> Outcome:
+        """A request from someone detained now met their open request, now urgent instead.
+
+        The member stays on the screen after the handoff, so Back leads where it
+        would after a new request; only the words say what really happened.
+        """
+        state = self._state()
+        screen = node_screen(self.snapshot.registry, self.tr, state.session)
+        text = (
+            referral_texts.escalated_claimed(self.tr)
+            if claimed
+            else referral_texts.escalated_waiting(self.tr)
+        )
+        return Outcome(state, (Screen(self.tr.finish(text), screen.rows),))
+
     def status(self, view: str) -> Outcome:
-        """``view`` is none, open or claimed: what /status shows."""
+        """``view`` is none, open, urgent or claimed: what /status shows."""
         return Outcome(self._state(), (status_screen(self.tr, view),), in_place=False)
 
     def apologise(self, *, typed: bool) -> Outcome:

@@ -16,7 +16,7 @@ from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import referral_texts, staff_handlers, texts
+from bot import flood, newcomers, referral_texts, sending, staff_handlers, texts
 from bot.callbacks import WipeConfirm, decode
 from bot.content import Snapshot
 from bot.context import YardemApplication, YardemContext
@@ -24,6 +24,7 @@ from bot.conversation import Conversation, Outcome
 from bot.i18n import suggest_locale
 from bot.members import MemberState
 from bot.referral_desk import Desk
+from bot.relay_policy import judge
 from bot.screens import Screen
 from bot.telegram_io import (
     blank_out,
@@ -32,7 +33,7 @@ from bot.telegram_io import (
     replace_screen,
     send_screen,
 )
-from storage.referrals import Referral
+from storage.referrals import Escalated, Referral, Refused
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +67,11 @@ class Turn:
         withdrawn = await desk.withdraw(self.key, "cancel") if outcome.cancel else None
         if outcome.referral is not None:
             filed = await desk.file(self.key, self.chat_id, outcome.referral)
-            if not isinstance(filed, Referral):
-                refusal = Conversation(self.snapshot, outcome.state, self.conversation.suggested)
-                outcome = refusal.refused(filed.reason)
+            after = Conversation(self.snapshot, outcome.state, self.conversation.suggested)
+            if isinstance(filed, Refused):
+                outcome = after.refused(filed.reason)
+            elif isinstance(filed, Escalated):
+                outcome = after.escalated(claimed=filed.referral.status != "open")
         if incoming is not None:
             # Typed text may hold a name or a story: it goes before anything else,
             # and stays recorded for /wipe if it could not be deleted now.
@@ -153,12 +156,14 @@ class Turn:
             )
 
 
+@sending.scheduled
 async def _delete_later(context: YardemContext) -> None:
     job = context.job
     if job is None or not isinstance(job.data, tuple):
         return
     chat_id, message_id = job.data
-    await delete_messages(context.bot, chat_id, [message_id])
+    with sending.urgent():  # the last trace of a wipe: no backlog of notices holds it up
+        await delete_messages(context.bot, chat_id, [message_id])
 
 
 async def load_turn(update: Update, context: YardemContext) -> Turn | None:
@@ -169,6 +174,12 @@ async def load_turn(update: Update, context: YardemContext) -> Turn | None:
     services = context.services
     key = services.members.key_for(user.id)
     state: MemberState | None = await services.members.load(key)
+    if state is None:
+        # A stranger: under attack, Yardem may be full for this hour.
+        admitted = await newcomers.admit(update, context, key)
+        if admitted is None:
+            return None
+        state = admitted.state
     snapshot = services.content.current
     conversation = Conversation(snapshot, state, suggest_locale(user.language_code))
     return Turn(context, chat.id, key, snapshot, conversation)
@@ -186,14 +197,23 @@ def _command_handler(name: str) -> CommandHandler[YardemContext, None]:
         if name == "status":
             referral = await context.services.referrals.active_for_member(turn.key)
             view = (
-                "none" if referral is None else "open" if referral.status == "open" else "claimed"
+                "none"
+                if referral is None
+                else "claimed"
+                if referral.status != "open"
+                else "urgent"
+                if referral.urgent
+                else "open"
             )
             outcome = turn.conversation.status(view)
         else:
             outcome = turn.conversation.command(name)
         await turn.carry_out(outcome, incoming=update.effective_message)
 
-    return CommandHandler(name, handle, filters=filters.ChatType.PRIVATE)
+    # Only new messages: an edited command is not a command (on_edit ignores it).
+    return CommandHandler(
+        name, handle, filters=filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    )
 
 
 async def on_message(update: Update, context: YardemContext) -> None:
@@ -204,11 +224,39 @@ async def on_message(update: Update, context: YardemContext) -> None:
     answered by the conversation rules.
     """
     message = update.effective_message
+    if update.edited_message is not None:
+        await on_edit(update, context)
+        return
     volunteer = await staff_handlers.current_staff(update, context)
     if volunteer is not None and message is not None and not (message.text or "").startswith("/"):
-        await staff_handlers.relay_from_staff(message, context, volunteer)
+        if await flood.relay_allowed(
+            context, "staff", volunteer.key, message.chat_id, volunteer.locale
+        ):
+            await staff_handlers.relay_from_staff(message, context, volunteer)
         return
     await on_member_message(update, context)
+
+
+async def on_edit(update: Update, context: YardemContext) -> None:
+    """An edited message: in a conversation, the sender hears that edits are not relayed.
+
+    The relay's copy cannot follow an edit, and relaying the new version as a
+    new message would let words reach someone they were not first sent to.
+    Anywhere else an edit changes nothing, as before the bot asked for edits.
+    """
+    message = update.edited_message
+    if message is None or (message.text or "").startswith("/"):
+        return
+    volunteer = await staff_handlers.current_staff(update, context)
+    if volunteer is not None:
+        await staff_handlers.refuse_staff_edit(message, context, volunteer)
+        return
+    turn = await load_turn(update, context)
+    if turn is None:
+        return
+    referral = await context.services.referrals.active_for_member(turn.key)
+    if referral is not None and referral.status != "open":
+        await _relay(turn, referral, message, edited=True)
 
 
 async def on_member_message(update: Update, context: YardemContext) -> None:
@@ -224,12 +272,11 @@ async def on_member_message(update: Update, context: YardemContext) -> None:
             await services.members.save(turn.key, MemberState())
         # The member's own message stays in their chat; /wipe can delete it.
         await services.members.remember(turn.key, [message.message_id], at=message.date)
-        if not await Desk(context.bot, services).relay_from_member(referral, message):
-            tr = turn.conversation.tr
-            sent = await send_screen(
-                context.bot, turn.chat_id, Screen(tr.finish(referral_texts.not_delivered(tr))), ""
-            )
-            await services.members.remember(turn.key, sent)
+        if not await flood.relay_allowed(
+            context, "member", turn.key, turn.chat_id, turn.conversation.locale
+        ):
+            return
+        await _relay(turn, referral, message, edited=False)
         return
     outcome = turn.conversation.typed(message.text, can_delete=True)
     if referral is not None and not is_command and outcome.delete_incoming:
@@ -237,6 +284,32 @@ async def on_member_message(update: Update, context: YardemContext) -> None:
         outcome = turn.conversation.resume(notice=referral_texts.waiting_typed(tr), in_place=False)
         outcome = replace(outcome, delete_incoming=True)
     await turn.carry_out(outcome, incoming=message)
+
+
+async def _relay(turn: Turn, referral: Referral, message: Message, *, edited: bool) -> None:
+    """Pass a member's message to their volunteer, or say why it was not."""
+    context = turn.context
+    tr = turn.conversation.tr
+    verdict = judge(message)
+    problem: str | None = None
+    if edited:
+        # The volunteer's copy cannot follow an edit; it is never relayed.
+        problem = referral_texts.relay_edit_refused(tr)
+    elif verdict.kind is None or verdict.refusal is not None:
+        # A contact or a location the member sent by mistake leaves their phone too.
+        await delete_messages(context.bot, turn.chat_id, [message.message_id])
+        problem = (
+            referral_texts.relay_refused_file(tr)
+            if verdict.refusal == "file"
+            else referral_texts.relay_refused_kind(tr)
+        )
+    elif not await Desk(context.bot, context.services).relay_from_member(
+        referral, message, verdict.kind
+    ):
+        problem = referral_texts.not_delivered(tr)
+    if problem is not None:
+        sent = await send_screen(context.bot, turn.chat_id, Screen(tr.finish(problem)), "")
+        await context.services.members.remember(turn.key, sent)
 
 
 async def on_button(update: Update, context: YardemContext) -> None:

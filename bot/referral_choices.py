@@ -42,10 +42,13 @@ def _urgencies(tr: Translator) -> dict[str, str]:
 TOPICS = ("detained", "red_notice", "challenge", "travel", "family", "asylum", "digital", "other")
 URGENCIES = ("detained", "immediate_risk", "family_pressure", "general")
 COUNTRIES = (
-    "TR", "KZ", "KG", "UZ", "US", "CA", "GB", "DE", "NL", "SE", "NO", "FR",
-    "BE", "CH", "AU", "JP", "KR", "TW", "TH", "MY", "AE", "SA", "EG", "PK",
+    "TR", "KZ", "KG", "UZ", "TJ", "US", "CA", "GB", "DE", "NL", "SE", "NO",
+    "FR", "BE", "CH", "PL", "RS", "AU", "JP", "KR", "TW", "TH", "MY", "ID",
+    "AE", "SA", "QA", "EG", "MA", "PK",
 )  # fmt: skip
-"""Where members most often live; others choose "another country"."""
+"""Where members most often live or are held (the places ../shared/content/FACTS.md
+names for detentions and deportations among them: Morocco, Poland, Tajikistan,
+Indonesia), grouped by region; others choose "another country"."""
 NO_COUNTRY = "none"
 FIELDS = ("t", "u", "c", "l")
 """Topic, urgency, country, language: the order the questions come in."""

@@ -10,9 +10,9 @@ account; the bot records that a message was relayed, never what it said.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import Forbidden, TelegramError
@@ -21,10 +21,13 @@ from bot import referral_texts, sending, staff_texts
 from bot.callbacks import StaffAction, encode
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.referral_choices import ReferralRequest, label
+from bot.relay_policy import Kind, has_hidden, visible
 from bot.services import Services
-from bot.telegram_io import delete_messages
+from bot.telegram_io import blank_media, blank_out, delete_messages
+from storage import relay_copies
 from storage.errors import StorageError
-from storage.referrals import Referral, Refused, Withdrawn
+from storage.referrals import Escalated, Held, Referral, Refused, Withdrawn
+from storage.relay_copies import Copy, copies_at
 from storage.staff import StaffMember
 
 log = logging.getLogger(__name__)
@@ -40,6 +43,13 @@ FAST_ROUNDS = 6
 SLOW_RENOTIFY_EVERY until claimed, so a request nobody takes is not forgotten and
 the volunteers' chats are not buried either."""
 SLOW_RENOTIFY_EVERY = timedelta(minutes=30)
+CLAIMS_SHOWN_FOR = 7
+"""/volunteers counts each account's claims over this many days, today included
+(by day, never finer); older counts are deleted."""
+
+
+def claims_counted_from(today: date) -> date:
+    return today - timedelta(days=CLAIMS_SHOWN_FOR - 1)
 
 
 def reference(referral_id: str) -> str:
@@ -48,6 +58,13 @@ def reference(referral_id: str) -> str:
 
 def button(label_text: str, action: StaffAction) -> InlineKeyboardButton:
     return InlineKeyboardButton(label_text, callback_data=encode(action, ""))
+
+
+def _copy_kind(kind: Kind) -> relay_copies.Kind:
+    if kind == "text":
+        return "text"
+    # No edit can change a voice or video note; the rest can be swapped for a blank.
+    return "fixed" if kind in ("voice", "video_note") else "media"
 
 
 @dataclass
@@ -70,7 +87,12 @@ class Desk:
 
     async def file(
         self, member_key: bytes, chat_id: int, request: ReferralRequest
-    ) -> Referral | Refused:
+    ) -> Referral | Escalated | Refused:
+        """File a request and announce it; a crisis request is never refused.
+
+        The limits and their exceptions for someone detained now are decided in
+        one transaction by :meth:`storage.referrals.ReferralRepository.open`.
+        """
         now = self.services.clock()
         rate_key = self.services.pseudonymizer.rate_key(member_key, now.date().isoformat())
         result = await self.services.referrals.open(
@@ -85,9 +107,37 @@ class Desk:
             rate_key=rate_key,
             daily_limit=DAILY_REQUEST_LIMIT,
         )
+        if isinstance(result, Held):
+            # Queued; the urgent rounds announce it at its notify_at.
+            return result.referral
         if isinstance(result, Referral):
             await self.announce(result, await self.services.staff.to_notify(result.language))
+        if isinstance(result, Escalated) and result.changed:
+            await self._announce_escalation(result)
         return result
+
+    async def _announce_escalation(self, escalated: Escalated) -> None:
+        """An open request now says its member is detained: tell whoever should know."""
+        with sending.urgent():  # detained now: ahead of every other bulk send
+            await self._tell_escalation(escalated)
+
+    async def _tell_escalation(self, escalated: Escalated) -> None:
+        referral = escalated.referral
+        # The old notices show the old urgency; the new ones replace them.
+        await self.delete_notices(escalated.notices)
+        if referral.status == "open":
+            await self.announce(
+                referral,
+                await self.services.staff.to_notify(referral.language),
+                staff_texts.now_urgent,
+            )
+            return
+        holder = await self.services.staff.get(referral.volunteer) if referral.volunteer else None
+        if holder is not None:
+            rid = referral.id
+            await self.tell_staff(
+                holder, lambda tr: staff_texts.held_now_urgent(tr, reference(rid))
+            )
 
     async def tell_member(
         self, referral: Referral, text: Callable[[Translator], str], chat_id: int | None = None
@@ -119,103 +169,161 @@ class Desk:
         wipe; call :meth:`farewell` afterwards to tidy the volunteers' chats.
         """
         now = self.services.clock()
-        return await self.services.referrals.withdraw(
-            member_key, today=now.date(), action=action, now=now
-        )
+        return await self.services.referrals.withdraw(member_key, today=now.date(), action=action)
 
     async def farewell(self, withdrawn: Withdrawn) -> None:
-        """After a withdrawal: retire its notices and tell whoever held it."""
+        """After a withdrawal: retire its notices, clear both chats, tell whoever held it."""
         await self._retire(withdrawn.referral, withdrawn.notices)
-        await self._delete_in_staff_chats(withdrawn.staff_messages)
+        rid = withdrawn.referral.id
+        await self.services.staff.drop_target(rid)
+        await self.remove_copies(withdrawn.copies, withdrawn.member_chat)
         holder = withdrawn.referral.volunteer
         volunteer = await self.services.staff.get(holder) if holder else None
         if volunteer is None:
             return
-        rid = withdrawn.referral.id
         await self.tell_staff(volunteer, lambda tr: staff_texts.member_left(tr, reference(rid)))
-        if volunteer.current_referral == rid:
-            await self.services.staff.set_current(volunteer.key, None)
 
-    async def relay_from_member(self, referral: Referral, message: Message) -> bool:
+    async def relay_from_member(self, referral: Referral, message: Message, kind: Kind) -> bool:
+        """Copy a member's message to the volunteer holding their request; False if it failed."""
         if referral.volunteer is None:
             return False
         volunteer = await self.services.staff.get(referral.volunteer)
         if volunteer is None or not volunteer.active:
             return False
         tr = self.tr(volunteer.locale)
-        shown: list[int] = []
+        shown: list[Copy] = []
+        now = self.services.clock()
         try:
             chat = await self.services.staff.chat_id(volunteer)
-            if volunteer.current_referral != referral.id:
-                # A reply must never reach the wrong member: until the volunteer
-                # says whom they answer, their messages go to no one.
-                await self.services.staff.set_current(volunteer.key, None)
+            # A reply must never reach the wrong member: until the volunteer
+            # says whom they answer, their messages go to no one, and they are
+            # told so before they write again.
+            previous = await self.services.staff.leave_target(volunteer.key, keep=referral.id)
+            if previous is not None or volunteer.current_referral != referral.id:
                 markup = InlineKeyboardMarkup(
                     [[button(staff_texts.reply_label(tr), StaffAction("t", (referral.id,)))]]
                 )
+                text = staff_texts.relay_header(tr, reference(referral.id))
+                if previous is not None:
+                    text += "\n" + staff_texts.target_dropped(tr, reference(previous))
                 header = await self.bot.send_message(
-                    chat,
-                    tr.finish(staff_texts.relay_header(tr, reference(referral.id))),
-                    reply_markup=markup,
-                    protect_content=True,
+                    chat, tr.finish(text), reply_markup=markup, protect_content=True
                 )
-                shown.append(header.message_id)
-            copied = await self.bot.copy_message(
-                chat,
-                from_chat_id=message.chat_id,
-                message_id=message.message_id,
-                protect_content=True,
-            )
-            shown.append(copied.message_id)
+                shown += copies_at(volunteer.key, [header.message_id], "text", now)
+            copied = await self._copy(chat, message, kind)
+            shown += copies_at(volunteer.key, [copied], _copy_kind(kind), now)
         except Forbidden:
             # The volunteer blocked the bot: the member must not wait on them.
             log.info("a volunteer has blocked the bot; their request goes back to the queue")
+            await self._remember(referral.id, shown)
             await self._hand_back(referral, volunteer)
             return False
         except (TelegramError, StorageError) as error:
             log.info("a relayed message did not reach a volunteer: %s", type(error).__name__)
+            await self._remember(referral.id, shown)
             return False
-        finally:
-            await self._remember_in_staff_chat(referral.id, volunteer.key, shown)
+        await self._remember(referral.id, shown)
         await self.services.referrals.relayed(
             referral.id, actor="member", today=self.services.clock().date()
         )
         return True
 
-    async def _remember_in_staff_chat(
-        self, referral_id: str, staff_key: bytes, message_ids: list[int]
-    ) -> None:
-        if message_ids:
-            await self.services.referrals.remember_staff_messages(
-                referral_id, staff_key, message_ids, now=self.services.clock()
+    async def _copy(self, chat: int, message: Message, kind: Kind) -> int:
+        """Copy (never forward) a message the policy allowed; hidden link targets are dropped."""
+        if kind == "text" and has_hidden(message.entities):
+            sent = await self.bot.send_message(
+                chat,
+                message.text or "",
+                entities=visible(message.entities),
+                protect_content=True,
             )
-
-    async def clear_staff_chats(self, referral_id: str) -> None:
-        """Delete what was relayed about a referral from volunteers' chats, while Telegram allows.
-
-        Volunteers are diaspora too, and their phones get checked at borders:
-        a member's words should not outlive the conversation there.
-        """
-        taken = await self.services.referrals.take_staff_messages(
-            referral_id, now=self.services.clock()
+            return sent.message_id
+        caption: dict[str, object] = {}
+        if message.caption and has_hidden(message.caption_entities):
+            caption = {
+                "caption": message.caption,
+                "caption_entities": visible(message.caption_entities),
+            }
+        copied = await self.bot.copy_message(
+            chat,
+            from_chat_id=message.chat_id,
+            message_id=message.message_id,
+            protect_content=True,
+            **caption,  # type: ignore[arg-type]
         )
-        await self._delete_in_staff_chats(taken)
+        return copied.message_id
 
-    async def _delete_in_staff_chats(self, messages: Sequence[tuple[bytes, int]]) -> None:
-        by_staff: dict[bytes, list[int]] = {}
-        for staff_key, message_id in messages:
-            by_staff.setdefault(staff_key, []).append(message_id)
-        for staff_key, message_ids in by_staff.items():
-            member = await self.services.staff.get(staff_key)
-            if member is None:
+    async def _remember(
+        self, referral_id: str, copies: list[Copy], member_chat: int | None = None
+    ) -> None:
+        try:
+            kept = await self.services.referrals.remember_copies(referral_id, copies)
+        except StorageError:
+            log.info("copies of a relayed message could not be recorded")
+            kept = False
+        if not kept:
+            # The request ended while this was on its way and its copies are
+            # already gone: these must not stay behind alone.
+            await self.remove_copies(copies, member_chat)
+
+    async def end_relay(self, referral_id: str, member_chat: int | None) -> bool:
+        """The request changed hands or ended: nobody writes to it by default any more,
+        and the bot's copies of what was said leave both chats.
+
+        Returns whether anything was removed from the member's chat.
+        """
+        await self.services.staff.drop_target(referral_id)
+        copies = await self.services.referrals.take_copies(referral_id)
+        return await self.remove_copies(copies, member_chat)
+
+    async def remove_copies(self, copies: Sequence[Copy], member_chat: int | None) -> bool:
+        """Delete what Telegram still lets the bot delete and blank the rest by editing.
+
+        Volunteers and members are diaspora alike, and phones get checked at
+        borders: words should not outlive the conversation on either. Voice
+        and video notes cannot be edited; :meth:`remove_fixed_copies` takes
+        them away before Telegram's 48 hours run out.
+        """
+        now = self.services.clock()
+        by_chat: dict[bytes | None, list[Copy]] = {}
+        for copy in copies:
+            by_chat.setdefault(copy.staff_key, []).append(copy)
+        for owner, group in by_chat.items():
+            chat = member_chat if owner is None else await self._staff_chat(owner)
+            if chat is None:
                 continue
-            try:
-                chat = await self.services.staff.chat_id(member)
-            except StorageError:
-                continue
-            await delete_messages(self.bot, chat, message_ids)
+            deletable = [c.message_id for c in group if c.deletable(now)]
+            failed = set(await delete_messages(self.bot, chat, deletable))
+            for copy in group:
+                if copy.deletable(now) and copy.message_id not in failed:
+                    continue
+                if copy.kind == "text":
+                    await blank_out(self.bot, chat, copy.message_id)
+                elif copy.kind == "media":
+                    await blank_media(self.bot, chat, copy.message_id)
+                else:
+                    log.info("an old relayed message could be neither deleted nor blanked")
+        return None in by_chat and member_chat is not None
+
+    async def remove_fixed_copies(self) -> int:
+        """Voice and video notes near the end of Telegram's deletion window leave both chats."""
+        removed = 0
+        for due in await self.services.referrals.take_fixed_copies(now=self.services.clock()):
+            await self.remove_copies(due.copies, due.member_chat)
+            removed += len(due.copies)
+        return removed
+
+    async def _staff_chat(self, staff_key: bytes) -> int | None:
+        member = await self.services.staff.get(staff_key)
+        if member is None:
+            return None
+        try:
+            return await self.services.staff.chat_id(member)
+        except StorageError:
+            return None
 
     async def _hand_back(self, referral: Referral, volunteer: StaffMember) -> None:
+        chat = await self.services.referrals.member_chat(referral)
         # requeue() announces it at once, so the next round is one interval away.
         released = await self.services.referrals.release(
             referral.id,
@@ -225,13 +333,15 @@ class Desk:
             next_round_at=self.next_round_at(),
         )
         if released is not None:
-            await self.clear_staff_chats(released.id)
-            await self.requeue([released.id])
+            cleared = await self.end_relay(released.id, chat)
+            await self.requeue([released.id], cleared={released.id} if cleared else set())
 
     # Volunteers ------------------------------------------------------------
 
-    async def relay_from_volunteer(self, volunteer: StaffMember, message: Message) -> str | None:
-        """Copy the volunteer's message to their current member; the error to show, if any."""
+    async def relay_from_volunteer(
+        self, volunteer: StaffMember, message: Message, kind: Kind
+    ) -> str | None:
+        """Copy the volunteer's message to the member they chose; the error to show, if any."""
         tr = self.tr(volunteer.locale)
         referral = (
             await self.services.referrals.get(volunteer.current_referral)
@@ -243,26 +353,34 @@ class Desk:
             or referral.volunteer != volunteer.key
             or referral.status not in ("claimed", "handover")
         ):
+            if volunteer.current_referral is not None:
+                # A target left over from a request no longer held must never
+                # come back to life if the request returns to this volunteer.
+                await self.services.staff.leave_target(volunteer.key, keep="")
             return staff_texts.no_conversation(tr)
         chat = await self.services.referrals.member_chat(referral)
         if chat is None:
             return staff_texts.no_conversation(tr)
         try:
-            copied = await self.bot.copy_message(
-                chat,
-                from_chat_id=message.chat_id,
-                message_id=message.message_id,
-                protect_content=True,
-            )
+            copied = await self._copy(chat, message, kind)
         except Forbidden:
             return staff_texts.member_unreachable(tr, reference(referral.id))
         except TelegramError as error:
             log.info("a relayed message did not reach a member: %s", type(error).__name__)
             return staff_texts.not_delivered(tr)
-        # The volunteer's own words stay in their chat only while the request lives.
-        await self._remember_in_staff_chat(referral.id, volunteer.key, [message.message_id])
+        now = self.services.clock()
+        # The volunteer's own words stay in their chat only while the request
+        # lives (deletable for 48 hours only: the bot cannot edit them).
+        await self._remember(
+            referral.id,
+            [
+                *copies_at(volunteer.key, [message.message_id], "own", min(now, message.date)),
+                *copies_at(None, [copied], _copy_kind(kind), now),
+            ],
+            chat,
+        )
         try:
-            await self.services.members.remember(referral.member_key, [copied.message_id])
+            await self.services.members.remember(referral.member_key, [copied])
         except StorageError:
             # The member wiped while this was on its way; nothing to remember.
             log.info("a relayed message arrived after the member's wipe")
@@ -337,9 +455,11 @@ class Desk:
         await self._retire(referral, await self.services.referrals.take_notices(referral.id))
 
     async def _retire(self, referral: Referral, notices: Sequence[tuple[bytes, int]]) -> None:
+        from bot import digest  # it builds on this module
+
         for staff_key, message_id in notices:
             member = await self.services.staff.get(staff_key)
-            if member is None:
+            if member is None or await digest.redraw_shared(self, member, message_id):
                 continue
             tr = self.tr(member.locale)
             try:
@@ -352,23 +472,31 @@ class Desk:
                 log.debug("a notice could not be updated")
 
     async def delete_notices(self, notices: Sequence[tuple[bytes, int]]) -> None:
+        """Delete notices; a digest that still lists other open requests is redrawn instead."""
+        from bot import digest  # it builds on this module
+
         for staff_key, message_id in notices:
             member = await self.services.staff.get(staff_key)
-            if member is None:
+            if member is None or await digest.redraw_shared(self, member, message_id):
                 continue
             try:
                 await self.bot.delete_message(await self.services.staff.chat_id(member), message_id)
             except (TelegramError, StorageError):
                 log.debug("a notice could not be deleted")
 
-    async def requeue(self, referral_ids: Sequence[str]) -> None:
-        """Referrals back in the queue: announce them again and tell their members."""
+    async def requeue(self, referral_ids: Sequence[str], cleared: Set[str] = frozenset()) -> None:
+        """Referrals back in the queue: announce them again and tell their members.
+
+        ``cleared`` names those whose member's chat just lost the relayed copies.
+        """
         for referral_id in referral_ids:
             referral = await self.services.referrals.get(referral_id)
             if referral is None or referral.status != "open":
                 continue
             await self.announce(referral, await self.services.staff.to_notify(referral.language))
             await self.tell_member(referral, referral_texts.released)
+            if referral_id in cleared:
+                await self.tell_member(referral, referral_texts.copies_removed)
 
     # Scheduled -------------------------------------------------------------
 
@@ -376,28 +504,12 @@ class Desk:
         """Announce unclaimed urgent referrals again until claimed, and escalate.
 
         Each round replaces the previous notices instead of adding to them, so
-        a volunteer's chat holds one notice per request however long it waits.
+        a volunteer's chat holds one notice per request however long it waits,
+        and gives each account at most one message: see :mod:`bot.digest`.
         """
-        now = self._timestamp()
-        rounds = 0
-        for referral in await self.services.referrals.due_renotify(now=now):
-            this_round = referral.notify_count + 1
-            pause = RENOTIFY_EVERY if this_round < FAST_ROUNDS else SLOW_RENOTIFY_EVERY
-            # A request handed back by the admin CLI (not urgent) is announced once.
-            next_at = now + int(pause.total_seconds()) if referral.urgent else None
-            if not await self.services.referrals.mark_notified(referral, now=now, next_at=next_at):
-                continue  # another worker took this round
-            rounds += 1
-            await self.delete_notices(await self.services.referrals.take_notices(referral.id))
-            everyone = await self.services.staff.to_notify(referral.language)
-            volunteers = [m for m in everyone if not m.is_coordinator]
-            coordinators = [m for m in everyone if m.is_coordinator]
-            await self.announce(referral, volunteers, staff_texts.reminder)
-            escalate = this_round >= ESCALATE_AFTER_ROUNDS
-            await self.announce(
-                referral, coordinators, staff_texts.escalation if escalate else staff_texts.reminder
-            )
-        return rounds
+        from bot import digest  # it builds on this module
+
+        return await digest.renotify(self)
 
     async def expire_and_purge(self) -> tuple[int, int]:
         settings = self.services.settings
@@ -416,5 +528,6 @@ class Desk:
             before=today - timedelta(days=settings.retention_days)
         )
         await self.services.referrals.forget_request_counts(before=today)
+        await self.services.referrals.forget_claims(before=claims_counted_from(today))
         await self.services.staff.drop_expired_invites(now=self._timestamp())
         return len(expired), purged

@@ -9,6 +9,7 @@ from bot.callbacks import Answer, CancelAsk, CancelConfirm, MenuButton, ResumeBu
 from bot.i18n import Translator
 from bot.referral_choices import FIELDS, PRESET, choices, next_field
 from bot.screens import Button, Screen
+from storage.referrals import CRISIS
 
 _TWO_PER_ROW = frozenset({"c"})
 """Country names are short and many: two a row keep the list on one phone screen."""
@@ -22,10 +23,13 @@ def question_screen(
         raise ValueError("every question is answered")
     preset = answers.get(PRESET, "")
     asked = [f for f in FIELDS if f not in preset]
-    lines = [
-        tr.finish(referral_texts.step(tr, asked.index(field) + 1, len(asked))),
-        tr.finish(referral_texts.question(tr, field)),
-    ]
+    # Only the detained-now handoff presets the urgency: its member is asked where
+    # they are, while everyone else is asked where they live.
+    held_now = "u" in preset and answers.get("u") == CRISIS
+    lines = [tr.finish(referral_texts.question(tr, field, held_now=held_now))]
+    if len(asked) > 1:
+        # "Question 1 of 1" would only be one more line to read under pressure.
+        lines.insert(0, tr.finish(referral_texts.step(tr, asked.index(field) + 1, len(asked))))
     if notice:
         lines.insert(0, tr.finish(notice))
     buttons = [
@@ -42,6 +46,7 @@ def status_screen(tr: Translator, view: str) -> Screen:
     text = {
         "none": referral_texts.status_none,
         "open": referral_texts.status_waiting,
+        "urgent": referral_texts.status_urgent,
         "claimed": referral_texts.status_claimed,
     }[view](tr)
     rows: list[tuple[Button, ...]] = []

@@ -5,7 +5,11 @@ from __future__ import annotations
 from bot.i18n import Translator, substitute
 
 
-def question(tr: Translator, field: str) -> str:
+def question(tr: Translator, field: str, *, held_now: bool = False) -> str:
+    """``held_now``: asked of someone detained or stopped now, for whom the country
+    that matters is where they are, not where they live."""
+    if field == "c" and held_now:
+        return tr.gettext("Where are you now?")
     questions = {
         "t": tr.gettext("What is it about?"),
         "u": tr.gettext("How urgent is it?"),
@@ -22,7 +26,9 @@ def step(tr: Translator, number: int, total: int) -> str:
 
 
 def cancel_label(tr: Translator) -> str:
-    return tr.gettext("✖ Cancel")
+    # Said in full: a member half way through the questions must know that this
+    # drops the request being written, and nothing else.
+    return tr.gettext("✖ Cancel this request")
 
 
 def refused_already_open(tr: Translator) -> str:
@@ -45,6 +51,28 @@ def status_waiting(tr: Translator) -> str:
     )
 
 
+def status_urgent(tr: Translator) -> str:
+    return tr.gettext(
+        "Your request is marked urgent and is waiting for a volunteer. Volunteers are reminded "
+        "until one takes it; you will get a message here when one does."
+    )
+
+
+def escalated_waiting(tr: Translator) -> str:
+    return tr.gettext(
+        "You already have an open request. It is now marked urgent, and volunteers have been "
+        "told. You will get a message here when one takes it.\n\n"
+        "Send /status to see it or to cancel it."
+    )
+
+
+def escalated_claimed(tr: Translator) -> str:
+    return tr.gettext(
+        "You already have an open request, and a volunteer has it. It is now marked urgent, and "
+        "the volunteer knows. Write here and your messages go to them."
+    )
+
+
 def status_claimed(tr: Translator) -> str:
     return tr.gettext("A volunteer is talking with you. Write here and your messages go to them.")
 
@@ -55,8 +83,8 @@ def cancel_request_label(tr: Translator) -> str:
 
 def cancel_question(tr: Translator) -> str:
     return tr.gettext(
-        "Cancel your request? Your next messages will no longer reach the volunteer; what you "
-        "already sent stays with them."
+        "Cancel your request? Your next messages will no longer reach the volunteer, and the "
+        "bot deletes or blanks what it passed on, in their chat and in this one."
     )
 
 
@@ -109,4 +137,40 @@ def waiting_typed(tr: Translator) -> str:
     return tr.gettext(
         "No volunteer has taken your request yet, so your message was deleted. "
         "You will get a message here when one takes it."
+    )
+
+
+def relay_refused_kind(tr: Translator) -> str:
+    return tr.gettext(
+        "This was not passed on to the volunteer and has been removed from this chat. Only "
+        "text, photos, voice notes, video notes, videos and PDF or image files are passed on; "
+        "contacts, locations, polls and stickers can identify you, so they never are."
+    )
+
+
+def relay_refused_file(tr: Translator) -> str:
+    return tr.gettext(
+        "This file was not passed on to the volunteer and has been removed from this chat. "
+        "Only PDF files and images are passed on, because other files can carry harmful code."
+    )
+
+
+def relay_edit_refused(tr: Translator) -> str:
+    return tr.gettext(
+        "Changes to a message are not passed on: the volunteer still sees what you sent first. "
+        "Send a new message instead."
+    )
+
+
+def handed_over(tr: Translator) -> str:
+    return tr.gettext(
+        "Another volunteer is taking over your request. Write here as before; your messages "
+        "go to them now."
+    )
+
+
+def copies_removed(tr: Translator) -> str:
+    return tr.gettext(
+        "For your safety, the bot has deleted or blanked the messages it passed on in this "
+        "conversation, here and in the volunteer's chat."
     )

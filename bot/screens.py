@@ -33,7 +33,15 @@ from flows.engine import (
     UseButtons,
     screen_token,
 )
-from flows.model import EndNode, HandoffNode, MessageNode, QuestionNode, text_context
+from flows.messages import node_messages
+from flows.model import (
+    EndNode,
+    HandoffNode,
+    MessageNode,
+    QuestionNode,
+    resolve,
+    text_context,
+)
 from flows.registry import LOCALES, Registry
 
 MAX_MESSAGE_CHARS = 4096
@@ -60,7 +68,11 @@ def node_screen(registry: Registry, tr: Translator, session: Session) -> Screen:
     node = registry.node(position.flow, position.node)
     if node is None:
         raise LookupError("the session points at a node that is not in the registry")
-    text = tr.finish(tr.pgettext(text_context(position.flow, node.id), node.text), session.answers)
+    text = tr.pgettext(text_context(position.flow, node.id), node.text)
+    if any(tr.pending(m.context, m.msgid) for m in node_messages(position.flow, node)):
+        # English stands in for a translation not done yet: say so in the member's words.
+        text = tr.with_pending_marker(text)
+    text = tr.finish(text, session.answers)
     token = screen_token(position)
 
     def button(part: str, label: str, index: int) -> Button:
@@ -73,10 +85,18 @@ def node_screen(registry: Registry, tr: Translator, session: Session) -> Screen:
     elif isinstance(node, QuestionNode):
         rows = [(button(c.id, c.label, i),) for i, c in enumerate(node.choices)]
     elif isinstance(node, HandoffNode):
-        rows = [
-            (button("consent", node.consent_label, 0),),
-            (button("decline", node.decline_label, 1),),
-        ]
+        # A consent screen offers one way back, its own "No": a Back beside it
+        # would be a second, different way for a member deciding under stress.
+        decline = button("decline", node.decline_label, 1)
+        menu = Button(tr.finish(texts.menu_label(tr)), MenuButton())
+        declines_to_menu = resolve(position.flow, node.declined) == (MENU.flow, MENU.node)
+        return Screen(
+            text,
+            (
+                (button("consent", node.consent_label, 0),),
+                (decline,) if declines_to_menu else (decline, menu),
+            ),
+        )
     if position == MENU:
         rows.append(
             (

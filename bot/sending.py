@@ -27,10 +27,20 @@ at once (:class:`Slot`), so members parked behind bulk sends or flood control
 never keep anyone else waiting: a ``/wipe`` is never queued behind bulk sends,
 and a detained member's notices go ahead of every other bulk send.
 
+A wipe takes no slot at all (:mod:`bot.updates` lets it past them, as a flood
+may hold every one). Its answers are answers like any other, sent at once; its
+farewell to volunteers (notices retired, relayed copies blanked, "the member
+has gone") is bulk at urgent priority (:func:`wiping`). This replaces the
+"wipe-first" limiter that let a wipe's calls past PTB's limiter: with answers
+never queued, only the farewell needed a place, and it gets the first one
+while still keeping within each chat's pace and the bulk rate.
+
 What a request is comes from a context variable set per update by
-:mod:`bot.updates` (the chat the update came from) and by the scheduled jobs
-(bulk, routine); :func:`urgent` and :func:`at_referral_urgency` raise the
-priority of what is sent inside them.
+:mod:`bot.updates` (the chat the update came from, and whether it is a wipe)
+and by the scheduled jobs (bulk, routine); :func:`urgent` and
+:func:`at_referral_urgency` raise the priority of what is sent inside them:
+announcing an urgent request, its rounds and digests (bot.digest), and a
+request escalated to "detained now".
 
 PTB's own ``AIORateLimiter`` puts every request that names a chat through one
 limiter of thirty a second for the whole bot, and any ``RetryAfter`` stops every
@@ -173,6 +183,32 @@ def answering(chat_id: int | None, slot: Slot | None = None) -> Iterator[None]:
         yield
     finally:
         _origin.reset(token)
+
+
+@contextlib.contextmanager
+def wiping(chat_id: int) -> Iterator[None]:
+    """Inside, a member's wipe: its answers go at once, its bulk sends are urgent.
+
+    The wipe's answers (deletions and blanks in the member's chat, its pop-up)
+    are answers like any other. What it sends elsewhere is the farewell to
+    volunteers: their notices retired, relayed copies blanked in their chats,
+    "the member has gone". That is bulk, still within each chat's pace and the
+    bot's bulk rate, but urgent: it goes ahead of every prompt and routine send,
+    level with a detained member's notices, so no backlog starves it. Each
+    account's wipes are few (bot.rate_limits.wipe_rate) and a member holds one
+    open request, so the lane cannot be flooded this way. A wipe holds no slot
+    (bot.updates), so there is none to give up while it waits.
+    """
+    token = _origin.set(Origin(chat_id, Priority.URGENT))
+    try:
+        yield
+    finally:
+        _origin.reset(token)
+
+
+def current() -> Origin | None:
+    """What the running code is doing, as requests made now would be routed."""
+    return _origin.get()
 
 
 @contextlib.contextmanager
@@ -443,7 +479,9 @@ class SendingPolicy(BaseRateLimiter[int]):
                     raise
                 seconds = _retry_after_seconds(error)
                 log.info(
-                    "Telegram asked to wait %.1f s before a %s request", seconds, where.lane.value
+                    "Telegram asked to wait %.1f s before sending again (%s)",
+                    seconds,
+                    where.lane.value,
                 )
                 await self._pause(where, seconds, origin)
             except BadRequest:

@@ -25,7 +25,8 @@ from bot.callbacks import StaffAction, decode
 from bot.context import YardemApplication, YardemContext
 from bot.i18n import LANGUAGE_NAMES, Translator, suggest_locale
 from bot.referral_choices import label
-from bot.referral_desk import Desk, button, reference
+from bot.referral_desk import Desk, button, claims_counted_from, reference
+from bot.relay_policy import judge
 from flows.registry import LOCALES
 from storage.errors import StorageError
 from storage.referrals import Referral, valid_referral_id
@@ -143,14 +144,14 @@ async def _invite(update: Update, context: YardemContext, member: StaffMember) -
 # Languages -------------------------------------------------------------------
 
 
-def _languages_markup(tr: Translator, chosen: frozenset[str]) -> InlineKeyboardMarkup:
+def _languages_markup(
+    tr: Translator, chosen: frozenset[str], pending: frozenset[str] = frozenset()
+) -> InlineKeyboardMarkup:
+    def mark(code: str) -> str:
+        return "✅ " if code in chosen else "⏳ " if code in pending else ""
+
     rows = [
-        [
-            button(
-                ("✅ " if code in chosen else "") + LANGUAGE_NAMES[code], StaffAction("g", (code,))
-            )
-        ]
-        for code in LOCALES
+        [button(mark(code) + LANGUAGE_NAMES[code], StaffAction("g", (code,)))] for code in LOCALES
     ]
     rows.append([button(staff_texts.done_label(tr), StaffAction("d"))])
     return InlineKeyboardMarkup(rows)
@@ -158,7 +159,8 @@ def _languages_markup(tr: Translator, chosen: frozenset[str]) -> InlineKeyboardM
 
 async def _show_languages(desk: Desk, member: StaffMember, message: Message | None) -> None:
     tr = desk.tr(member.locale)
-    markup = _languages_markup(tr, member.languages)
+    pending = frozenset(await desk.services.staff.pending_languages(member.key))
+    markup = _languages_markup(tr, member.languages, pending)
     if message is None:
         await desk.tell_staff(member, staff_texts.pick_languages, markup)
         return
@@ -209,20 +211,30 @@ async def _mine(desk: Desk, member: StaffMember) -> None:
         await desk.tell_staff(member, line, markup)
 
 
-def _roster_line(tr: Translator, other: StaffMember) -> str:
+def _roster_line(
+    tr: Translator, other: StaffMember, held: int, claims: int, pending: frozenset[str]
+) -> str:
     languages = " ".join(sorted(other.languages))
     role = staff_texts.role_name(tr, other.is_coordinator)
-    return staff_texts.roster_item(tr, other.label, role, languages, other.active)
+    line = staff_texts.roster_item(tr, other.label, role, languages, other.active)
+    line += " · " + staff_texts.roster_load(tr, held, claims)
+    if pending:
+        line += " · " + staff_texts.roster_pending(tr, " ".join(sorted(pending)))
+    return line
 
 
 async def _roster(desk: Desk, member: StaffMember) -> None:
     if not member.is_coordinator:
         await _say(desk, member, staff_texts.not_allowed)
         return
-    others = [m for m in await desk.services.staff.everyone() if m.key != member.key]
+    services = desk.services
+    others = [m for m in await services.staff.everyone() if m.key != member.key]
     if not others:
         await _say(desk, member, staff_texts.roster_empty)
         return
+    held = await services.referrals.held_counts()
+    claims = await services.referrals.claims_since(claims_counted_from(services.clock().date()))
+    pending = await services.staff.pending_by_account()
     for other in others:
         tr = desk.tr(member.locale)
         toggle = (
@@ -233,7 +245,14 @@ async def _roster(desk: Desk, member: StaffMember) -> None:
         markup = InlineKeyboardMarkup(
             [[toggle, button(staff_texts.remove_label(tr), StaffAction("R", (other.label,)))]]
         )
-        await desk.tell_staff(member, partial(_roster_line, other=other), markup)
+        line = partial(
+            _roster_line,
+            other=other,
+            held=held.get(other.key, 0),
+            claims=claims.get(other.key, 0),
+            pending=pending.get(other.key, frozenset()),
+        )
+        await desk.tell_staff(member, line, markup)
 
 
 # Commands and messages -------------------------------------------------------
@@ -259,15 +278,34 @@ def command_handler(name: str, stray: StrayHandler) -> CommandHandler[YardemCont
         else:
             await _say(desk, member, lambda tr: staff_texts.help_text(tr, member.is_coordinator))
 
-    return CommandHandler(name, handle, filters=filters.ChatType.PRIVATE)
+    return CommandHandler(
+        name, handle, filters=filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    )
 
 
 async def relay_from_staff(message: Message, context: YardemContext, member: StaffMember) -> None:
     desk = _desk(context)
-    problem = await desk.relay_from_volunteer(member, message)
+    verdict = judge(message)
+    tr = desk.tr(member.locale)
+    problem: str | None
+    if verdict.kind is None or verdict.refusal is not None:
+        problem = (
+            staff_texts.relay_refused_file(tr)
+            if verdict.refusal == "file"
+            else staff_texts.relay_refused_kind(tr)
+        )
+    else:
+        problem = await desk.relay_from_volunteer(member, message, verdict.kind)
     if problem is not None:
-        tr = desk.tr(member.locale)
         await context.bot.send_message(message.chat_id, tr.finish(problem), protect_content=True)
+
+
+async def refuse_staff_edit(message: Message, context: YardemContext, member: StaffMember) -> None:
+    """An edit never reaches the member: the copy they have cannot follow it."""
+    tr = _desk(context).tr(member.locale)
+    await context.bot.send_message(
+        message.chat_id, tr.finish(staff_texts.relay_edit_refused(tr)), protect_content=True
+    )
 
 
 # Buttons ---------------------------------------------------------------------
@@ -337,19 +375,58 @@ async def _claim(
         return staff_texts.not_allowed
     if referral.member_key == member.key:
         return staff_texts.not_allowed  # nobody handles their own request
+    cap = services.settings.max_held_requests
+    if len(await services.referrals.held_by(member.key)) >= cap:
+        return lambda tr: staff_texts.held_limit(tr, cap)
+    today = services.clock().date()
     claimed = await services.referrals.claim(
-        referral.id, member.key, actor=member.label, today=services.clock().date()
+        referral.id, member.key, actor=member.label, today=today, max_held=cap
     )
     if claimed is None:
         return staff_texts.claim_lost
-    await services.staff.set_current(member.key, claimed.id)
     await desk.retire_notices(claimed)
-    await _say(desk, member, lambda tr: staff_texts.now_talking(tr, reference(claimed.id)))
+    # Claiming does not choose whom the volunteer's messages go to: only Talk
+    # here (or Reply) does, so a reply meant for one member never reaches another.
+    await _offer_talk(desk, member, claimed.id)
     if not await desk.tell_member(claimed, referral_texts.claimed):
         await _say(
             desk, member, lambda tr: staff_texts.member_unreachable(tr, reference(claimed.id))
         )
+    await _watch_claim_rate(desk, member, await services.referrals.claims_on(member.key, today))
     return None
+
+
+async def _offer_talk(desk: Desk, member: StaffMember, referral_id: str) -> None:
+    """Tell a new holder where their messages go now, with the button that changes it."""
+    fresh = await desk.services.staff.get(member.key)
+    current = fresh.current_referral if fresh is not None else None
+    tr = desk.tr(member.locale)
+    markup = InlineKeyboardMarkup(
+        [[button(staff_texts.talk_label(tr), StaffAction("t", (referral_id,)))]]
+    )
+    await desk.tell_staff(
+        member,
+        lambda tr: staff_texts.hold_note(
+            tr, reference(referral_id), reference(current) if current else None
+        ),
+        markup,
+    )
+
+
+async def _watch_claim_rate(desk: Desk, member: StaffMember, claims_today: int) -> None:
+    """More claims in a day than a person handles: the coordinators hear of it.
+
+    Alerted when the day's count passes the threshold and again at every
+    further multiple of it, so a runaway account keeps being noticed.
+    """
+    threshold = desk.services.settings.claim_alert_per_day
+    if claims_today <= threshold or (claims_today - 1) % threshold != 0:
+        return
+    for coordinator in await desk.services.staff.everyone():
+        if coordinator.active and coordinator.is_coordinator and coordinator.key != member.key:
+            await desk.tell_staff(
+                coordinator, lambda tr: staff_texts.claim_alert(tr, member.label, claims_today)
+            )
 
 
 async def _talk(
@@ -370,6 +447,7 @@ async def _release(
     if referral is None:
         return staff_texts.not_allowed
     services = desk.services
+    chat = await services.referrals.member_chat(referral)
     released = await services.referrals.release(
         referral.id,
         member.key,
@@ -379,11 +457,9 @@ async def _release(
     )
     if released is None:
         return staff_texts.not_allowed
-    if member.current_referral == referral.id:
-        await services.staff.set_current(member.key, None)
-    await desk.clear_staff_chats(referral.id)
+    cleared = await desk.end_relay(referral.id, chat)
     await _say(desk, member, lambda tr: staff_texts.released(tr, reference(referral.id)))
-    await desk.requeue([referral.id])
+    await desk.requeue([referral.id], cleared={referral.id} if cleared else set())
     return None
 
 
@@ -431,27 +507,31 @@ async def _assign(
         return staff_texts.not_allowed
     if not target.is_coordinator and referral.language not in target.languages:
         return staff_texts.not_allowed
+    cap = services.settings.max_held_requests
+    if len(await services.referrals.held_by(target.key)) >= cap:
+        return lambda tr: staff_texts.target_full(tr, target.label)
     previous = referral.volunteer
+    chat = await services.referrals.member_chat(referral)
     moved = await services.referrals.reassign(
-        referral.id, target.key, actor=member.label, today=services.clock().date()
+        referral.id, target.key, actor=member.label, today=services.clock().date(), max_held=cap
     )
     if moved is None:
         return staff_texts.claim_lost
-    # The next volunteer starts afresh; the last one's copies leave their phone.
-    await desk.clear_staff_chats(referral.id)
+    # The next volunteer starts afresh; what was said leaves both phones.
+    cleared = await desk.end_relay(referral.id, chat)
     if previous is not None:
         before = await services.staff.get(previous)
-        if before is not None and before.current_referral == referral.id:
-            await services.staff.set_current(before.key, None)
         if before is not None:
             await _say(
                 desk,
                 before,
                 lambda tr: staff_texts.handed_over(tr, reference(referral.id), target.label),
             )
-    await services.staff.set_current(target.key, referral.id)
     await _say(desk, target, lambda tr: staff_texts.assigned_to_you(tr, reference(referral.id)))
-    await _say(desk, target, lambda tr: staff_texts.now_talking(tr, reference(referral.id)))
+    # A coordinator's choice does not choose whom the new holder writes to.
+    await _offer_talk(desk, target, referral.id)
+    if await desk.tell_member(moved, referral_texts.handed_over, chat) and cleared:
+        await desk.tell_member(moved, referral_texts.copies_removed, chat)
     await _say(
         desk, member, lambda tr: staff_texts.handed_over(tr, reference(referral.id), target.label)
     )
@@ -495,10 +575,10 @@ async def _close(
     )
     if closed is None:
         return staff_texts.not_allowed
-    if member.current_referral == referral.id:
-        await services.staff.set_current(member.key, None)
-    await desk.clear_staff_chats(referral.id)
+    cleared = await desk.end_relay(referral.id, chat)
     told = await desk.tell_member(closed, referral_texts.closed, chat)
+    if told and cleared:
+        await desk.tell_member(closed, referral_texts.copies_removed, chat)
     outcome_text = staff_texts.closed if told else staff_texts.closed_untold
     await _say(desk, member, lambda tr: outcome_text(tr, reference(referral.id)))
     if message is not None:
@@ -514,9 +594,15 @@ async def _toggle_language(
 ) -> Refusal:
     if len(args) != 1 or args[0] not in LOCALES:
         return staff_texts.not_allowed
-    chosen = set(member.languages) ^ {args[0]}
-    await desk.services.staff.set_languages(member.key, chosen)
-    updated = await desk.services.staff.get(member.key)
+    staff = desk.services.staff
+    if member.is_coordinator:
+        # Coordinators see every request anyway; their languages only match hand-overs.
+        await staff.set_languages(member.key, set(member.languages) ^ {args[0]})
+    else:
+        # One infiltrated volunteer must not reach every language unseen: a
+        # language added waits for a coordinator's approval; dropping one is at once.
+        await staff.toggle_requested_language(member.key, args[0])
+    updated = await staff.get(member.key)
     if updated is not None:
         await _show_languages(desk, updated, message)
     return None
@@ -530,9 +616,91 @@ async def _languages_done(
             await message.edit_reply_markup(None)
         except BadRequest:
             log.debug("the language picker was already closed")
+    services = desk.services
+    asked = await services.staff.ask_for_languages(
+        member.key, actor=member.label, today=services.clock().date()
+    )
     await _say(desk, member, staff_texts.languages_saved)
+    pending = sorted(await services.staff.pending_languages(member.key))
+    if pending:
+        names = ", ".join(LANGUAGE_NAMES[code] for code in pending)
+        await _say(desk, member, lambda tr: staff_texts.languages_waiting(tr, names))
+    for language in asked:
+        await _ask_coordinators(desk, member, language)
     await _say(desk, member, lambda tr: staff_texts.help_text(tr, member.is_coordinator))
     return None
+
+
+async def _ask_coordinators(desk: Desk, member: StaffMember, language: str) -> None:
+    for coordinator in await desk.services.staff.everyone():
+        if not (coordinator.active and coordinator.is_coordinator):
+            continue
+        tr = desk.tr(coordinator.locale)
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    button(
+                        staff_texts.approve_label(tr), StaffAction("Y", (member.label, language))
+                    ),
+                    button(
+                        staff_texts.refuse_label(tr), StaffAction("N", (member.label, language))
+                    ),
+                ]
+            ]
+        )
+        await desk.tell_staff(
+            coordinator,
+            lambda tr: staff_texts.language_request(tr, member.label, LANGUAGE_NAMES[language]),
+            markup,
+        )
+
+
+async def _decide_language(
+    desk: Desk,
+    member: StaffMember,
+    args: tuple[str, ...],
+    message: Message | None,
+    approve: bool,
+) -> Refusal:
+    if not member.is_coordinator or len(args) != 2 or args[1] not in LOCALES:
+        return staff_texts.not_allowed
+    services = desk.services
+    volunteer = await services.staff.by_label(args[0])
+    if volunteer is None or volunteer.key == member.key:
+        return staff_texts.not_allowed
+    language = args[1]
+    decided = await services.staff.decide_language(
+        volunteer.key, language, approve, actor=member.label, today=services.clock().date()
+    )
+    if not decided:
+        return staff_texts.already_decided
+    name = LANGUAGE_NAMES[language]
+    if message is not None:
+        tr = desk.tr(member.locale)
+        try:
+            await message.edit_text(
+                tr.finish(
+                    staff_texts.language_decided(tr, volunteer.label, name, approve, member.label)
+                )
+            )
+        except BadRequest:
+            log.debug("the language request was already answered")
+    outcome = staff_texts.language_approved if approve else staff_texts.language_refused
+    if volunteer.active:
+        await _say(desk, volunteer, lambda tr: outcome(tr, name))
+    return None
+
+
+async def _approve_language(
+    desk: Desk, member: StaffMember, args: tuple[str, ...], message: Message | None
+) -> Refusal:
+    return await _decide_language(desk, member, args, message, approve=True)
+
+
+async def _refuse_language(
+    desk: Desk, member: StaffMember, args: tuple[str, ...], message: Message | None
+) -> Refusal:
+    return await _decide_language(desk, member, args, message, approve=False)
 
 
 async def _manage(desk: Desk, member: StaffMember, args: tuple[str, ...], verb: str) -> Refusal:
@@ -551,9 +719,11 @@ async def _manage(desk: Desk, member: StaffMember, args: tuple[str, ...], verb: 
         chat = await services.staff.chat_id(target)
     except StorageError:
         return staff_texts.not_allowed  # removed by someone else a moment ago
+    cleared: set[str] = set()
     if verb != "A":
         for held in await services.referrals.held_by(target.key):
-            await desk.clear_staff_chats(held.id)
+            if await desk.end_relay(held.id, await services.referrals.member_chat(held)):
+                cleared.add(held.id)
     if verb == "R":
         change = await services.staff.remove(
             target.key, actor=member.label, today=today, next_round_at=desk.next_round_at()
@@ -574,7 +744,7 @@ async def _manage(desk: Desk, member: StaffMember, args: tuple[str, ...], verb: 
         )
         notice = staff_texts.access_restored if verb == "A" else staff_texts.access_paused
     await desk.tell_staff(target, notice, chat_id=chat)
-    await desk.requeue(change.returned)
+    await desk.requeue(change.returned, cleared=cleared)
     returned = len(change.returned)
     await _say(desk, member, lambda tr: staff_texts.staff_changed(tr, target.label, returned))
     return None
@@ -608,6 +778,8 @@ _BUTTONS: dict[str, ButtonHandler] = {
     "o": _close,
     "g": _toggle_language,
     "d": _languages_done,
+    "Y": _approve_language,
+    "N": _refuse_language,
     "S": _suspend,
     "A": _reinstate,
     "R": _remove,

@@ -313,3 +313,170 @@ def access_paused(tr: Translator) -> str:
 
 def access_restored(tr: Translator) -> str:
     return tr.gettext("A coordinator has restored your access to Yardem's requests.")
+
+
+def now_urgent(tr: Translator) -> str:
+    return tr.gettext("⚠ Now urgent: the member says they are detained or stopped now")
+
+
+def held_now_urgent(tr: Translator, reference: str) -> str:
+    return substitute(
+        tr.gettext(
+            "⚠ {reference} is now urgent: the member says they are detained or stopped now."
+        ),
+        {"reference": reference},
+    )
+
+
+# Whom a volunteer's messages go to -------------------------------------------
+
+
+def hold_note(tr: Translator, reference: str, current: str | None) -> str:
+    if current is None:
+        text = tr.gettext(
+            "You now hold {reference}. Your messages go to no one until you tap Talk here."
+        )
+    else:
+        text = tr.gettext(
+            "You now hold {reference}. Your messages still go to the member of {current} "
+            "until you tap Talk here."
+        )
+    return substitute(text, {"reference": reference, "current": current or ""})
+
+
+def target_dropped(tr: Translator, previous: str) -> str:
+    return substitute(
+        tr.gettext(
+            "Your messages no longer go to the member of {previous}. Tap "
+            '"Reply to this member", or Talk here in /mine, to choose whom you answer.'
+        ),
+        {"previous": previous},
+    )
+
+
+# What the relay refuses ------------------------------------------------------
+
+
+def relay_refused_kind(tr: Translator) -> str:
+    return tr.gettext(
+        "This was not sent to the member. Only text, photos, voice notes, video notes, videos "
+        "and PDF or image files are passed on; contacts, locations, polls, stickers and the "
+        "like are not, because they can identify or mislead."
+    )
+
+
+def relay_refused_file(tr: Translator) -> str:
+    return tr.gettext(
+        "This file was not sent to the member: only PDF files and images (JPEG, PNG, WebP, "
+        "HEIC) are passed on, because other files can carry harmful code."
+    )
+
+
+def relay_edit_refused(tr: Translator) -> str:
+    return tr.gettext(
+        "Edits are not passed on: the member still sees what you sent first. Send a new "
+        "message instead."
+    )
+
+
+# Limits and approvals ----------------------------------------------------------
+
+
+def held_limit(tr: Translator, limit: int) -> str:
+    return substitute(
+        tr.ngettext(
+            "You already hold {n} request, the most one person may hold. Close, release or "
+            "hand over one first.",
+            "You already hold {n} requests, the most one person may hold. Close, release or "
+            "hand over one first.",
+            limit,
+        ),
+        {"n": str(limit)},
+    )
+
+
+def target_full(tr: Translator, label: str) -> str:
+    return substitute(
+        tr.gettext("{label} already holds as many requests as one person may."), {"label": label}
+    )
+
+
+def languages_waiting(tr: Translator, languages: str) -> str:
+    return substitute(
+        tr.gettext(
+            "Waiting for a coordinator's approval: {languages}. You will get their notices once "
+            "it is given."
+        ),
+        {"languages": languages},
+    )
+
+
+def language_request(tr: Translator, label: str, language: str) -> str:
+    return substitute(
+        tr.gettext("Volunteer {label} asks to take requests in {language}."),
+        {"label": label, "language": language},
+    )
+
+
+def approve_label(tr: Translator) -> str:
+    return tr.gettext("Approve")
+
+
+def refuse_label(tr: Translator) -> str:
+    return tr.gettext("Refuse")
+
+
+def language_decided(
+    tr: Translator, label: str, language: str, approved: bool, coordinator: str
+) -> str:
+    text = (
+        tr.gettext("{coordinator} approved {language} for {label}.")
+        if approved
+        else tr.gettext("{coordinator} refused {language} for {label}.")
+    )
+    return substitute(text, {"coordinator": coordinator, "language": language, "label": label})
+
+
+def language_approved(tr: Translator, language: str) -> str:
+    return substitute(
+        tr.gettext("A coordinator approved {language}: you will get its requests' notices now."),
+        {"language": language},
+    )
+
+
+def language_refused(tr: Translator, language: str) -> str:
+    return substitute(
+        tr.gettext("A coordinator did not approve {language}."), {"language": language}
+    )
+
+
+def already_decided(tr: Translator) -> str:
+    return tr.gettext("This was already decided, or the request was withdrawn.")
+
+
+def roster_load(tr: Translator, held: int, claims: int) -> str:
+    return substitute(
+        tr.ngettext(
+            "holds {held} · {n} claim in 7 days",
+            "holds {held} · {n} claims in 7 days",
+            claims,
+        ),
+        {"held": str(held), "n": str(claims)},
+    )
+
+
+def roster_pending(tr: Translator, languages: str) -> str:
+    return substitute(tr.gettext("awaiting approval: {languages}"), {"languages": languages})
+
+
+def claim_alert(tr: Translator, label: str, claims: int) -> str:
+    return substitute(
+        tr.ngettext(
+            "⚠ {label} has claimed {n} request today, more than usual. Check /volunteers and "
+            "suspend the account if this is not expected.",
+            "⚠ {label} has claimed {n} requests today, more than usual. Check /volunteers and "
+            "suspend the account if this is not expected.",
+            claims,
+        ),
+        {"label": label, "n": str(claims)},
+    )

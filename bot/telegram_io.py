@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import struct
+import zlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message
 from telegram.error import BadRequest, TelegramError
 
 from bot.callbacks import encode
@@ -97,12 +99,51 @@ async def remove_keyboard(bot: Bot, chat_id: int, message_id: int) -> None:
         log.debug("could not remove an old keyboard (%s)", type(exc).__name__)
 
 
-async def blank_out(bot: Bot, chat_id: int, message_id: int) -> None:
+async def blank_out(bot: Bot, chat_id: int, message_id: int) -> bool:
     """Overwrite a message the bot may no longer delete: edits have no age limit."""
     try:
         await bot.edit_message_text(BLANK, chat_id=chat_id, message_id=message_id)
     except TelegramError as exc:
         log.debug("could not blank out an old message (%s)", type(exc).__name__)
+        return False
+    return True
+
+
+def _grey_png(side: int) -> bytes:
+    """A plain grey square: what a blanked photo, video or document shows."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    pixels = b"".join(b"\x00" + b"\xc8" * side for _ in range(side))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(pixels))
+        + chunk(b"IEND", b"")
+    )
+
+
+BLANK_PHOTO = _grey_png(64)
+
+
+async def blank_media(bot: Bot, chat_id: int, message_id: int) -> bool:
+    """Replace a photo, video or document (and its caption) the bot may no longer delete.
+
+    editMessageText cannot touch a media message and editMessageCaption leaves
+    the picture, so the media itself is swapped for a grey square, captionless.
+    Voice and video notes cannot be edited at all; they are removed in time.
+    """
+    try:
+        await bot.edit_message_media(
+            InputMediaPhoto(BLANK_PHOTO), chat_id=chat_id, message_id=message_id
+        )
+    except TelegramError as exc:
+        log.debug("could not blank out an old photo or file (%s)", type(exc).__name__)
+        return False
+    return True
 
 
 async def delete_messages(bot: Bot, chat_id: int, message_ids: Sequence[int]) -> list[int]:

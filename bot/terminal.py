@@ -2,19 +2,25 @@
 
 Same registry, conversation rules, engine, screens and encrypted storage as
 the bot; buttons become numbers. For coordinators and newcomers who want to
-see what a member sees without Telegram. It walks as one fixed pseudonymous
-member, so point ``DATA_DIR`` at a scratch directory rather than production.
+see what a member sees without Telegram. It walks in a temporary directory
+with a throwaway key, deleted at the end: never in production data.
 """
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import secrets
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from bot import texts
 from bot.bidi import FSI, PDI
 from bot.callbacks import PickLanguage, Pressed
 from bot.conversation import Conversation, Outcome
+from bot.installation import Purpose
 from bot.member_handlers import COMMANDS
 from bot.members import MemberState, utc_now
 from bot.screens import Screen
@@ -25,16 +31,30 @@ TERMINAL_MEMBER = 0
 """The member the terminal walks as (no Telegram account has id 0)."""
 
 
-def _plain(text: str) -> str:
+# Arrows point the way a right-to-left reader goes in Telegram ("▶ قايتىش",
+# Back, points right). A terminal lays every line out left to right, so there
+# they must point the other way to mean the same.
+_MIRRORED = str.maketrans("◀▶←→", "▶◀→←")
+
+
+def _plain(text: str, right_to_left: bool = False) -> str:
     # Terminals do not all honour isolates; drop them so nothing shows as boxes.
-    return text.replace(FSI, "").replace(PDI, "")
+    text = text.replace(FSI, "").replace(PDI, "")
+    return text.translate(_MIRRORED) if right_to_left else text
 
 
-def draw(screen: Screen, out: TextIO) -> None:
-    out.write("\n" + _plain(screen.text) + "\n\n")
+def draw(screen: Screen, out: TextIO, right_to_left: bool = False) -> None:
+    out.write("\n" + _plain(screen.text, right_to_left) + "\n\n")
     for number, button in enumerate(screen.buttons, start=1):
-        out.write(f"  {number}. {_plain(button.label)}\n")
+        out.write(f"  {number}. {_plain(button.label, right_to_left)}\n")
     out.write("\n")
+
+
+def prompt(screen: Screen) -> str:
+    """The input prompt: the numbers that work here, and q to quit."""
+    count = len(screen.buttons)
+    choices = "1" if count == 1 else f"1-{count}"
+    return f"[{choices}, q] > " if count else "[q] > "
 
 
 class Walk:
@@ -76,19 +96,34 @@ class Walk:
         return Screen("\n\n".join(texts_shown), outcome.screens[-1].rows)
 
 
-async def walk(
-    settings: Settings, locale: str | None, read: Callable[[], str], out: TextIO
+async def walk_in_scratch(
+    settings: Settings, locale: str | None, read: Callable[[str], str], out: TextIO
 ) -> None:
-    services = await open_services(settings, utc_now)
+    """Walk with a throwaway key in a temporary directory, both gone afterwards."""
+    with tempfile.TemporaryDirectory(prefix="yardem-try-") as scratch:
+        throwaway = dataclasses.replace(
+            settings,
+            data_dir=Path(scratch) / "data",
+            root_key=base64.b64encode(secrets.token_bytes(32)).decode("ascii"),
+            root_key_file=None,
+        )
+        await walk(throwaway, locale, read, out)
+
+
+async def walk(
+    settings: Settings, locale: str | None, read: Callable[[str], str], out: TextIO
+) -> None:
+    services = await open_services(settings, utc_now, Purpose.SCRATCH)
     try:
         session = Walk(services, locale)
         screen = await session.begin()
         out.write(texts.terminal_instructions(session.conversation().tr) + "\n")
         while True:
-            draw(screen, out)
+            draw(screen, out, session.conversation().tr.right_to_left)
             try:
-                line = read().strip()
+                line = read(prompt(screen)).strip()
             except EOFError:
+                out.write("\n")
                 break
             if line.lower() in {"q", "quit", "exit"}:
                 break

@@ -15,8 +15,11 @@ def safety_notice(tr: Translator) -> str:
         "Before you start:\n"
         "• This chat is not end-to-end encrypted. Telegram can read it.\n"
         "• Never send names, phone numbers, addresses or documents here.\n"
-        "• Send /wipe at any time: Yardem deletes the last two days of messages and "
-        "everything it stores about you. To remove the whole chat, also delete it in Telegram."
+        "• Yardem's name shows in your chat list. In Telegram, turn off message previews "
+        "for this chat.\n"
+        "• Before you hand your phone to anyone, send /wipe: Yardem deletes the last two "
+        "days of messages and everything it stores about you. Then delete this chat in "
+        "Telegram."
     )
 
 

@@ -220,10 +220,26 @@ def step(registry: Registry, session: Session | None, event: Input) -> Step:
         return _go(registry, session, node.next, **{node.answer: node.choices[event.index].id})
     if isinstance(node, HandoffNode):
         if event.index == 0:
-            moved = _go(registry, session, node.next)
+            moved = _leave(registry, session, node.next)
             return Step(
                 moved.session, (ConsentGiven(session.position, session.answers), *moved.events)
             )
         if event.index == 1:
-            return _go(registry, session, node.declined)
+            return _leave(registry, session, node.declined)
     return _menu((Stale(),))
+
+
+def _leave(registry: Registry, session: Session, target: str) -> Step:
+    """Leave a consent screen: it is answered, so the way back skips it.
+
+    Back from the screen after it goes to the screen before it, never to a
+    consent already given (or refused); a target that is the screen before it
+    is reached exactly as Back would reach it.
+    """
+    destination = Position(*resolve(session.position.flow, target))
+    if registry.node(destination.flow, destination.node) is None:
+        return _menu((Stale(),))
+    history = session.history
+    if history and history[-1] == destination:
+        history = history[:-1]
+    return Step(Session(destination, history, session.answers), (Show(destination),))

@@ -16,8 +16,11 @@ from flows.loader import parse_flow
 from flows.messages import flow_messages
 from flows.model import MAX_LABEL_HINT
 
-_LABEL_COMMENT = f"Button label: keep it under {MAX_LABEL_HINT} characters."
-_TEXT_COMMENT = "Screen text. Keep any {name} placeholders, /commands and line breaks as they are."
+_LABEL_COMMENT = f"Button label: at most {MAX_LABEL_HINT} columns; a Chinese character takes two."
+_TEXT_COMMENT = (
+    "Screen text. Keep any {name} placeholders, /commands, links, phone numbers, "
+    "numbers and line breaks as they are."
+)
 
 
 def _node_lines(text: str) -> dict[str, int]:

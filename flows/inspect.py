@@ -2,21 +2,31 @@
 
 Each problem is an :class:`Issue` tied to a flow, a node and, for translation
 problems, a locale, so the person fixing it knows where to look.
+
+Two modes share every check. The repository's own check (CI, ``python -m flows
+check``) treats a missing or fuzzy translation as an error: the shipped set is
+complete. The live desk (``inspect(..., live_desk=True)``, ``flows check
+--live-desk``), where coordinators publish an urgent English fix before the
+translators have caught up, lowers exactly those to warnings: members of that
+locale get the current English with a "translation pending" marker, never the
+outdated translation. Everything else stays an error in both modes.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from flows.catalog import Catalog, parse_po
+from flows.catalog import Catalog, Entry, parse_po
+from flows.display import display_width
 from flows.errors import DefinitionError
 from flows.facts import Facts
 from flows.glossary import misses, parse_glossary
-from flows.loader import parse_flows
+from flows.literals import dropped
+from flows.loader import parse_flow
 from flows.messages import SourceMessage, flow_messages, node_messages
 from flows.model import (
     MAIN_FLOW,
@@ -31,11 +41,13 @@ from flows.model import (
     placeholders,
     resolve,
 )
-from flows.registry import TRANSLATED_LOCALES, Registry, RegistrySources
+from flows.registry import TRANSLATED_LOCALES, Registry, RegistrySources, build_registry
+from flows.values import VALUE_NAMES
 
 MAX_SCREEN_CHARS = 3500
 """Room left under Telegram's limit for placeholders and bidi marks."""
-MAX_LABEL_CHARS = MAX_LABEL_HINT
+MAX_LABEL_COLUMNS = MAX_LABEL_HINT
+"""Counted in display columns: a Chinese character takes two."""
 MAX_BUTTONS = 12
 """More buttons than this do not fit a phone screen (and callback data holds two digits)."""
 
@@ -63,6 +75,12 @@ class IssueCode(StrEnum):
     UNCERTAIN_SOURCE = "uncertain-source"
     GLOSSARY = "glossary"
     PERCENT_FORMAT = "percent-format"
+    UNKNOWN_PLACEHOLDER = "unknown-placeholder"
+    DROPPED = "dropped"
+
+
+PENDING_CODES = frozenset({IssueCode.UNTRANSLATED, IssueCode.FUZZY})
+"""Translations not done yet: errors for the shipped set, warnings on the live desk."""
 
 
 # What Babel and GNU gettext take for a printf-style placeholder ("3% of" is one:
@@ -80,12 +98,15 @@ class Issue:
     node: str | None = None
     locale: str | None = None
     severity: Severity = Severity.ERROR
+    file: str | None = None
+    """The file to open to fix it: the flow's YAML file, or the locale's catalog."""
 
     def __str__(self) -> str:
         where = "/".join(part for part in (self.flow, self.node) if part) or "catalog"
         if self.locale:
             where += f" [{self.locale}]"
-        return f"{where}: {self.code}: {self.message}"
+        text = f"{where}: {self.code}: {self.message}"
+        return f"{self.file}: {text}" if self.file else text
 
 
 def _targets(node: Node) -> Iterator[str]:
@@ -98,10 +119,11 @@ def _targets(node: Node) -> Iterator[str]:
         yield node.declined
 
 
-def _structure(flows: Sequence[Flow]) -> Iterator[Issue]:
+def _structure(flows: Sequence[Flow], files: Mapping[str, Sequence[str]]) -> Iterator[Issue]:
     for flow_id, count in Counter(flow.id for flow in flows).items():
         if count > 1:
-            yield Issue(IssueCode.DUPLICATE_ID, f"{count} flows have this id", flow_id)
+            names = ", ".join(sorted(files.get(flow_id, ())))
+            yield Issue(IssueCode.DUPLICATE_ID, f"{count} flows have this id: {names}", flow_id)
     by_id = {flow.id: flow for flow in flows}
     for flow in flows:
         for node_id, count in Counter(node.id for node in flow.nodes).items():
@@ -186,29 +208,71 @@ def _lengths(flows: Sequence[Flow]) -> Iterator[Issue]:
 
 
 def _length_issue(message: SourceMessage, text: str, locale: str | None) -> Iterator[Issue]:
-    limit = MAX_LABEL_CHARS if message.is_label else MAX_SCREEN_CHARS
-    if len(text) > limit:
-        kind = "label" if message.is_label else "text"
+    if message.is_label:
+        # A button is as wide as its text looks, and a Chinese character looks two wide.
+        kind, size, unit, limit = "label", display_width(text), "columns", MAX_LABEL_COLUMNS
+    else:
+        kind, size, unit, limit = "text", len(text), "characters", MAX_SCREEN_CHARS
+    if size > limit:
         yield Issue(
             IssueCode.TOO_LONG,
-            f"{kind} {message.context} has {len(text)} characters (limit {limit})",
+            f"{kind} {message.context} has {size} {unit} (limit {limit})",
             message.flow,
             message.node,
             locale,
         )
 
 
+def _placeholder_names(flows: Sequence[Flow]) -> Iterator[Issue]:
+    """Every ``{name}`` in an English text must be a value the bot fills in."""
+    answers = {
+        node.answer for flow in flows for node in flow.nodes if isinstance(node, QuestionNode)
+    }
+    known = VALUE_NAMES | answers
+    for flow in flows:
+        for message in flow_messages(flow):
+            for name in sorted(placeholders(message.msgid) - known):
+                yield Issue(
+                    IssueCode.UNKNOWN_PLACEHOLDER,
+                    f"{message.context}: {{{name}}} is not filled in by the bot; known: "
+                    + ", ".join(f"{{{value}}}" for value in sorted(known)),
+                    message.flow,
+                    message.node,
+                )
+
+
+def _dropped(entry: Entry, owner: SourceMessage | None, locale: str) -> Iterator[Issue]:
+    """A translation keeps the English's /commands, links, phone numbers and numbers."""
+    for index, text in enumerate(entry.msgstr):
+        english = entry.msgid if index == 0 or entry.msgid_plural is None else entry.msgid_plural
+        lost = dropped(english, text)
+        if lost:
+            yield Issue(
+                IssueCode.DROPPED,
+                f"{entry.context or entry.msgid[:40]!r}: the translation lacks "
+                + ", ".join(lost)
+                + " (keep commands, links, phone numbers and numbers as in the English)",
+                owner.flow if owner else None,
+                owner.node if owner else None,
+                locale,
+            )
+
+
 def _translations(
     flows: Sequence[Flow],
     catalogs: dict[str, Catalog],
     required: Iterable[tuple[str | None, str]],
+    *,
+    live_desk: bool,
 ) -> Iterator[Issue]:
     sources = [message for flow in flows for message in flow_messages(flow)]
     flow_keys: dict[tuple[str | None, str], SourceMessage] = {
         (message.context, message.msgid): message for message in sources
     }
     required = tuple(required)
-    for locale in TRANSLATED_LOCALES:
+    # A language a coordinator is adding has a catalog but is not a shipped locale:
+    # its placeholders and lengths are checked like any other.
+    for locale in (*TRANSLATED_LOCALES, *sorted(set(catalogs) - set(TRANSLATED_LOCALES))):
         catalog = catalogs.get(locale)
         if catalog is None:
             yield Issue(IssueCode.MISSING_CATALOG, "no messages.po for this locale", locale=locale)
@@ -251,6 +315,8 @@ def _translations(
                     continue
             expected = placeholders(entry.msgid) | placeholders(entry.msgid_plural or "")
             owner = flow_keys.get((entry.context, entry.msgid))
+            if entry.usable:
+                yield from _dropped(entry, owner, locale)
             for text in entry.msgstr:
                 if text and placeholders(text) != expected:
                     yield Issue(
@@ -260,6 +326,9 @@ def _translations(
                         owner.flow if owner else None,
                         owner.node if owner else None,
                         locale,
+                        # A fuzzy entry is never shown, so on the live desk its stale
+                        # placeholders are part of the pending translation, not a fault.
+                        Severity.ERROR if entry.usable or not live_desk else Severity.WARNING,
                     )
 
 
@@ -286,7 +355,10 @@ def _sources(flows: Sequence[Flow], facts: Facts | None) -> Iterator[Issue]:
             for source in node.sources:
                 if not facts.knows(source):
                     yield Issue(
-                        IssueCode.UNKNOWN_SOURCE, f"{source!r} is not in FACTS.md", flow.id, node.id
+                        IssueCode.UNKNOWN_SOURCE,
+                        f"{source!r} is not in the sources (FACTS.md, kept in flows/sources.csv)",
+                        flow.id,
+                        node.id,
                     )
                 elif facts.uncertain(source) and source not in node.hedged:
                     yield Issue(
@@ -338,9 +410,18 @@ def inspect(
     sources: RegistrySources,
     *,
     facts: Facts | None = None,
+    live_desk: bool = False,
 ) -> list[Issue]:
-    """Every problem found, errors and warnings, in a stable order."""
-    flows = parse_flows(sources.flow_files)
+    """Every problem found, errors and warnings, in a stable order.
+
+    ``live_desk``: missing and fuzzy translations are warnings (see the module's
+    docstring); the shipped set is checked without it.
+    """
+    named = [(name, parse_flow(text, origin=name)) for name, text in sources.flow_files.items()]
+    flows = [flow for _, flow in named]
+    files: dict[str, list[str]] = {}
+    for name, flow in named:
+        files.setdefault(flow.id, []).append(name)
     required: list[tuple[str | None, str]] = []
     if sources.template is None:
         issues_before = [Issue(IssueCode.MISSING_CATALOG, "locales/messages.pot is missing")]
@@ -350,10 +431,55 @@ def inspect(
         required = list(template.entries)
     issues = [
         *issues_before,
-        *_structure(flows),
+        *_structure(flows, files),
         *_lengths(flows),
-        *_translations(flows, dict(registry.catalogs), required),
+        *_placeholder_names(flows),
+        *_translations(flows, dict(registry.catalogs), required, live_desk=live_desk),
         *_sources(flows, facts),
         *_glossary(flows, dict(registry.catalogs), sources.glossary),
     ]
-    return issues
+    if live_desk:
+        issues = [
+            replace(issue, severity=Severity.WARNING) if issue.code in PENDING_CODES else issue
+            for issue in issues
+        ]
+    return [_with_file(issue, files) for issue in issues]
+
+
+def _with_file(issue: Issue, files: Mapping[str, Sequence[str]]) -> Issue:
+    """Name the file to open: the catalog for a translation, else the flow's own file."""
+    if issue.locale is not None:
+        return replace(issue, file=f"locales/{issue.locale}/LC_MESSAGES/messages.po")
+    names = files.get(issue.flow or "", ())
+    if len(names) == 1:
+        return replace(issue, file=names[0])
+    return issue
+
+
+@dataclass(frozen=True)
+class CheckedSet:
+    """A set parsed and judged: publishable (on the desk it was checked for) if no errors."""
+
+    registry: Registry
+    issues: tuple[Issue, ...]
+    """Errors and warnings in the order the checks found them."""
+
+    @property
+    def errors(self) -> tuple[Issue, ...]:
+        return tuple(issue for issue in self.issues if issue.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Issue, ...]:
+        return tuple(issue for issue in self.issues if issue.severity is Severity.WARNING)
+
+
+def check_set(
+    sources: RegistrySources, *, live_desk: bool = False, facts: Facts | None = None
+) -> CheckedSet:
+    """Build the registry of ``sources`` and run every check; raises FlowError if it does not parse.
+
+    The one entry point for ``python -m flows check`` (with ``--live-desk``, the
+    live variant) and for publishing on the live desk, so both judge alike.
+    """
+    registry = build_registry(sources)
+    return CheckedSet(registry, tuple(inspect(registry, sources, facts=facts, live_desk=live_desk)))

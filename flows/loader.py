@@ -10,7 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from flows.errors import DefinitionError
-from flows.model import Flow
+from flows.model import Flow, NodeKind
 
 DEFINITIONS_DIR = Path(__file__).parent / "definitions"
 
@@ -27,10 +27,23 @@ def parse_flow(text: str, *, origin: str) -> Flow:
         return Flow.model_validate(raw)
     except ValidationError as exc:
         details = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            f"{'.'.join(str(part) for part in error['loc'])}: {_explain(error)}"
             for error in exc.errors()
         )
         raise DefinitionError(f"{origin}: {details}") from exc
+
+
+_KINDS = ", ".join(kind.value for kind in NodeKind)
+
+
+def _explain(error: Any) -> str:
+    """Pydantic's message, except where it would make an editor guess."""
+    if error["type"] == "union_tag_invalid":
+        tag = error.get("ctx", {}).get("tag")
+        return f"kind {tag!r} is not a node kind; use one of: {_KINDS}"
+    if error["type"] == "union_tag_not_found":
+        return f"a node needs a kind, one of: {_KINDS}"
+    return str(error["msg"])
 
 
 def read_flow_sources(directory: Path) -> dict[str, str]:

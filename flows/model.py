@@ -21,10 +21,13 @@ Target = Annotated[str, StringConstraints(pattern=rf"^({_ID}:)?{_ID}$")]
 """``node`` inside the same flow, or ``flow:node`` across flows."""
 
 MAX_LABEL_HINT = 40
-"""Characters a button label can have before a phone cuts it off."""
+"""Display columns a button label can take before a phone cuts it off (a Chinese
+character takes two)."""
 
 MAIN_FLOW = "main"
 MAIN_NODE = "menu"
+MEMBER_LANGUAGE = "member"
+"""The value of a handoff's ``language`` preset meaning the member's own language."""
 
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
@@ -111,9 +114,10 @@ class HandoffNode(_NodeBase):
     decline_label: str = Field(min_length=1)
     next: Target
     declined: Target
-    presets: dict[Literal["topic", "urgency"], Identifier] = Field(default_factory=dict)
+    presets: dict[Literal["topic", "urgency", "language"], Identifier] = Field(default_factory=dict)
     """Answers the referral questions need not ask again, e.g. for someone detained now;
-    the bot checks the values against its own lists and asks when one is unknown."""
+    the bot checks the values against its own lists and asks when one is unknown.
+    ``language: member`` means the language the member reads the bot in."""
 
 
 Node = Annotated[MessageNode | QuestionNode | HandoffNode | EndNode, Field(discriminator="kind")]

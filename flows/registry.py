@@ -130,7 +130,6 @@ def load_registry(
         str(issue) for issue in inspect(registry, sources) if issue.severity is Severity.ERROR
     )
     if problems:
-        raise RegistryError(
-            f"{len(problems)} problem(s) in the flows or catalogs; first: {problems[0]}", problems
-        )
+        count = f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")
+        raise RegistryError(f"{count} in the flows or catalogs; first: {problems[0]}", problems)
     return registry

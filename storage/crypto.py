@@ -149,6 +149,10 @@ class Pseudonymizer:
         """The audit chain's MAC key: whoever edits the log without it cannot re-chain it."""
         return hmac.new(self._pepper, b"yardem/audit-chain/v1", hashlib.sha256).digest()
 
+    def content_key(self) -> bytes:
+        """The MAC key of published content: an offline edit of a version cannot be re-signed."""
+        return hmac.new(self._pepper, b"yardem/content-mac/v1", hashlib.sha256).digest()
+
     def label(self, key: bytes) -> str:
         """A short display label for a pseudonym; it reveals neither the key nor the id."""
         digest = hmac.new(self._pepper, b"label:" + bytes(key), hashlib.sha256).hexdigest()

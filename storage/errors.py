@@ -30,3 +30,39 @@ class DecryptionError(StorageError):
 
 class MigrationError(StorageError):
     """The schema migrations are inconsistent or the database is newer than this code."""
+
+
+class ContentIntegrityError(StorageError):
+    """A stored content version, draft or language switch fails its MAC or cannot be read.
+
+    Such a row is never served: it was edited outside the bot (or the root key is
+    not the one it was written under). ``number`` is the version (None for a
+    draft or a switch); the message says which and why, never any content.
+    """
+
+    def __init__(self, message: str, *, number: int | None = None) -> None:
+        super().__init__(message)
+        self.number = number
+
+
+class VersionConflict(StorageError):
+    """Another publish took the next version number first; nothing was stored.
+
+    ``newest`` is the newest number now: rebuild on it (merge) and try again.
+    """
+
+    def __init__(self, expected: int, newest: int) -> None:
+        super().__init__(
+            f"version {expected + 1} was not published: the newest version is {newest}, "
+            f"not {expected} (someone else published meanwhile)"
+        )
+        self.expected = expected
+        self.newest = newest
+
+
+class UnknownVersion(StorageError):
+    """No published version has this number."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(f"there is no published content version {number}")
+        self.number = number

@@ -132,12 +132,22 @@ def generate_root_key_file(path: Path) -> RootKeys:
     The file appears complete or not at all, and an existing file is never
     replaced: overwriting a root key would make the database unreadable.
     """
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     keys = RootKeys(
         keys={MIN_KEY_ID: secrets.token_bytes(KEY_BYTES)},
         active=MIN_KEY_ID,
         pseudonym_key_id=MIN_KEY_ID,
     )
+    write_root_key_file(path, keys)
+    return keys
+
+
+def write_root_key_file(path: Path, keys: RootKeys, *, replace: bool = False) -> None:
+    """Write ``keys`` to ``path`` (mode 0600), complete or not at all.
+
+    Without ``replace`` an existing file is never touched: a root key silently
+    overwritten would make the database unreadable.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     data = format_root_keys(keys).encode("utf-8")
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     # O_EXCL with mode 0600 at creation: the key is never readable by others,
@@ -149,19 +159,38 @@ def generate_root_key_file(path: Path) -> RootKeys:
             os.fsync(fd)
         finally:
             os.close(fd)
-        # link() fails if the target exists, so unlike rename() it cannot
-        # clobber a key file created meanwhile.
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            raise KeyFileError(
-                f"root key file {path} already exists; refusing to overwrite it"
-            ) from None
+        if replace:
+            os.replace(temporary, path)
+        else:
+            # link() fails if the target exists, so unlike rename() it cannot
+            # clobber a key file created meanwhile.
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                raise KeyFileError(
+                    f"root key file {path} already exists; refusing to overwrite it"
+                ) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
     _fsync_directory(path.parent)
-    return keys
+
+
+def shred_key_file(path: Path) -> None:
+    """Overwrite a key file with zeros, then delete it.
+
+    Best effort only: journalling file systems, SSDs and snapshots may keep
+    the old blocks, so a key that lay on a disk should be treated as copied.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW)
+    try:
+        size = os.fstat(fd).st_size
+        os.write(fd, b"\0" * size)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.unlink(path)
+    _fsync_directory(path.parent)
 
 
 def load_root_keys(*, path: Path, env_value: str | None) -> RootKeys:

@@ -16,27 +16,45 @@ from typing import Literal
 
 import aiosqlite
 
-from storage import audit
+from storage import audit, relay_copies
 from storage.crypto import FieldCipher
 from storage.database import Database
-from storage.deletable import oldest_deletable_hour, sent_hour
+from storage.deletable import sent_hour
 from storage.errors import StorageError
+from storage.integrity import REFERRALS, RowSeal, row_key
+from storage.relay_copies import REMOVE_FIXED_AFTER_HOURS, Copy
 
 URGENT = ("detained", "immediate_risk")
 """Urgencies that re-notify until claimed."""
 URGENT_SQL = "urgency IN (" + ", ".join(f"'{urgency}'" for urgency in URGENT) + ")"
 """The same, as an SQL condition on a referrals row."""
+CRISIS = "detained"
+"""Someone detained or stopped now: :meth:`ReferralRepository.open` never refuses them."""
 Status = Literal["open", "claimed", "handover", "closed"]
 _TABLE = "referrals"
 _ACTIVE_STAFF = "EXISTS (SELECT 1 FROM staff WHERE staff_key = ? AND status = 'active')"
 """A referral is only given to an account that is still active as the change lands."""
+_UNDER_CAP = (
+    "(SELECT COUNT(*) FROM referrals WHERE volunteer = ? AND status IN ('claimed', 'handover')) < ?"
+)
+"""The account holds fewer than the cap as the change lands."""
 _CHAT_COLUMN = "chat_ref"
+# SET expressions all see the row as it was, so "not urgent" means before the change.
+_STARTS_ROUNDS = f"status = 'open' AND NOT {URGENT_SQL}"
+_ESCALATE_SQL = (
+    "UPDATE referrals SET urgency = ?, country = COALESCE(?, country), "  # noqa: S608 -- literals of this module
+    f"notify_count = CASE WHEN {_STARTS_ROUNDS} THEN 0 ELSE notify_count END, "
+    f"notify_at = CASE WHEN {_STARTS_ROUNDS} THEN ? ELSE notify_at END WHERE id = ?"
+)
 _ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _ID_LENGTH = 8
 _COLUMNS = (
     "id, member_key, topic, urgency, country, language, status, volunteer, outcome, "
     "created_day, notify_count"
 )
+_WIDTH = len(_COLUMNS.split(","))
+_SELECT = f"SELECT {_COLUMNS}, {REFERRALS.columns} FROM referrals"  # noqa: S608 -- literals
+"""The referral, then the sealed fields and MAC that vouch for its holder."""
 
 
 @dataclass(frozen=True)
@@ -69,13 +87,43 @@ class Expired:
 class Withdrawn:
     referral: Referral
     notices: list[tuple[bytes, int]]
-    staff_messages: list[tuple[bytes, int]]
-    """Relayed messages in the holder's chat that can still be deleted."""
+    copies: list[Copy]
+    """The bot's copies of relayed words in both chats, to delete or blank."""
+    member_chat: int | None = None
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """Voice or video notes of a live referral about to outlive Telegram's deletion window."""
+
+    referral: Referral
+    member_chat: int | None
+    copies: list[Copy]
 
 
 @dataclass(frozen=True)
 class Refused:
     reason: Literal["already_open", "daily_limit"]
+
+
+@dataclass(frozen=True)
+class Held:
+    """A crisis request filed beyond the daily limit: queued, and first announced at
+    its ``notify_at`` by the urgent rounds instead of at once (see ``open``)."""
+
+    referral: Referral
+
+
+@dataclass(frozen=True)
+class Escalated:
+    """A crisis request met the member's open request, which now carries it instead."""
+
+    referral: Referral
+    """The open request as it is now: urgency detained, the country if one was given."""
+    changed: bool
+    """False if it was marked detained already, and nothing changed."""
+    notices: list[tuple[bytes, int]]
+    """Notices sent about it before, which show the old urgency: to be replaced."""
 
 
 def _referral(row: sqlite3.Row | tuple[object, ...]) -> Referral:
@@ -93,19 +141,6 @@ def _referral(row: sqlite3.Row | tuple[object, ...]) -> Referral:
         date.fromisoformat(str(day)),
         int(str(count)),
     )
-
-
-async def _take_staff_messages(
-    connection: aiosqlite.Connection, referral_id: str, now: datetime
-) -> list[tuple[bytes, int]]:
-    async with connection.execute(
-        "DELETE FROM staff_messages WHERE referral_id = ? "
-        "RETURNING staff_key, message_id, sent_hour",
-        (referral_id,),
-    ) as cur:
-        rows = await cur.fetchall()
-    oldest = oldest_deletable_hour(now)
-    return [(bytes(r[0]), int(r[1])) for r in rows if int(r[2]) >= oldest]
 
 
 async def _take_notices(
@@ -133,24 +168,32 @@ class ReferralRepository:
         self._db = db
         self._cipher = cipher
         self._audit_key = audit_key
+        self._seal = RowSeal(row_key(audit_key))
+
+    def _verified(self, row: sqlite3.Row | tuple[object, ...]) -> Referral | None:
+        """The referral, if its holder and status verify; a tampered one is treated as absent."""
+        values = tuple(row)
+        if not self._seal.valid(REFERRALS, values[0], values[_WIDTH:]):
+            return None
+        return _referral(values[:_WIDTH])
 
     async def _one(
         self, connection: aiosqlite.Connection, where: str, args: tuple[object, ...]
     ) -> Referral | None:
         async with connection.execute(
-            f"SELECT {_COLUMNS} FROM referrals WHERE {where}",  # noqa: S608 -- literals only
+            f"{_SELECT} WHERE {where}",
             args,
         ) as cur:
             row = await cur.fetchone()
-        return None if row is None else _referral(row)
+        return None if row is None else self._verified(row)
 
     async def _many(self, where: str, args: tuple[object, ...]) -> list[Referral]:
         async with (
             self._db.snapshot() as connection,
-            connection.execute(f"SELECT {_COLUMNS} FROM referrals WHERE {where}", args) as cur,  # noqa: S608 -- fragments are literals of this module
+            connection.execute(f"{_SELECT} WHERE {where}", args) as cur,
         ):
             rows = await cur.fetchall()
-        return [_referral(row) for row in rows]
+        return [referral for row in rows if (referral := self._verified(row)) is not None]
 
     async def open(
         self,
@@ -165,22 +208,53 @@ class ReferralRepository:
         notify_at: int | None,
         rate_key: bytes,
         daily_limit: int,
-    ) -> Referral | Refused:
-        """File a referral unless the member has one open or asked too often today."""
+    ) -> Referral | Held | Escalated | Refused:
+        """File a referral unless the member has one open or asked too often today.
+
+        A crisis request (someone detained or stopped now) is never refused. If the
+        member has a request open, that one is escalated to carry it: one open
+        request per member still holds, so a flood cannot multiply requests. Past the
+        daily limit it is filed anyway, but counted: the first one beyond the limit
+        is announced at once, and any later one that day is :class:`Held` until
+        ``notify_at``, the next round of re-announcements. So an account that
+        cancels and re-files in a loop rings volunteers' phones no faster than one
+        unclaimed urgent request already does, while a person who is really held,
+        even after several tries that day, still reaches a volunteer.
+        """
+        crisis = urgency == CRISIS
         referral_id = new_referral_id()
         sealed = self._cipher.encrypt(
             str(chat_id).encode(), table=_TABLE, column=_CHAT_COLUMN, row=referral_id.encode()
         )
         day = today.isoformat()
         async with self._db.transaction() as connection:
-            if await self._one(connection, "member_key = ? AND status != 'closed'", (member_key,)):
-                return Refused("already_open")
+            # Any such row counts, even one that fails its check: one per member.
+            async with connection.execute(
+                "SELECT id FROM referrals WHERE member_key = ? AND status != 'closed'",
+                (member_key,),
+            ) as cur:
+                found = await cur.fetchone()
+            if found is not None:
+                if not crisis:
+                    return Refused("already_open")
+                existing = await self._one(connection, "id = ?", (str(found[0]),))
+                if existing is not None:
+                    return await self._escalate(
+                        connection, existing, country=country, today=today, notify_at=notify_at
+                    )
+                # Someone detained now is never refused, and a row edited outside
+                # the bot cannot carry their request (its holder cannot be
+                # trusted): it goes, as a withdrawal would take it, and the
+                # crisis request is filed in its place.
+                await connection.execute("DELETE FROM referrals WHERE id = ?", (str(found[0]),))
             async with connection.execute(
                 "SELECT count FROM referral_requests WHERE rate_key = ?", (rate_key,)
             ) as cur:
                 row = await cur.fetchone()
-            if row is not None and int(row[0]) >= daily_limit:
+            filed_today = 0 if row is None else int(row[0])
+            if filed_today >= daily_limit and not crisis:
                 return Refused("daily_limit")
+            held = crisis and filed_today > daily_limit
             await connection.execute(
                 "INSERT INTO referral_requests (rate_key, day, count) VALUES (?, ?, 1) "
                 "ON CONFLICT (rate_key) DO UPDATE SET count = count + 1",
@@ -203,6 +277,7 @@ class ReferralRepository:
                     notify_at if urgency in URGENT else None,
                 ),
             )
+            await self._seal.reseal(connection, REFERRALS, referral_id)
             await audit.append(
                 connection,
                 self._audit_key,
@@ -213,7 +288,42 @@ class ReferralRepository:
             )
             referral = await self._one(connection, "id = ?", (referral_id,))
         assert referral is not None
-        return referral
+        return Held(referral) if held else referral
+
+    async def _escalate(
+        self,
+        connection: aiosqlite.Connection,
+        referral: Referral,
+        *,
+        country: str | None,
+        today: date,
+        notify_at: int | None,
+    ) -> Escalated:
+        """Mark an open request as a crisis, inside ``open``'s transaction.
+
+        Its rounds of re-announcements start unless it was urgent already (or is
+        held by a volunteer); the country the member gave now, where they are,
+        replaces the one they gave before. Not counted against the daily limit: a
+        request is escalated at most once, and filing it was counted.
+        """
+        if referral.urgency == CRISIS:
+            return Escalated(referral, changed=False, notices=[])
+        # Urgency and country are not sealed today; going through the seal keeps
+        # the row verifying should either ever be.
+        async with self._seal.changing(connection, REFERRALS, referral.id):
+            await connection.execute(_ESCALATE_SQL, (CRISIS, country, notify_at, referral.id))
+        notices = await _take_notices(connection, referral.id)
+        await audit.append(
+            connection,
+            self._audit_key,
+            actor="member",
+            action="escalate",
+            referral=referral.id,
+            today=today,
+        )
+        escalated = await self._one(connection, "id = ?", (referral.id,))
+        assert escalated is not None
+        return Escalated(escalated, changed=True, notices=notices)
 
     async def get(self, referral_id: str) -> Referral | None:
         async with self._db.snapshot() as connection:
@@ -233,19 +343,29 @@ class ReferralRepository:
         )
 
     async def member_chat(self, referral: Referral) -> int | None:
-        async with (
-            self._db.snapshot() as connection,
-            connection.execute(
-                "SELECT chat_ref FROM referrals WHERE id = ?", (referral.id,)
-            ) as cur,
-        ):
+        async with self._db.snapshot() as connection:
+            return await self._chat(connection, referral.id)
+
+    async def _chat(self, connection: aiosqlite.Connection, referral_id: str) -> int | None:
+        async with connection.execute(
+            "SELECT chat_ref FROM referrals WHERE id = ?", (referral_id,)
+        ) as cur:
             row = await cur.fetchone()
         if row is None or row[0] is None:
             return None
         plain = self._cipher.decrypt(
-            bytes(row[0]), table=_TABLE, column=_CHAT_COLUMN, row=referral.id.encode()
+            bytes(row[0]), table=_TABLE, column=_CHAT_COLUMN, row=referral_id.encode()
         )
         return int(plain.decode())
+
+    async def held_counts(self) -> dict[bytes, int]:
+        """How many referrals each account holds now (only those whose holder verifies)."""
+        held = await self._many("status IN ('claimed', 'handover')", ())
+        counts: dict[bytes, int] = {}
+        for referral in held:
+            if referral.volunteer is not None:
+                counts[referral.volunteer] = counts.get(referral.volunteer, 0) + 1
+        return counts
 
     async def _transition(
         self,
@@ -257,16 +377,29 @@ class ReferralRepository:
         actor: str,
         action: str,
         today: date,
+        then: tuple[str, tuple[object, ...]] | None = None,
     ) -> Referral | None:
-        """One guarded UPDATE: it changes the row only if ``where_sql`` still holds."""
+        """One guarded UPDATE: it changes the row only if ``where_sql`` still holds.
+
+        ``then`` is one more statement run in the same transaction if it did.
+        """
         async with self._db.transaction() as connection:
+            # Only a row that verifies changes hands, and only as it verified (the
+            # MAC in the WHERE): a tampered holder or status is never sealed as genuine.
+            mac = await self._seal.check(connection, REFERRALS, referral_id)
+            if mac is None:
+                return None
             async with connection.execute(
-                f"UPDATE referrals SET {set_sql} WHERE ({where_sql}) AND id = ? RETURNING id",  # noqa: S608 -- fragments are literals of this module
-                (*args, referral_id),
+                f"UPDATE referrals SET {set_sql} WHERE ({where_sql}) AND id = ? AND mac = ? "  # noqa: S608 -- fragments are literals of this module
+                "RETURNING id",
+                (*args, referral_id, mac),
             ) as cur:
                 changed = await cur.fetchone()
             if changed is None:
                 return None
+            await self._seal.reseal(connection, REFERRALS, referral_id)
+            if then is not None:
+                await connection.execute(*then)
             await audit.append(
                 connection,
                 self._audit_key,
@@ -278,18 +411,37 @@ class ReferralRepository:
             return await self._one(connection, "id = ?", (referral_id,))
 
     async def claim(
-        self, referral_id: str, staff_key: bytes, *, actor: str, today: date
+        self,
+        referral_id: str,
+        staff_key: bytes,
+        *,
+        actor: str,
+        today: date,
+        max_held: int | None = None,
     ) -> Referral | None:
-        """The first claim wins: the UPDATE only matches while the referral is open."""
-        return await self._transition(
+        """The first claim wins: the UPDATE only matches while the referral is open.
+
+        With ``max_held`` the claim also fails if the account already holds that
+        many; a claim that lands is counted for the account's day.
+        """
+        cap_sql, cap_args = (
+            ("", ()) if max_held is None else (f" AND {_UNDER_CAP}", (staff_key, max_held))
+        )
+        claimed = await self._transition(
             referral_id,
             set_sql="status = 'claimed', volunteer = ?, notify_at = NULL",
-            where_sql=f"status = 'open' AND {_ACTIVE_STAFF}",
-            args=(staff_key, staff_key),
+            where_sql=f"status = 'open' AND {_ACTIVE_STAFF}{cap_sql}",
+            args=(staff_key, staff_key, *cap_args),
             actor=actor,
             action="claim",
             today=today,
+            then=(
+                "INSERT INTO staff_claims (staff_key, day, count) VALUES (?, ?, 1) "
+                "ON CONFLICT (staff_key, day) DO UPDATE SET count = staff_claims.count + 1",
+                (staff_key, today.isoformat()),
+            ),
         )
+        return claimed
 
     async def release(
         self, referral_id: str, staff_key: bytes, *, actor: str, today: date, next_round_at: int
@@ -320,13 +472,22 @@ class ReferralRepository:
         )
 
     async def reassign(
-        self, referral_id: str, new_volunteer: bytes, *, actor: str, today: date
+        self,
+        referral_id: str,
+        new_volunteer: bytes,
+        *,
+        actor: str,
+        today: date,
+        max_held: int | None = None,
     ) -> Referral | None:
+        cap_sql, cap_args = (
+            ("", ()) if max_held is None else (f" AND {_UNDER_CAP}", (new_volunteer, max_held))
+        )
         return await self._transition(
             referral_id,
             set_sql="status = 'claimed', volunteer = ?",
-            where_sql=f"status = 'handover' AND {_ACTIVE_STAFF}",
-            args=(new_volunteer, new_volunteer),
+            where_sql=f"status = 'handover' AND {_ACTIVE_STAFF}{cap_sql}",
+            args=(new_volunteer, new_volunteer, *cap_args),
             actor=actor,
             action="reassign",
             today=today,
@@ -350,21 +511,27 @@ class ReferralRepository:
             await self._db.checkpoint()
         return closed
 
-    async def withdraw(
-        self, member_key: bytes, *, today: date, action: str, now: datetime
-    ) -> Withdrawn | None:
+    async def withdraw(self, member_key: bytes, *, today: date, action: str) -> Withdrawn | None:
         """The member cancels (or wipes): the referral is deleted, not kept.
 
-        Returns it with the notices sent about it, for the caller to retire.
+        Returns it with the notices sent about it, for the caller to retire, and
+        the copies of relayed words, for the caller to remove from both chats.
         """
         async with self._db.transaction() as connection:
             referral = await self._one(
                 connection, "member_key = ? AND status != 'closed'", (member_key,)
             )
             if referral is None:
+                # One that fails its check goes too (erasing is always safe), but
+                # nobody is told: its holder cannot be trusted.
+                await connection.execute(
+                    "DELETE FROM referrals WHERE member_key = ? AND status != 'closed'",
+                    (member_key,),
+                )
                 return None
             notices = await _take_notices(connection, referral.id)
-            relayed = await _take_staff_messages(connection, referral.id, now)
+            copies = await relay_copies.take(connection, self._cipher, referral.id)
+            chat = await self._chat(connection, referral.id)
             await connection.execute("DELETE FROM referrals WHERE id = ?", (referral.id,))
             await audit.append(
                 connection,
@@ -375,17 +542,17 @@ class ReferralRepository:
                 today=today,
             )
         await self._db.checkpoint()
-        return Withdrawn(referral, notices, relayed)
+        return Withdrawn(referral, notices, copies, chat)
 
     async def relayed(self, referral_id: str, *, actor: str, today: date) -> None:
+        """Count a relayed message (``actor`` "member" or a volunteer's label) for today.
+
+        The audit chain gets the day's counts once the day is over, not a row
+        per message (see storage.audit).
+        """
         async with self._db.transaction() as connection:
-            await audit.append(
-                connection,
-                self._audit_key,
-                actor=actor,
-                action="relay",
-                referral=referral_id,
-                today=today,
+            await audit.count_relay(
+                connection, referral=referral_id, from_member=actor == "member", today=today
             )
 
     # Notices ------------------------------------------------------------
@@ -408,37 +575,76 @@ class ReferralRepository:
         async with self._db.transaction() as connection:
             return await _take_notices(connection, referral_id)
 
-    # Messages in volunteers' chats -------------------------------------------
+    # The bot's copies of relayed words -----------------------------------------
 
-    async def remember_staff_messages(
-        self, referral_id: str, staff_key: bytes, message_ids: list[int], *, now: datetime
-    ) -> None:
-        hour = sent_hour(now)
+    async def remember_copies(self, referral_id: str, copies: list[Copy]) -> bool:
+        """Keep where copies sit for the referral's life; False if it is gone or closed."""
+        if not copies:
+            return True
         async with self._db.transaction() as connection:
-            await connection.executemany(
-                "INSERT OR IGNORE INTO staff_messages (referral_id, staff_key, message_id, "
-                "sent_hour) SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM referrals WHERE id = ?)",
-                [(referral_id, staff_key, m, hour, referral_id) for m in message_ids],
-            )
+            return await relay_copies.add(connection, self._cipher, referral_id, copies)
 
-    async def take_staff_messages(
-        self, referral_id: str, *, now: datetime
-    ) -> list[tuple[bytes, int]]:
-        """The relayed messages about a referral still deletable, forgotten as returned."""
+    async def take_copies(self, referral_id: str) -> list[Copy]:
+        """Every copy about the referral, forgotten as returned (to be removed now)."""
         async with self._db.transaction() as connection:
-            return await _take_staff_messages(connection, referral_id, now)
+            return await relay_copies.take(connection, self._cipher, referral_id)
 
-    async def forget_old_staff_messages(self, *, now: datetime) -> int:
+    async def take_fixed_copies(self, *, now: datetime) -> list[Fixed]:
+        """Voice and video notes relayed long enough ago that Telegram soon forbids deleting them.
+
+        No edit can blank them, so they are removed while deleting still works.
+        """
+        last_hour = sent_hour(now) - REMOVE_FIXED_AFTER_HOURS
+        found: list[Fixed] = []
+        async with self._db.snapshot() as connection:
+            ids = await relay_copies.referral_ids(connection)
+        for referral_id in ids:
+            async with self._db.transaction() as connection:
+                referral = await self._one(connection, "id = ?", (referral_id,))
+                if referral is None:
+                    continue
+                taken = await relay_copies.take(
+                    connection,
+                    self._cipher,
+                    referral_id,
+                    lambda c: c.kind == "fixed" and c.sent_hour <= last_hour,
+                )
+                if taken:
+                    found.append(Fixed(referral, await self._chat(connection, referral_id), taken))
+        return found
+
+    # Claims per account ------------------------------------------------------
+
+    async def claims_on(self, staff_key: bytes, day: date) -> int:
+        async with (
+            self._db.snapshot() as connection,
+            connection.execute(
+                "SELECT count FROM staff_claims WHERE staff_key = ? AND day = ?",
+                (staff_key, day.isoformat()),
+            ) as cur,
+        ):
+            row = await cur.fetchone()
+        return 0 if row is None else int(row[0])
+
+    async def claims_since(self, day: date) -> dict[bytes, int]:
+        """Claims per account from ``day`` on (days, never finer)."""
+        async with (
+            self._db.snapshot() as connection,
+            connection.execute(
+                "SELECT staff_key, SUM(count) FROM staff_claims WHERE day >= ? GROUP BY staff_key",
+                (day.isoformat(),),
+            ) as cur,
+        ):
+            return {bytes(row[0]): int(row[1]) for row in await cur.fetchall()}
+
+    async def forget_claims(self, *, before: date) -> int:
         async with (
             self._db.transaction() as connection,
             connection.execute(
-                "DELETE FROM staff_messages WHERE sent_hour < ?", (oldest_deletable_hour(now),)
+                "DELETE FROM staff_claims WHERE day < ?", (before.isoformat(),)
             ) as cur,
         ):
-            removed = cur.rowcount
-        if removed:
-            await self._db.checkpoint()
-        return removed
+            return cur.rowcount
 
     # Scheduled work ------------------------------------------------------
 

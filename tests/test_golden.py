@@ -26,28 +26,34 @@ from bot.members import MemberState
 from bot.screens import Screen
 from flows.loader import DEFINITIONS_DIR
 from flows.registry import LOCALES, LOCALES_DIR
+from flows.values import TextValues
 
 GOLDEN = Path(__file__).parent / "golden"
 # One journey per help flow that visits every screen of it (a depth-first walk
 # from the menu, coming back with Back), plus the volunteer request and the
 # member-safety paths. Menu numbers follow flows/definitions/main.yaml.
 SCRIPTS: dict[str, list[str]] = {
-    "detained": ["1", "2", "1", "1", "1", "1", "2", *["back"] * 6, "menu"],
+    "detained": ["1", "2", "1", "1", "1", "1", "2", *["back"] * 6, "7", "back", "menu"],
     "red_notices": ["2", "1", "1", "1", "1", "1", "2", *["back"] * 6, "menu"],
     "ccf_access": ["3", "1", "1", "1", "1", "1", "2", *["back"] * 6, "menu"],
     "challenge": ["4", "1", "1", "1", "1", "1", "2", *["back"] * 6, "3", "back", "menu"],
     "travel": ["5", "1", "1", "1", "1", *["back"] * 4, "3", "back", "4", "back", "menu"],
-    "family": ["6", "1", "1", "1", "2", "back", "back", "2", *["back"] * 3, "5", "back", "menu"],
+    "family": [
+        *["6", "1", "1", "1", "1", "back", "4", *["back"] * 4],
+        *["3", "2", "1", *["back"] * 3, "6", "back", "menu"],
+    ],
+    "approached": ["7", "1", "3", "back", "back", "5", "menu"],
     "asylum": [
-        *["7", "1", "1", "1", "1", "2", *["back"] * 4, "2", "back", "back"],
+        *["8", "1", "1", "1", "1", "2", *["back"] * 4, "2", "back", "back"],
         *["3", "1", "back", "back", "menu"],
     ],
-    "digital_safety": ["8", "1", "1", "1", "1", "2", *["back"] * 5, "menu"],
-    "about": ["10", "1", "1", "2", "1", *["back"] * 4, "menu"],
-    "volunteer": ["9", "1", "1", "1", "1", "1", "menu", "9", "2"],
+    "digital_safety": ["9", "1", "1", "1", "1", "2", *["back"] * 5, "menu"],
+    "help": ["10", "1", "1", "1", "2", *["back"] * 4, "menu"],
+    "about": ["12", "1", "1", "2", "1", *["back"] * 4, "menu"],
+    "volunteer": ["11", "1", "1", "1", "1", "1", "menu", "11", "2"],
     "detained_to_volunteer": ["1", "1", "1", "1", "text:my name is", "1", "menu"],
     "stale_and_typing": ["1", "text:my name is", "forged", "1", "back"],
-    "language_and_wipe": ["11", "back", "12", "1"],
+    "language_and_wipe": ["13", "back", "14", "1"],
 }
 
 
@@ -103,7 +109,7 @@ def transcript(snapshot: Snapshot, locale: str, steps: list[str]) -> list[dict[s
 
 @pytest.fixture(scope="module")
 def snapshot() -> Snapshot:
-    return load_snapshot(DEFINITIONS_DIR, LOCALES_DIR)
+    return load_snapshot(DEFINITIONS_DIR, LOCALES_DIR, TextValues(retention_days=30))
 
 
 @pytest.mark.parametrize("locale", LOCALES)

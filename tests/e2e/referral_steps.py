@@ -1,9 +1,15 @@
-"""Steps that members, volunteers and coordinators take in the referral tests."""
+"""Steps that members, volunteers and coordinators take in the referral tests.
+
+Each step waits for what the next one needs (see steps.py): member steps for
+their screen, staff button steps for the press's answer, which the bot gives
+after the action is carried out (``bot/staff_handlers.on_staff_button``).
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import date
+from functools import partial
 
 from bot import admin, referral_texts, staff_texts
 from bot.i18n import LANGUAGE_NAMES
@@ -11,18 +17,33 @@ from bot.referral_choices import choices
 from bot.referral_desk import reference
 from storage.referrals import Referral
 from tests.e2e.harness import RunningBot
-from tests.e2e.test_member_journeys import choose_language, label
-from tests.fakebot import FakeUser
+from tests.e2e.steps import choose_language, label, say, tap
+from tests.fakebot import BotMessage, FakeUser
+
+_INVITE_LINK = re.compile(r"\?start=([A-Za-z0-9_-]+)")
 
 
-def _has_button(user: FakeUser, label_text: str) -> bool:
-    return any(label_text in m.button_texts for m in user.visible_messages())
+async def staff_press(
+    bot: RunningBot, user: FakeUser, button_label: str, *, message_id: int | None = None
+) -> str:
+    """Press a staff button (on ``message_id``, else the newest message that has it).
+
+    Returns the query id once the bot has answered the press, which it does
+    after carrying the action out; the answer says if it was refused.
+    """
+    if message_id is None:
+        query = await user.tap(button_label)
+    else:
+        query = user.press(button_label, message_id=message_id)
+    await bot.server.wait_for_answer(query)
+    return query
 
 
 async def press_when_shown(bot: RunningBot, user: FakeUser, label_text: str) -> None:
-    """Press a button once it is on screen: under load a reply can lag a quiet period."""
-    await bot.server.wait_for(lambda: _has_button(user, label_text), timeout=15)
-    user.press(label_text)
+    """Press a button once it is on screen, then wait for quiet. Kept for older
+    tests until they are converted: a step should rather wait for what the press
+    leads to (``steps.tap``, ``staff_press``)."""
+    await user.tap(label_text)
     await bot.settle()
 
 
@@ -33,28 +54,26 @@ async def make_coordinator(bot: RunningBot, user: FakeUser) -> None:
 
 
 async def invite(bot: RunningBot, coordinator: FakeUser, role: str) -> str:
-    def links() -> list[str]:
-        return [
-            found.group(1)
-            for m in coordinator.visible_messages()
-            if (found := re.search(r"\?start=([A-Za-z0-9_-]+)", m.text or ""))
-        ]
+    """``/invite <role>``; returns the code of the link the bot answers with."""
 
-    before = len(links())
-    coordinator.send_text(f"/invite {role}")
-    await bot.server.wait_for(lambda: len(links()) > before, timeout=15)
-    await bot.settle()
-    return links()[-1]
+    def has_link(message: BotMessage) -> bool:
+        return _INVITE_LINK.search(message.text or "") is not None
+
+    answer = await say(bot, coordinator, f"/invite {role}", predicate=has_link)
+    found = _INVITE_LINK.search(answer.text or "")
+    assert found is not None
+    return found.group(1)
 
 
 async def join(
     bot: RunningBot, user: FakeUser, code: str, languages: tuple[str, ...] = ("en",)
 ) -> None:
-    user.send_text(f"/start {code}")
-    await bot.settle()
+    """A volunteer opens the invite link, picks languages and taps Done."""
+    done = staff_texts.done_label(bot.tr("en"))
+    picker = await say(bot, user, f"/start {code}", button=done)
     for locale in languages:
-        await press_when_shown(bot, user, LANGUAGE_NAMES[locale])
-    await press_when_shown(bot, user, staff_texts.done_label(bot.tr("en")))
+        await staff_press(bot, user, LANGUAGE_NAMES[locale], message_id=picker.message_id)
+    await staff_press(bot, user, done, message_id=picker.message_id)
 
 
 async def volunteer(
@@ -68,12 +87,71 @@ async def volunteer(
         user_id, first_name=name, username=f"{name.lower()}_handle", language_code="en"
     )
     await join(bot, user, await invite(bot, coordinator, "volunteer"), languages)
+    await approve_languages(bot, coordinator, user, languages)
     return user
+
+
+def staff_label(bot: RunningBot, user: FakeUser) -> str:
+    return bot.services.pseudonymizer.label(bot.services.members.key_for(user.user_id))
+
+
+def language_request_of(bot: RunningBot, coordinator: FakeUser, user: FakeUser, locale: str) -> int:
+    """The coordinator's message asking to approve ``locale`` for the user."""
+    wanted = staff_texts.language_request(
+        bot.tr("en"), staff_label(bot, user), LANGUAGE_NAMES[locale]
+    )
+    for message in reversed(coordinator.visible_messages()):
+        if message.text == wanted and message.buttons:
+            return message.message_id
+    raise LookupError(f"no language request for {locale} of {user} in {coordinator}'s chat")
+
+
+async def approve_languages(
+    bot: RunningBot, coordinator: FakeUser, user: FakeUser, languages: tuple[str, ...]
+) -> None:
+    """The coordinator approves the languages a new volunteer chose."""
+    tr = bot.tr("en")
+    key = bot.services.members.key_for(user.user_id)
+    for locale in languages:
+        await bot.server.wait_for(partial(_has_request, bot, coordinator, user, locale), timeout=15)
+        coordinator.press(
+            staff_texts.approve_label(tr),
+            message_id=language_request_of(bot, coordinator, user, locale),
+        )
+
+    async def approved() -> bool:
+        member = await bot.services.staff.get(key)
+        return member is not None and set(languages) <= member.languages
+
+    text = staff_texts.language_approved(tr, LANGUAGE_NAMES[languages[-1]])
+    await bot.server.wait_for(lambda: text in [m.text for m in user.visible_messages()], timeout=15)
+    assert await approved()
+    await bot.settle()
+
+
+def _has_request(bot: RunningBot, coordinator: FakeUser, user: FakeUser, locale: str) -> bool:
+    try:
+        language_request_of(bot, coordinator, user, locale)
+    except LookupError:
+        return False
+    return True
 
 
 def answer_label(bot: RunningBot, field: str, code: str, locale: str = "en") -> str:
     tr = bot.tr(locale)
     return tr.finish(choices(field, tr, locale)[code])
+
+
+def request_outcomes(bot: RunningBot, locale: str = "en") -> tuple[str, ...]:
+    """What a member may see after the last question: sent, or one of the refusals."""
+    tr = bot.tr(locale)
+    node = bot.snapshot.registry.node("volunteer", "sent")
+    assert node is not None
+    return (
+        tr.finish(tr.pgettext("volunteer.sent", node.text)),
+        tr.finish(referral_texts.refused_already_open(tr)),
+        tr.finish(referral_texts.refused_daily_limit(tr)),
+    )
 
 
 async def ask_for_volunteer(
@@ -86,28 +164,50 @@ async def ask_for_volunteer(
     language: str = "en",
     locale: str = "en",
     again: bool = False,
-) -> None:
+) -> BotMessage:
+    """Walk to the volunteer request and answer every question.
+
+    Returns the screen that answers the request: sent, or refused (see
+    ``request_outcomes``). The desk files and announces the request before it
+    draws that screen, so the notices are out by then.
+    """
+    tr = bot.tr(locale)
+    volunteer_label = label(bot, tr, "main", "menu", "volunteer")
     if again:
-        member.send_text("/menu")
-        await bot.settle()
+        await say(bot, member, "/menu", button=volunteer_label)
     else:
         await choose_language(bot, member, locale)
-    tr = bot.tr(locale)
-    await press_when_shown(bot, member, label(bot, tr, "main", "menu", "volunteer"))
     node = bot.snapshot.registry.node("volunteer", "intro")
     assert node is not None
     consent = tr.finish(tr.pgettext("volunteer.intro.consent", node.consent_label))  # type: ignore[union-attr]
-    await press_when_shown(bot, member, consent)
-    for field, code in (("t", topic), ("u", urgency), ("c", country), ("l", language)):
-        await press_when_shown(bot, member, answer_label(bot, field, code, locale))
+    answers = [
+        answer_label(bot, field, code, locale)
+        for field, code in (("t", topic), ("u", urgency), ("c", country), ("l", language))
+    ]
+    screen = await tap(bot, member, volunteer_label, button=consent)
+    for pressed, shown in zip([consent, *answers[:-1]], answers, strict=True):
+        screen = await tap(bot, member, pressed, message_id=screen.message_id, button=shown)
+    outcomes = request_outcomes(bot, locale)
+
+    def answered(message: BotMessage) -> bool:
+        return any(text in (message.text or "") for text in outcomes)
+
+    return await tap(bot, member, answers[-1], message_id=screen.message_id, predicate=answered)
 
 
-async def only_referral(bot: RunningBot) -> Referral:
-    rows = await bot.services.database.connection.execute_fetchall("SELECT id FROM referrals")
-    assert len(list(rows)) == 1
-    found = await bot.services.referrals.get(str(next(iter(rows))[0]))
-    assert found is not None
+async def referral_of(bot: RunningBot, member: FakeUser) -> Referral:
+    """The member's request that is not closed (it must exist)."""
+    found = await bot.services.referrals.active_for_member(
+        bot.services.members.key_for(member.user_id)
+    )
+    assert found is not None, f"{member} has no open request"
     return found
+
+
+async def only_referral(bot: RunningBot, member: FakeUser) -> Referral:
+    """The member's request, which is the only one in the database."""
+    assert await bot.services.referrals.count() == 1
+    return await referral_of(bot, member)
 
 
 def notice_of(user: FakeUser, referral: Referral) -> int:
@@ -123,20 +223,71 @@ def member_claimed_text(bot: RunningBot) -> str:
     return tr.finish(referral_texts.claimed(tr))
 
 
-async def claim(bot: RunningBot, user: FakeUser, referral: Referral) -> str:
-    """Press Claim on the user's notice about the referral; returns the query id."""
+async def claim(
+    bot: RunningBot, user: FakeUser, referral: Referral, *, talk_here: bool = True
+) -> str:
+    """Press Claim on the user's notice about the referral; returns the answered query's id.
+
+    Claiming does not choose whom the volunteer writes to; unless ``talk_here``
+    is False, the step then taps Talk here, as a volunteer who wants to answer does.
+    """
     tr = bot.tr("en")
-    query = user.press(staff_texts.claim_label(tr), message_id=notice_of(user, referral))
-    await bot.settle()
+    query = await staff_press(
+        bot, user, staff_texts.claim_label(tr), message_id=notice_of(user, referral)
+    )
+    answer = bot.server.callback_answer(query) or {}
+    if talk_here and not answer.get("show_alert"):
+        await talk(bot, user, referral)
     return query
+
+
+async def held(bot: RunningBot, user: FakeUser) -> BotMessage:
+    """/mine, for a volunteer holding one request: the message with its buttons."""
+    tr = bot.tr("en")
+    return await say(bot, user, "/mine", button=staff_texts.close_label(tr))
+
+
+async def release_held(bot: RunningBot, user: FakeUser) -> str:
+    """/mine, then Release: for a volunteer holding one request."""
+    tr = bot.tr("en")
+    mine = await held(bot, user)
+    return await staff_press(bot, user, staff_texts.release_label(tr), message_id=mine.message_id)
+
+
+def hold_note_of(user: FakeUser, referral: Referral) -> int:
+    """The newest message offering Talk here for the referral (after a claim or hand-over)."""
+    for message in reversed(user.visible_messages()):
+        if reference(referral.id) in (message.text or "") and message.buttons:
+            return message.message_id
+    raise LookupError(f"no Talk here offer about {referral.id} for {user}")
+
+
+async def talk(bot: RunningBot, user: FakeUser, referral: Referral) -> None:
+    """Tap Talk here on the offer after a claim or hand-over, and wait until it holds."""
+    tr = bot.tr("en")
+    now_talking = staff_texts.now_talking(tr, reference(referral.id))
+    mark = bot.server.mark()
+    query = user.press(staff_texts.talk_label(tr), message_id=hold_note_of(user, referral))
+    await bot.server.wait_for_answer(query)
+    await user.wait_for_message(text=now_talking, after=mark)
 
 
 async def close_held(bot: RunningBot, user: FakeUser, outcome: str) -> None:
     """/mine, Close, then the outcome: for a volunteer holding one request."""
     tr = bot.tr("en")
-    user.send_text("/mine")
-    await bot.settle()
-    user.press(staff_texts.close_label(tr))
-    await bot.settle()
-    user.press(staff_texts.outcomes(tr)[outcome])
-    await bot.settle()
+    outcome_label = staff_texts.outcomes(tr)[outcome]
+    mine = await held(bot, user)
+    question = await tap(
+        bot, user, staff_texts.close_label(tr), message_id=mine.message_id, button=outcome_label
+    )
+    await staff_press(bot, user, outcome_label, message_id=question.message_id)
+
+
+async def cancel_request(bot: RunningBot, member: FakeUser) -> None:
+    """/status, Cancel my request, Yes: the member's request is withdrawn."""
+    tr = bot.tr("en")
+    ask = tr.finish(referral_texts.cancel_request_label(tr))
+    confirm = tr.finish(referral_texts.cancel_confirm_label(tr))
+    status = await say(bot, member, "/status", button=ask)
+    await tap(bot, member, ask, message_id=status.message_id, button=confirm)
+    await tap(bot, member, confirm, containing=tr.finish(referral_texts.cancelled(tr)))

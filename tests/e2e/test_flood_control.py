@@ -11,24 +11,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot import referral_texts, staff_texts
-from bot.i18n import LANGUAGE_NAMES
+from bot import referral_texts
 from bot.referral_desk import reference
 from tests.e2e.harness import FakeClock, running_bot, settings_for
 from tests.e2e.referral_steps import (
     ask_for_volunteer,
+    claim,
     make_coordinator,
-    notice_of,
     only_referral,
     volunteer,
 )
-from tests.e2e.test_member_journeys import node_text
+from tests.e2e.steps import choose_language, menu_text, node_text, tap
 from tests.fakebot import FakeBotApi, FakeUser
 
 SHARE = 0.05
 RETRY_AFTER = 0.05
 """Seconds. Telegram gives whole seconds; a fraction keeps the test fast, and
-staying under the harness's quiet period keeps the shared steps' settle() honest."""
+stays under the harness's quiet period, which a few shared steps still settle on."""
 MEMBER_TEXT = "from the member 7731"
 VOLUNTEER_TEXT = "from the volunteer 1903"
 
@@ -53,26 +52,11 @@ async def test_five_percent_of_calls_refused_loses_no_screen_relay_or_notice(
 
         # A member's walk: every screen arrives.
         walker = server.user(8300001, first_name="Walker", language_code="en")
-        walker.send_text("/start")
-        await server.wait_for(
-            lambda: (
-                LANGUAGE_NAMES["en"] in walker.last_message().button_texts
-                if walker.visible_messages()
-                else False
-            ),
-            timeout=15,
-        )
-        walker.press(LANGUAGE_NAMES["en"])
-        for label, flow, node in (
-            (None, "main", "menu"),
-            ("Red Notices and Diffusions", "red_notices", "intro"),
-            ("☰ Menu", "main", "menu"),
-            ("Red Notices and Diffusions", "red_notices", "intro"),
-        ):
-            if label is not None:
-                walker.press(label)
-            expected = node_text(bot, tr, flow, node)
-            await server.wait_for(lambda e=expected: walker.last_message().text == e, timeout=15)
+        await choose_language(bot, walker, "en")
+        red_notices = node_text(bot, tr, "red_notices", "intro")
+        await tap(bot, walker, "Red Notices and Diffusions", text=red_notices)
+        await tap(bot, walker, "☰ Menu", text=menu_text(bot))
+        await tap(bot, walker, "Red Notices and Diffusions", text=red_notices)
 
         # An announcement to several volunteers: each gets exactly one notice.
         coordinator = server.user(8300010, first_name="Coord", language_code="en")
@@ -80,7 +64,7 @@ async def test_five_percent_of_calls_refused_loses_no_screen_relay_or_notice(
         team = [await volunteer(bot, coordinator, 8300011 + n, f"V{n}") for n in range(4)]
         member = server.user(8300020, first_name="Member", language_code="en")
         await ask_for_volunteer(bot, member)
-        referral = await only_referral(bot)
+        referral = await only_referral(bot, member)
         everyone = (coordinator, *team)
 
         def notices(user: FakeUser) -> int:
@@ -89,15 +73,16 @@ async def test_five_percent_of_calls_refused_loses_no_screen_relay_or_notice(
         await server.wait_for(lambda: all(notices(user) >= 1 for user in everyone), timeout=15)
         assert [notices(user) for user in everyone] == [1] * len(everyone), "none twice"
 
-        # A claim, then a relay each way.
+        # A claim (the helper then chooses to talk with this member), then a
+        # relay each way.
         helper = team[0]
-        helper.press(staff_texts.claim_label(tr), message_id=notice_of(helper, referral))
+        await claim(bot, helper, referral)
         claimed = tr.finish(referral_texts.claimed(tr))
-        await server.wait_for(lambda: claimed in _texts(member), timeout=15)
+        await member.wait_for_message(text=claimed)
         member.send_text(MEMBER_TEXT)
-        await server.wait_for(lambda: MEMBER_TEXT in _texts(helper), timeout=15)
+        await helper.wait_for_message(text=MEMBER_TEXT)
         helper.send_text(VOLUNTEER_TEXT)
-        await server.wait_for(lambda: VOLUNTEER_TEXT in _texts(member), timeout=15)
+        await member.wait_for_message(text=VOLUNTEER_TEXT)
 
         # The others' notices turned into "taken"; the helper's chat also holds
         # the claim's confirmation.

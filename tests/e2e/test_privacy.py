@@ -8,9 +8,9 @@ import struct
 from pathlib import Path
 
 from bot import texts
-from bot.i18n import LANGUAGE_NAMES
 from bot.sending import NETWORK_RETRY_DELAYS, Lane
 from tests.e2e.harness import FakeClock, RunningBot, capture_logs, running_bot, settings_for
+from tests.e2e.steps import choose_language, node_text, say, tap
 from tests.fakebot import TEST_TOKEN, FakeBotApi
 
 CANARY_ID = 6029384756
@@ -60,16 +60,18 @@ async def test_no_ids_names_or_text_in_database_wal_or_logs(
     )
     with capture_logs() as logs:
         async with running_bot(server, settings, clock) as bot:
-            member.send_text("/start")
-            await bot.settle()
-            member.press(LANGUAGE_NAMES["en"])
-            await bot.settle()
-            member.press("Red Notices and Diffusions")
-            await bot.settle()
-            member.send_text(CANARY_TEXT)
-            await bot.settle()
+            tr = bot.tr("en")
+            await choose_language(bot, member, "en")
+            await tap(
+                bot,
+                member,
+                "Red Notices and Diffusions",
+                text=node_text(bot, tr, "red_notices", "intro"),
+            )
+            await say(bot, member, CANARY_TEXT, containing=texts.typed_text_deleted(tr))
+            mark = server.mark()
             member.press_data("forged|" + CANARY_TEXT[:20], member.last_message().message_id)
-            await bot.settle()
+            await member.wait_for_message(containing=texts.stale(tr), after=mark)
             # An error path too: the apology must not log the payload either.
             # Failing every retry too, so the answer becomes an apology.
             server.inject_error(
@@ -78,8 +80,7 @@ async def test_no_ids_names_or_text_in_database_wal_or_logs(
                 description="Internal",
                 times=len(NETWORK_RETRY_DELAYS[Lane.INTERACTIVE]) + 1,
             )
-            member.press("About and privacy")
-            await bot.settle()
+            await tap(bot, member, "About and privacy", containing=texts.something_went_wrong(tr))
             apology = texts.something_went_wrong(bot.tr("en"))
             # Encryption would hide a leak from the byte scan: look inside too.
             decrypted = await _decrypted_states(bot)
@@ -111,7 +112,9 @@ async def test_root_key_file_is_private_and_separate_from_the_database(
     data_dir = tmp_path / "data"
     async with running_bot(server, settings_for(server, data_dir), clock):
         pass
-    key_file = data_dir / "root.key"
+    key_file = settings_for(server, data_dir).key_file
+    assert not key_file.is_relative_to(data_dir), "a copy of DATA_DIR does not carry the key"
+    assert not (data_dir / "root.key").exists()
     assert key_file.stat().st_mode & 0o777 == 0o600
     key_line = next(
         line for line in key_file.read_text().splitlines() if line and not line.startswith("#")
@@ -144,13 +147,14 @@ def _referral_needles() -> dict[str, bytes]:
 async def test_referrals_and_the_relay_leave_no_ids_names_or_text(
     server: FakeBotApi, tmp_path: Path, clock: FakeClock
 ) -> None:
-    from bot import staff_texts
     from tests.e2e.referral_steps import (
+        approve_languages,
         ask_for_volunteer,
+        claim,
+        close_held,
         invite,
         join,
         make_coordinator,
-        notice_of,
         only_referral,
     )
 
@@ -169,18 +173,18 @@ async def test_referrals_and_the_relay_leave_no_ids_names_or_text(
     needles = _referral_needles()
     with capture_logs() as logs:
         async with running_bot(server, settings, clock) as bot:
-            tr = bot.tr("en")
             await make_coordinator(bot, coordinator)
             await join(bot, helper, await invite(bot, coordinator, "volunteer"))
+            await approve_languages(bot, coordinator, helper, ("en",))
             await ask_for_volunteer(bot, member)
-            referral = await only_referral(bot)
-            helper.press(staff_texts.claim_label(tr), message_id=notice_of(helper, referral))
-            await bot.settle()
+            await claim(bot, helper, await only_referral(bot, member))
+            mark = server.mark()
             member.send_text(CANARY_TEXT)
             member.send_photo(caption=CAPTION_TEXT)
-            await bot.settle()
+            await helper.wait_for_message(text=CAPTION_TEXT, after=mark)  # relayed in order
+            mark = server.mark()
             helper.send_text(VOLUNTEER_TEXT)
-            await bot.settle()
+            await member.wait_for_message(text=VOLUNTEER_TEXT, after=mark)
             assert member.last_message().text == VOLUNTEER_TEXT
             # Also while the referral is open: the notices, the chat references.
             files = sorted(p for p in data_dir.iterdir() if p.is_file())
@@ -190,12 +194,7 @@ async def test_referrals_and_the_relay_leave_no_ids_names_or_text(
                 for name, needle in needles.items()
                 if needle in p.read_bytes()
             ]
-            helper.send_text("/mine")
-            await bot.settle()
-            helper.press(staff_texts.close_label(tr))
-            await bot.settle()
-            helper.press(staff_texts.outcomes(tr)["informed"])
-            await bot.settle()
+            await close_held(bot, helper, "informed")
             decrypted = await _decrypted_states(bot)
             inside = [name for name, needle in needles.items() if needle in decrypted]
         after = [

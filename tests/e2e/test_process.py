@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.e2e.harness import QUIET_SECONDS
 from tests.fakebot import TEST_TOKEN, FakeBotApi
 
 REPO = Path(__file__).resolve().parents[2]
@@ -22,9 +23,17 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"BOT_TOKEN", "WEBHOOK_URL", "WEBHOOK_SECRET", "ROOT_KEY"}
+        if key not in {"BOT_TOKEN", "WEBHOOK_URL", "WEBHOOK_SECRET", "ROOT_KEY", "ROOT_KEY_FILE"}
     }
-    env.update({"DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1", **extra})
+    # The key's default place is the user's config folder: keep it in the test's folder.
+    env.update(
+        {
+            "DATA_DIR": str(tmp_path / "data"),
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+            "PYTHONUNBUFFERED": "1",
+            **extra,
+        }
+    )
     return env
 
 
@@ -58,7 +67,7 @@ def _start(env: dict[str, str], tmp_path: Path) -> subprocess.Popen[str]:
 def _stop(process: subprocess.Popen[str]) -> tuple[int, str]:
     process.send_signal(signal.SIGTERM)
     try:
-        _, stderr = process.communicate(timeout=20)
+        _, stderr = process.communicate(timeout=60)
     except subprocess.TimeoutExpired:
         process.kill()
         _, stderr = process.communicate()
@@ -90,18 +99,20 @@ async def test_long_polling_serves_and_stops_cleanly_on_sigterm(
     env = _env(tmp_path, BOT_TOKEN=TEST_TOKEN, BOT_API_URL=server.base_url)
     process = _start(env, tmp_path)
     try:
-        await server.wait_for(lambda: bool(server.calls("getUpdates")), timeout=30)
+        await server.wait_for(lambda: bool(server.calls("getUpdates")), timeout=60)
         member = server.user(8200001, first_name="Member", language_code="en")
         member.send_text("/start")
-        await server.wait_for(lambda: bool(server.calls("sendMessage")), timeout=15)
+        await server.wait_for(lambda: bool(server.calls("sendMessage")), timeout=60)
     finally:
         code, stderr = _stop(process)
     assert code == 0, stderr
-    assert "Generated a new root key" in stderr
+    assert "FIRST RUN: generated a new root key" in stderr
+    assert "FIRST RUN: creating a new, empty database" in stderr
     assert "stopped" in stderr
     assert TEST_TOKEN not in stderr
     assert "8200001" not in stderr
-    assert (tmp_path / "data" / "root.key").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "config" / "yardem" / "root.key").stat().st_mode & 0o777 == 0o600
+    assert not (tmp_path / "data" / "root.key").exists()
     commands = server.calls("setMyCommands")
     assert {call.params.get("language_code") for call in commands} == {None, "zh", "ug"}
 
@@ -138,27 +149,34 @@ async def test_webhook_mode_checks_the_secret(server: FakeBotApi, tmp_path: Path
     }
     process = _start(env, tmp_path)
     try:
-        await server.wait_for(lambda: bool(server.webhook), timeout=30)
+        await server.wait_for(lambda: bool(server.webhook), timeout=60)
         assert server.webhook["url"] == "https://yardem.example.org/hook/telegram"
         assert server.webhook.get("secret_token") == secret
         url = f"http://127.0.0.1:{port}/telegram"
+
+        async def listening() -> bool:
+            # PTB sets the webhook first and opens its port after.
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                return False
+            writer.close()
+            await writer.wait_closed()
+            return True
+
+        await server.wait_for(listening, timeout=60, what=f"the webhook port {port} open")
         async with httpx.AsyncClient() as client:
-            for _ in range(50):
-                try:
-                    forged = await client.post(
-                        url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
-                    )
-                    break
-                except httpx.ConnectError:
-                    await asyncio.sleep(0.2)
+            forged = await client.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+            )
             assert forged.status_code == 403
-            await asyncio.sleep(0.3)
+            await server.wait_idle(min_quiet=QUIET_SECONDS, timeout=30)  # nothing follows
             assert server.calls("sendMessage") == []
             genuine = await client.post(
                 url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
             )
             assert genuine.status_code == 200
-        await server.wait_for(lambda: bool(server.calls("sendMessage")), timeout=15)
+        await server.wait_for(lambda: bool(server.calls("sendMessage")), timeout=60)
     finally:
         code, stderr = _stop(process)
     assert code == 0, stderr
@@ -176,8 +194,9 @@ def test_try_walks_the_flows_in_a_terminal(tmp_path: Path) -> None:
     assert "A Diffusion is a request" in out
     assert "Please choose one of the buttons below." in out
     assert "Back" in out
-    # It used the real encrypted storage.
-    assert (tmp_path / "data" / "yardem.sqlite3").exists()
+    # A scratch walk: neither DATA_DIR nor the key's place is touched.
+    assert not (tmp_path / "data").exists()
+    assert not (tmp_path / "config").exists()
 
 
 def test_try_in_uyghur_shows_uyghur(tmp_path: Path) -> None:
@@ -200,26 +219,30 @@ async def test_a_rejected_token_is_one_line_without_the_token(
     assert last.startswith("yardem: cannot start: InvalidToken")
 
 
-def test_a_missing_key_beside_existing_data_is_refused(tmp_path: Path) -> None:
+def test_a_missing_key_for_existing_data_is_refused(tmp_path: Path) -> None:
     env = _env(tmp_path)
-    first = _run_bot(["try", "--locale", "en"], tmp_path, env, stdin="q\n")
+    first = _run_bot(["init"], tmp_path, env)
     assert first.returncode == 0, first.stderr
-    (tmp_path / "data" / "root.key").unlink()
-    second = _run_bot(["try"], tmp_path, env, stdin="q\n")
-    assert second.returncode == 1
+    key_file = tmp_path / "config" / "yardem" / "root.key"
+    key_file.unlink()
+    second = _run_bot(["admin", "list"], tmp_path, env)
+    assert second.returncode == 2
     assert "restore the key" in second.stderr
-    assert not (tmp_path / "data" / "root.key").exists(), "no new key was made"
+    third = _run_bot([], tmp_path, {**env, "BOT_TOKEN": TEST_TOKEN})
+    assert third.returncode == 2
+    assert "restore the key" in third.stderr
+    assert not key_file.exists(), "no new key was made"
 
 
 def test_a_different_root_key_for_existing_data_is_refused(tmp_path: Path) -> None:
     first_key = "1:" + "A" * 43 + "="
     other_key = "1:" + "B" * 43 + "="
-    first = _run_bot(["try", "--locale", "en"], tmp_path, _env(tmp_path, ROOT_KEY=first_key), "q\n")
+    first = _run_bot(["init"], tmp_path, _env(tmp_path, ROOT_KEY=first_key))
     assert first.returncode == 0, first.stderr
-    second = _run_bot(["try"], tmp_path, _env(tmp_path, ROOT_KEY=other_key), "q\n")
+    second = _run_bot(["admin", "list"], tmp_path, _env(tmp_path, ROOT_KEY=other_key))
     assert second.returncode == 1
     assert "does not belong to this database" in second.stderr
-    again = _run_bot(["try"], tmp_path, _env(tmp_path, ROOT_KEY=first_key), "q\n")
+    again = _run_bot(["admin", "list"], tmp_path, _env(tmp_path, ROOT_KEY=first_key))
     assert again.returncode == 0, again.stderr
 
 
@@ -238,6 +261,7 @@ def test_admin_adds_a_coordinator_and_verifies_the_audit_chain(tmp_path: Path) -
     import sqlite3
 
     user_id = "5550001234"
+    assert _run_bot(["init"], tmp_path, _env(tmp_path)).returncode == 0
     added = _run_bot(["admin", "add-coordinator", user_id], tmp_path, _env(tmp_path))
     assert added.returncode == 0, added.stderr
     assert "coordinator" in added.stdout
@@ -266,6 +290,7 @@ def test_admin_refuses_a_malformed_user_id(tmp_path: Path) -> None:
 
 def test_admin_lists_suspends_and_removes_accounts_by_label(tmp_path: Path) -> None:
     env = _env(tmp_path)
+    assert _run_bot(["init"], tmp_path, env).returncode == 0
     added = _run_bot(["admin", "add-coordinator", "5550001234"], tmp_path, env)
     assert added.returncode == 0, added.stderr
     label = added.stdout.split()[1]
@@ -282,7 +307,7 @@ def test_admin_lists_suspends_and_removes_accounts_by_label(tmp_path: Path) -> N
 
     removed = _run_bot(["admin", "remove", label], tmp_path, env)
     assert removed.returncode == 0, removed.stderr
-    assert _run_bot(["admin", "list"], tmp_path, env).stdout == ""
+    assert _run_bot(["admin", "list"], tmp_path, env).stdout.startswith("no volunteers")
     unknown = _run_bot(["admin", "remove", label], tmp_path, env)
     assert unknown.returncode == 1
     assert "no account has the label" in unknown.stderr

@@ -13,8 +13,8 @@ from datetime import date
 from bot import texts
 from bot.referral_desk import reference
 from tests.e2e.harness import RunningBot
-from tests.e2e.referral_steps import answer_label, press_when_shown
-from tests.e2e.test_member_journeys import choose_language, label
+from tests.e2e.referral_steps import answer_label
+from tests.e2e.steps import ask_to_wipe, choose_language, label, tap
 from tests.fakebot import ApiCall, FakeUser
 
 VOLUNTEERS = 40
@@ -46,16 +46,17 @@ async def _all_but_the_last_answer(bot: RunningBot, member: FakeUser, urgency: s
     """Walk to the last referral question; return the label that files the request."""
     tr = bot.tr("en")
     await choose_language(bot, member, "en")
-    await press_when_shown(bot, member, label(bot, tr, "main", "menu", "volunteer"))
     node = bot.snapshot.registry.node("volunteer", "intro")
     assert node is not None
     consent = tr.finish(tr.pgettext("volunteer.intro.consent", node.consent_label))  # type: ignore[union-attr]
-    await press_when_shown(bot, member, consent)
-    for field, code in (("t", "travel"), ("u", urgency), ("c", "TR")):
-        await press_when_shown(bot, member, answer_label(bot, field, code))
-    last = answer_label(bot, "l", "en")
-    await bot.server.wait_for(lambda: last in member.last_message().button_texts, timeout=15)
-    return last
+    answers = [
+        answer_label(bot, field, code)
+        for field, code in (("t", "travel"), ("u", urgency), ("c", "TR"), ("l", "en"))
+    ]
+    screen = await tap(bot, member, label(bot, tr, "main", "menu", "volunteer"), button=consent)
+    for pressed, shown in zip([consent, *answers[:-1]], answers, strict=True):
+        screen = await tap(bot, member, pressed, message_id=screen.message_id, button=shown)
+    return answers[-1]
 
 
 async def _reference_of(bot: RunningBot, member: FakeUser) -> str:
@@ -85,9 +86,8 @@ async def test_urgent_notices_overtake_queued_ones_and_a_wipe_waits_for_none(
     files_general = await _all_but_the_last_answer(bot, general, "general")
     files_detained = await _all_but_the_last_answer(bot, detained, "detained")
     await choose_language(bot, wiper, "en")
-    wiper.send_text("/wipe")
+    question = await ask_to_wipe(bot, wiper)
     confirm = tr.finish(texts.wipe_confirm_label(tr))
-    await server.wait_for(lambda: confirm in wiper.last_message().button_texts, timeout=15)
 
     def notices_sent() -> int:
         calls = server.calls("sendMessage")
@@ -97,9 +97,9 @@ async def test_urgent_notices_overtake_queued_ones_and_a_wipe_waits_for_none(
     general.press(files_general)
     await server.wait_for(lambda: notices_sent() >= 3, timeout=15)
     detained.press(files_detained)
-    wipe = wiper.press(confirm)
+    wipe = wiper.press(confirm, message_id=question.message_id)
     await server.wait_for(lambda: notices_sent() >= 2 * VOLUNTEERS, timeout=30)
-    await server.wait_for(lambda: server.answered_callback(wipe), timeout=15)
+    await server.wait_for_answer(wipe)
 
     calls = server.calls()
     general_notices = _positions(calls, "sendMessage", await _reference_of(bot, general), "text")

@@ -9,24 +9,13 @@ from bot.i18n import LANGUAGE_NAMES
 from bot.member_handlers import _delete_later
 from bot.telegram_io import BLANK
 from tests.e2e.harness import RunningBot
-from tests.e2e.test_member_journeys import choose_language, node_text
-
-
-async def _wipe(bot: RunningBot, member_id: int) -> str:
-    """Send /wipe and confirm; return the id of the confirming press."""
-    member = bot.server.user(member_id, first_name="Member", language_code="en")
-    member.send_text("/wipe")
-    await bot.settle()
-    tr = bot.tr("en")
-    press = member.press(tr.finish(texts.wipe_confirm_label(tr)))
-    await bot.settle()
-    return press
+from tests.e2e.steps import ask_to_wipe, choose_language, menu_text, node_text, say, tap, wipe
 
 
 async def test_the_wipe_result_is_a_pop_up_that_leaves_nothing(bot: RunningBot) -> None:
     member = bot.server.user(7200001, first_name="Member", language_code="en")
     await choose_language(bot, member, "en")
-    press = await _wipe(bot, member.user_id)
+    press = await wipe(bot, member)
     assert member.message_ids() == []
     answer = bot.server.callback_answer(press)
     assert answer is not None
@@ -37,23 +26,27 @@ async def test_the_wipe_result_is_a_pop_up_that_leaves_nothing(bot: RunningBot) 
 async def test_when_the_pop_up_fails_the_message_removes_itself(bot: RunningBot) -> None:
     member = bot.server.user(7200006, first_name="Member", language_code="en")
     await choose_language(bot, member, "en")
-    member.send_text("/wipe")
-    await bot.settle()
+    question = await ask_to_wipe(bot, member)
     bot.server.inject_error(
         "answerCallbackQuery", error_code=400, description="Bad Request: query is too old"
     )
     tr = bot.tr("en")
-    member.press(tr.finish(texts.wipe_confirm_label(tr)))
-    await bot.settle()
+    mark = bot.server.mark()
+    member.press(tr.finish(texts.wipe_confirm_label(tr)), message_id=question.message_id)
+    await member.wait_for_message(text=texts.wipe_done(tr), after=mark)
     assert [m.text for m in member.visible_messages()] == [texts.wipe_done(tr)]
-    jobs = [
-        job
-        for job in bot.application.job_queue.jobs()  # type: ignore[union-attr]
-        if job.callback is _delete_later
-    ]
-    assert len(jobs) == 1
-    await jobs[0].run(bot.application)
-    await bot.settle()
+
+    def jobs() -> list[object]:
+        return [
+            job
+            for job in bot.application.job_queue.jobs()  # type: ignore[union-attr]
+            if job.callback is _delete_later
+        ]
+
+    # The job is scheduled once the message is sent.
+    await bot.server.wait_for(lambda: bool(jobs()), what="the message's removal scheduled")
+    [job] = jobs()
+    await job.run(bot.application)  # type: ignore[attr-defined]
     assert member.message_ids() == []
 
 
@@ -64,7 +57,7 @@ async def test_wipe_erases_the_data_and_says_so_when_telegram_fails_to_delete(
     await choose_language(bot, member, "en")
     key = bot.services.members.key_for(member.user_id)
     bot.server.inject_error("deleteMessages", error_code=502, description="Bad Gateway", times=5)
-    press = await _wipe(bot, member.user_id)
+    press = await wipe(bot, member)
     assert await bot.services.members.load(key) is None
     rows = await bot.services.database.connection.execute_fetchall("SELECT 1 FROM chat_messages")
     assert list(rows) == []
@@ -77,20 +70,21 @@ async def test_screens_too_old_to_delete_are_blanked_and_new_ones_are_not_edited
     bot: RunningBot,
 ) -> None:
     member = bot.server.user(7200003, first_name="Member", language_code="en")
-    await choose_language(bot, member, "en")
-    first_menu = member.last_message().message_id
+    first_menu = (await choose_language(bot, member, "en")).message_id
     bot.clock.advance(timedelta(hours=60))
     bot.server.advance_clock(60 * 3600)
-    member.press("Red Notices and Diffusions")
-    await bot.settle()
-    assert member.last_message().message_id != first_menu, "a 60-hour-old screen is not redrawn"
     tr = bot.tr("en")
-    member.press(tr.finish(texts.menu_label(tr)))
-    await bot.settle()
-    member.press(tr.finish(texts.wipe_label(tr)))
-    await bot.settle()
-    member.press(tr.finish(texts.wipe_confirm_label(tr)))
-    await bot.settle()
+    intro = await tap(
+        bot,
+        member,
+        "Red Notices and Diffusions",
+        text=node_text(bot, tr, "red_notices", "intro"),
+    )
+    assert intro.message_id != first_menu, "a 60-hour-old screen is not redrawn"
+    await tap(bot, member, tr.finish(texts.menu_label(tr)), text=menu_text(bot))
+    question = await tap(bot, member, tr.finish(texts.wipe_label(tr)), text=texts.wipe_question(tr))
+    query = member.press(tr.finish(texts.wipe_confirm_label(tr)), message_id=question.message_id)
+    await bot.server.wait_for_answer(query)  # answered once the chat is wiped
     leftovers = member.visible_messages()
     assert all(not message.buttons for message in leftovers), "no live buttons remain"
     assert [m.message_id for m in leftovers if m.message_id > first_menu] == []
@@ -103,14 +97,12 @@ async def test_screens_too_old_to_delete_are_blanked_and_new_ones_are_not_edited
 async def test_a_wipe_question_too_old_to_delete_is_blanked(bot: RunningBot) -> None:
     member = bot.server.user(7200007, first_name="Member", language_code="en")
     await choose_language(bot, member, "en")
-    member.send_text("/wipe")
-    await bot.settle()
-    question = member.last_message()
+    question = await ask_to_wipe(bot, member)
     bot.clock.advance(timedelta(hours=60))
     bot.server.advance_clock(60 * 3600)
     tr = bot.tr("en")
-    member.press(tr.finish(texts.wipe_confirm_label(tr)), message_id=question.message_id)
-    await bot.settle()
+    query = member.press(tr.finish(texts.wipe_confirm_label(tr)), message_id=question.message_id)
+    await bot.server.wait_for_answer(query)  # answered once the chat is wiped
     left = {m.message_id: m for m in member.visible_messages()}
     assert left[question.message_id].text == BLANK
     assert left[question.message_id].buttons == []
@@ -123,12 +115,9 @@ async def test_an_unreadable_state_does_not_lock_the_member_out(bot: RunningBot)
     connection = bot.services.database.connection
     await connection.execute("UPDATE members SET state = ? WHERE member_key = ?", (b"junk", key))
     await connection.commit()
-    member.send_text("/start")
-    await bot.settle()
-    assert member.last_message().buttons[0][0][0] == LANGUAGE_NAMES["en"], "starts afresh"
-    member.press(LANGUAGE_NAMES["en"])
-    await bot.settle()
-    assert member.last_message().text == node_text(bot, bot.tr("en"), "main", "menu")
+    picker = await say(bot, member, "/start", button=LANGUAGE_NAMES["en"])
+    assert picker.buttons[0][0][0] == LANGUAGE_NAMES["en"], "starts afresh"
+    await tap(bot, member, LANGUAGE_NAMES["en"], message_id=picker.message_id, text=menu_text(bot))
 
 
 async def test_an_error_still_answers_and_the_apology_can_be_wiped(bot: RunningBot) -> None:
@@ -137,13 +126,15 @@ async def test_an_error_still_answers_and_the_apology_can_be_wiped(bot: RunningB
     bot.server.inject_error(
         "sendMessage", error_code=400, description="Bad Request: can't parse entities"
     )
-    member.send_text("/start")
-    await bot.settle()
     tr = bot.tr("en")
-    apology = member.last_message()
+    apology = await say(bot, member, "/start", containing=texts.something_went_wrong(tr))
     assert (apology.text or "").startswith(texts.something_went_wrong(tr))
-    member.press("Red Notices and Diffusions", message_id=apology.message_id)
-    await bot.settle()
-    assert member.last_message().text == node_text(bot, tr, "red_notices", "intro")
-    await _wipe(bot, member.user_id)
+    await tap(
+        bot,
+        member,
+        "Red Notices and Diffusions",
+        message_id=apology.message_id,
+        text=node_text(bot, tr, "red_notices", "intro"),
+    )
+    await wipe(bot, member)
     assert member.message_ids() == []

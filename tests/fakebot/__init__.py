@@ -5,9 +5,10 @@ from __future__ import annotations
 from tests.fakebot.models import TEST_TOKEN, ApiCall, BotMessage, Button, UploadedFile
 from tests.fakebot.server import FakeBotApi
 from tests.fakebot.user import FakeUser
-from tests.fakebot.waiting import wait_for
+from tests.fakebot.waiting import DEFAULT_TIMEOUT, WaitTimeout, wait_for
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "TEST_TOKEN",
     "ApiCall",
     "BotMessage",
@@ -15,5 +16,6 @@ __all__ = [
     "FakeBotApi",
     "FakeUser",
     "UploadedFile",
+    "WaitTimeout",
     "wait_for",
 ]

@@ -14,9 +14,10 @@ import re
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
-from tests.fakebot.models import ApiCall, ApiError, bad_request
+from tests.fakebot.models import ApiCall, ApiError, UploadedFile, bad_request
 from tests.fakebot.rules import (
     MAX_CAPTION_LENGTH,
     check_reply_markup,
@@ -57,7 +58,14 @@ _MEDIA_FIELDS = (
     "sticker",
     "location",
     "contact",
+    "venue",
+    "poll",
+    "dice",
+    "game",
 )
+
+# What editMessageMedia can change, and change to.
+_EDITABLE_MEDIA = ("photo", "video", "document", "animation", "audio")
 
 FORBIDDEN_BLOCKED = "Forbidden: bot was blocked by the user"
 FORBIDDEN_NOT_STARTED = "Forbidden: bot can't initiate conversation with a user"
@@ -101,6 +109,8 @@ class BotApi:
             "sendmessage": self.send_message,
             "editmessagetext": self.edit_message_text,
             "editmessagereplymarkup": self.edit_message_reply_markup,
+            "editmessagecaption": self.edit_message_caption,
+            "editmessagemedia": self.edit_message_media,
             "deletemessage": self.delete_message,
             "deletemessages": self.delete_messages,
             "copymessage": self.copy_message,
@@ -123,14 +133,30 @@ class BotApi:
         # getUpdates is the poller idling, not the bot doing something, so it
         # does not count as activity for wait_idle.
         polling = method.lower() == "getupdates"
+        call = ApiCall(method, copy.deepcopy(params), time.monotonic())
         with state.cond:
             state.bot_id = int(token.split(":", 1)[0])
-            state.calls.append(ApiCall(method, copy.deepcopy(params), time.monotonic()))
+            state.calls.append(call)
+            index = len(state.calls) - 1
             if not polling:
                 state.bot_requests_in_flight += 1
                 state.touch()
             pending = state.injected.get(method.lower())
             injected = pending.popleft() if pending else None
+        status, body = self._answer(method, params, injected)
+        with state.cond:
+            if not polling:
+                state.bot_requests_in_flight -= 1
+                state.last_activity = time.monotonic()
+            # Answered only now, with its effects in place: waiters woken by
+            # this event (they read under the same lock) see both.
+            error = None if body.get("ok") else str(body.get("description"))
+            state.calls[index] = replace(call, seq=state.event(), error=error)
+        return status, body
+
+    def _answer(
+        self, method: str, params: dict[str, Any], injected: ApiError | None
+    ) -> tuple[int, dict[str, Any]]:
         try:
             if injected is not None:
                 raise injected
@@ -146,11 +172,6 @@ class BotApi:
             # test loudly rather than look like a dropped connection.
             _LOGGER.exception("fake Bot API server failed on %s", method)
             return 500, ApiError(500, f"Internal Server Error: fake server: {error!r}").to_json()
-        finally:
-            if not polling:
-                with state.cond:
-                    state.bot_requests_in_flight -= 1
-                    state.touch()
 
     def inject(self, method: str, error: ApiError, times: int) -> None:
         with self._state.cond:
@@ -342,10 +363,98 @@ class BotApi:
                 raise _not_modified()
             return self._finish_edit(stored, markup)
 
+    def edit_message_caption(self, params: dict[str, Any]) -> dict[str, Any]:
+        with self._state.cond:
+            chat = self._chat(params)
+            stored = self._message(chat, params, "message to edit not found")
+            caption, entities = render_text(
+                params.get("caption"),
+                params.get("parse_mode"),
+                params.get("caption_entities"),
+                limit=MAX_CAPTION_LENGTH,
+                caption=True,
+            )
+            markup = check_reply_markup(params.get("reply_markup"))
+            if not stored.from_bot:
+                raise bad_request("message can't be edited")
+            if "text" in stored.json or not any(key in stored.json for key in _MEDIA_FIELDS):
+                raise bad_request("there is no caption in the message to edit")
+            unchanged = (
+                caption == stored.json.get("caption", "")
+                and entities == stored.json.get("caption_entities", [])
+                and echoed_markup(markup) == stored.json.get("reply_markup")
+            )
+            if unchanged:
+                raise _not_modified()
+            _set_or_drop(stored.json, "caption", caption or None)
+            _set_or_drop(stored.json, "caption_entities", entities or None)
+            return self._finish_edit(stored, markup)
+
+    def edit_message_media(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Swap a photo, video, document, animation or audio for new media, as Telegram does.
+
+        Voice and video notes (and stickers, locations, ...) cannot be edited; the
+        wording of that error is an approximation. New media comes as an upload
+        (``attach://<part>``) or an existing file_id; its caption replaces the old
+        one, and no caption removes it.
+        """
+        media = params.get("media")
+        if not isinstance(media, dict) or media.get("type") not in _EDITABLE_MEDIA:
+            raise bad_request("can't parse input media JSON object")
+        with self._state.cond:
+            chat = self._chat(params)
+            stored = self._message(chat, params, "message to edit not found")
+            markup = check_reply_markup(params.get("reply_markup"))
+            if not stored.from_bot:
+                raise bad_request("message can't be edited")
+            if not any(key in stored.json for key in _EDITABLE_MEDIA):
+                if "text" in stored.json:
+                    raise bad_request("there is no media in the message to edit")
+                raise bad_request(
+                    "MESSAGE_EDIT_MEDIA_INVALID: this message's media can't be edited"
+                )
+            caption, entities = render_text(
+                media.get("caption"),
+                media.get("parse_mode"),
+                media.get("caption_entities"),
+                limit=MAX_CAPTION_LENGTH,
+                caption=True,
+            )
+            new_media = self._input_media(media, params)
+            for key in (*_MEDIA_FIELDS, "caption", "caption_entities"):
+                stored.json.pop(key, None)
+            stored.json[media["type"]] = new_media
+            _set_or_drop(stored.json, "caption", caption or None)
+            _set_or_drop(stored.json, "caption_entities", entities or None)
+            return self._finish_edit(stored, markup)
+
+    def _input_media(self, media: dict[str, Any], params: dict[str, Any]) -> Any:
+        source = media.get("media")
+        kind = str(media["type"])
+        if isinstance(source, str) and source.startswith("attach://"):
+            upload = params.get(source[len("attach://") :])
+            if not isinstance(upload, UploadedFile) or not upload.data:
+                raise bad_request("wrong file identifier/HTTP URL specified")
+            stored_file = self._state.new_file(kind, "bin", 0)
+            stored_file.data = upload.data
+        elif isinstance(source, str) and source in self._state.files:
+            stored_file = self._state.files[source]
+        else:
+            raise bad_request("wrong file identifier/HTTP URL specified")
+        described = {
+            "file_id": stored_file.file_id,
+            "file_unique_id": stored_file.file_unique_id,
+            "file_size": len(stored_file.data),
+        }
+        if kind == "photo":
+            return [{**described, "width": 64, "height": 64}]
+        return described
+
     def _finish_edit(self, stored: StoredMessage, markup: dict[str, Any] | None) -> dict[str, Any]:
         _set_or_drop(stored.json, "reply_markup", copy.deepcopy(echoed_markup(markup)))
         stored.sent_markup = copy.deepcopy(markup)
         stored.json["edit_date"] = self._state.now()
+        stored.seq = self._state.event()
         return copy.deepcopy(stored.json)
 
     def delete_message(self, params: dict[str, Any]) -> bool:
@@ -355,6 +464,7 @@ class BotApi:
             if self._state.now() - stored.json["date"] >= DELETE_WINDOW_SECONDS:
                 raise bad_request("message can't be deleted for everyone")
             del chat.messages[stored.json["message_id"]]
+            self._state.event()
         return True
 
     def delete_messages(self, params: dict[str, Any]) -> bool:
@@ -372,6 +482,7 @@ class BotApi:
                 stored = chat.messages.get(int(raw_id))
                 if stored is not None and now - stored.json["date"] < DELETE_WINDOW_SECONDS:
                     del chat.messages[int(raw_id)]
+            self._state.event()
         return True
 
     def copy_message(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -421,6 +532,7 @@ class BotApi:
                     "query is too old and response timeout expired or query ID is invalid"
                 )
             self._state.callbacks[query_id] = copy.deepcopy(params)
+            self._state.event()
         return True
 
     def send_chat_action(self, params: dict[str, Any]) -> bool:

@@ -63,11 +63,25 @@ class ApiCall:
     string parameters (text, callback_query_id, ...) stay strings even when
     they look like JSON. ``time`` is ``time.monotonic()`` at arrival, so tests
     can measure gaps (e.g. that a RetryAfter was respected).
+
+    ``seq`` is the server's event number when the answer was ready (0 while the
+    call is still being served), comparable with ``FakeBotApi.mark()``;
+    ``error`` is the error description it was answered with, if any.
     """
 
     method: str
     params: dict[str, Any]
     time: float
+    seq: int = 0
+    error: str | None = None
+
+    @property
+    def chat_id(self) -> int | None:
+        """The ``chat_id`` parameter as a number, if it is one."""
+        try:
+            return int(self.params["chat_id"])
+        except (KeyError, TypeError, ValueError):
+            return None
 
 
 Button = tuple[str, str | None]
@@ -94,6 +108,9 @@ class BotMessage:
     ReplyKeyboardRemove and ForceReply, which Telegram does not echo in the Message."""
     raw: dict[str, Any] = field(default_factory=dict)
     """The Message JSON Telegram would return for this message now."""
+    seq: int = 0
+    """The server's event number of the last send or edit of this message; a
+    message with ``seq > FakeBotApi.mark()`` taken earlier changed since then."""
 
     @property
     def button_texts(self) -> list[str]:

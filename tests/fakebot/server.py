@@ -8,9 +8,10 @@ The real ``telegram.ext.Application`` talks to it over real HTTP::
             await app.start()
             await app.updater.start_polling(poll_interval=0.0, timeout=1)
             member = server.user(1001, first_name="Aygul", language_code="ug")
+            mark = server.mark()
             member.send_text("/start")
-            await server.wait_idle()
-            assert member.last_message().text == ...
+            greeting = await member.wait_for_button("English", after=mark)
+            assert greeting.text == ...
             await app.updater.stop()
             await app.stop()
 
@@ -20,22 +21,21 @@ from the test's event loop at any time (all state sits behind one lock).
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
 from tests.fakebot.methods import BotApi, flood_error
-from tests.fakebot.models import ApiCall, ApiError
+from tests.fakebot.models import ApiCall, ApiError, BotMessage
 from tests.fakebot.state import ServerState
 from tests.fakebot.transport import FakeHttpServer
 from tests.fakebot.user import FakeUser
-from tests.fakebot.waiting import POLL_INTERVAL, wait_for
+from tests.fakebot.waiting import DEFAULT_TIMEOUT, WaitTimeout, Wakeup, until, wait_for
 
 
 @dataclass(frozen=True)
@@ -248,8 +248,18 @@ class FakeBotApi:
                 with state.cond:
                     refused = flood.chance.random() < flood.share
                     if refused:
-                        state.calls.append(ApiCall(method, copy.deepcopy(params), time.monotonic()))
-                        state.touch()
+                        # Answered at once, so logged as answered: with its event
+                        # number and error, like a call the methods answer.
+                        state.last_activity = time.monotonic()
+                        state.calls.append(
+                            ApiCall(
+                                method,
+                                copy.deepcopy(params),
+                                state.last_activity,
+                                seq=state.event(),
+                                error=flood.refusal.description,
+                            )
+                        )
                 if refused:
                     return flood.refusal.error_code, flood.refusal.to_json()
             return handle(token, method, params)
@@ -308,33 +318,158 @@ class FakeBotApi:
         return self._state.undelivered_count()
 
     # -- waiting ------------------------------------------------------------
+    #
+    # Take ``mark = server.mark()`` before an action, then wait for the one
+    # thing the next step needs, changed after the mark. Each wait wakes on the
+    # server's events (see waiting.py) and, on timeout, names what it waited
+    # for and what there is. A timeout parameter (ASYNC109) keeps call sites
+    # short; asyncio.timeout around the call would hide what is awaited.
 
-    # A timeout parameter (ASYNC109) keeps call sites short; asyncio.timeout
-    # around the call would work too but hides what the test waits for.
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
-        """Wait until ``predicate()`` holds; TimeoutError after ``timeout`` seconds."""
-        await wait_for(predicate, timeout)
+    def mark(self) -> int:
+        """The current event number: what changes from now on has a larger ``seq``."""
+        with self._state.cond:
+            return self._state.seq
+
+    async def wait_for_message(
+        self,
+        user: FakeUser,
+        *,
+        text: str | None = None,
+        containing: str | None = None,
+        button: str | None = None,
+        predicate: Callable[[BotMessage], bool] | None = None,
+        after: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
+    ) -> BotMessage:
+        """A bot message in ``user``'s chat with all the given properties; see FakeUser."""
+        return await user.wait_for_message(
+            text=text,
+            containing=containing,
+            button=button,
+            predicate=predicate,
+            after=after,
+            timeout=timeout,
+        )
+
+    async def wait_for_button(
+        self,
+        user: FakeUser,
+        label: str,
+        *,
+        after: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
+    ) -> BotMessage:
+        """A bot message in ``user``'s chat with a button ``label``; see FakeUser."""
+        return await user.wait_for_button(label, after=after, timeout=timeout)
+
+    async def wait_for_call(
+        self,
+        method: str,
+        *,
+        chat_id: int | None = None,
+        after: int | None = None,
+        predicate: Callable[[ApiCall], bool] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
+    ) -> ApiCall:
+        """The first answered call of ``method`` (any case) that meets the conditions.
+
+        Only answered calls count (their effect is in the chat already), failed
+        ones too: check ``call.error``. ``after`` is a ``mark()``.
+        """
+
+        def matches(call: ApiCall) -> bool:
+            return (
+                call.seq > (after or 0)
+                and call.method.lower() == method.lower()
+                and (chat_id is None or call.chat_id == chat_id)
+                and (predicate is None or predicate(call))
+            )
+
+        def check() -> ApiCall | None:
+            return next((call for call in self.calls() if matches(call)), None)
+
+        def describe() -> str:
+            wanted = f"an answered {method} call"
+            if chat_id is not None:
+                wanted += f" to chat {chat_id}"
+            if predicate is not None:
+                wanted += f" for which {getattr(predicate, '__name__', 'the predicate')} holds"
+            if after is not None:
+                wanted += f" after event {after}"
+            recent = [
+                f"{call.method}(chat {call.chat_id}, event {call.seq or 'pending'}"
+                + (f", {call.error}" if call.error else "")
+                + ")"
+                for call in self.calls()
+                if call.method.lower() != "getupdates"
+            ][-8:]
+            return f"{wanted}; the last calls were {recent or 'none'}"
+
+        return await until(self._state, check, timeout=timeout, describe=describe)
+
+    async def wait_for_answer(
+        self,
+        callback_query_id: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
+    ) -> dict[str, Any]:
+        """The answerCallbackQuery parameters of this press, once the bot answered it."""
+
+        def describe() -> str:
+            with self._state.cond:
+                known = callback_query_id in self._state.callbacks
+            state = "unanswered" if known else "unknown (never pressed on this server)"
+            return f"an answer to callback query {callback_query_id}, which is {state}"
+
+        return await until(
+            self._state,
+            lambda: self.callback_answer(callback_query_id),
+            timeout=timeout,
+            describe=describe,
+        )
+
+    async def wait_for(
+        self,
+        predicate: Callable[[], bool] | Callable[[], Awaitable[bool]],
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
+        *,
+        what: str | None = None,
+    ) -> None:
+        """Wait until ``predicate()`` holds; it may be a coroutine function.
+
+        Re-checked on every server event and every ``POLL_INTERVAL`` (for
+        conditions the server cannot see, such as the bot's database). Say in
+        ``what`` what is awaited: the timeout error quotes it.
+        """
+        await wait_for(predicate, timeout, message=what, state=self._state)
 
     async def wait_idle(self, min_quiet: float = 0.15, timeout: float = 5.0) -> None:  # noqa: ASYNC109
-        """Wait until the bot has settled.
+        """Wait until the bot has settled; for asserting that nothing more happens.
 
         Settled means: every queued update was fetched by getUpdates, no bot
         request is being served, and nothing happened (no call, no fetch) for
         ``min_quiet`` seconds. Long polls themselves do not count as activity.
+        Quiet is evidence, not proof, that the bot is done: wait for the
+        specific result of a step with the other waits, and use this only to
+        show that nothing follows it.
         """
         state = self._state
         deadline = time.monotonic() + timeout
-        while True:
-            with state.cond:
-                undelivered = sum(1 for queued in state.updates if not queued.delivered)
-                in_flight = state.bot_requests_in_flight
-                quiet = time.monotonic() - state.last_activity
-            if not undelivered and not in_flight and quiet >= min_quiet:
-                return
-            if time.monotonic() >= deadline:
-                raise TimeoutError(
-                    f"bot not idle within {timeout} s: {undelivered} update(s) not fetched "
-                    f"(is the Application polling?), {in_flight} request(s) in flight, "
-                    f"last activity {quiet:.2f} s ago"
-                )
-            await asyncio.sleep(POLL_INTERVAL)
+        with Wakeup(state) as wakeup:
+            while True:
+                wakeup.clear()
+                with state.cond:
+                    undelivered = sum(1 for queued in state.updates if not queued.delivered)
+                    in_flight = state.bot_requests_in_flight
+                    quiet = time.monotonic() - state.last_activity
+                if not undelivered and not in_flight and quiet >= min_quiet:
+                    return
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise WaitTimeout(
+                        f"bot not idle within {timeout} s: {undelivered} update(s) not fetched "
+                        f"(is the Application polling?), {in_flight} request(s) in flight, "
+                        f"last activity {quiet:.2f} s ago"
+                    )
+                busy = undelivered or in_flight
+                await wakeup.wait(left if busy else min(left, min_quiet - quiet))

@@ -6,6 +6,11 @@ lock wrapped in a condition (``cond``); a compound operation (check a message,
 then edit it) holds ``cond`` for its whole length, and the long-polling
 ``getUpdates`` waits on ``cond`` until an update is queued, a newer poll
 arrives, or the server stops.
+
+Every change the tests may wait for (a message sent, edited or deleted, a call
+answered, an update queued or fetched) takes the next number of one sequence
+(``seq``) and wakes the listeners: the asyncio waiters of ``waiting.py``, which
+cannot wait on ``cond`` without blocking the event loop the bot runs on.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import copy
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +40,8 @@ class StoredMessage:
     from_bot: bool
     sent_markup: dict[str, Any] | None = None
     protect_content: bool = False
+    seq: int = 0
+    """The event number of the last send or edit."""
 
     def snapshot(self) -> BotMessage:
         text = self.json.get("text", self.json.get("caption"))
@@ -48,6 +56,7 @@ class StoredMessage:
             entities=copy.deepcopy(entities),
             reply_markup=copy.deepcopy(self.sent_markup),
             raw=copy.deepcopy(self.json),
+            seq=self.seq,
         )
 
 
@@ -119,6 +128,9 @@ class ServerState:
         self.last_activity = time.monotonic()
         self.stopping = False
         self.clock_offset = 0.0
+        # The event sequence and who to wake on each event (see the module doc).
+        self.seq = 0
+        self._listeners: set[Callable[[], None]] = set()
 
     # -- clock and identity -------------------------------------------------
 
@@ -143,7 +155,31 @@ class ServerState:
         """Note activity now; wait_idle needs a quiet period after the last one."""
         with self.cond:
             self.last_activity = time.monotonic()
+            self.event()
+
+    # -- the event sequence -------------------------------------------------
+
+    def event(self) -> int:
+        """Something changed: take the next event number and wake every waiter."""
+        with self.cond:
+            self.seq += 1
             self.cond.notify_all()
+            for listener in list(self._listeners):
+                listener()
+            return self.seq
+
+    def listen(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` (from whichever thread made the change) on every event.
+
+        It runs while ``cond`` is held, so it must only hand the news on (e.g.
+        ``loop.call_soon_threadsafe``), never wait or take other locks.
+        """
+        with self.cond:
+            self._listeners.add(listener)
+
+    def unlisten(self, listener: Callable[[], None]) -> None:
+        with self.cond:
+            self._listeners.discard(listener)
 
     # -- chats and messages -------------------------------------------------
 
@@ -211,6 +247,7 @@ class ServerState:
                 protect_content=protect_content,
             )
             chat.messages[message_id] = stored
+            stored.seq = self.event()
             return stored
 
     # -- updates ------------------------------------------------------------
@@ -227,7 +264,7 @@ class ServerState:
                 self.callbacks.setdefault(callback["id"], None)
             self.updates.append(QueuedUpdate(update))
             self.last_activity = time.monotonic()
-            self.cond.notify_all()
+            self.event()
             return int(update["update_id"])
 
     def confirm_updates(self, offset: int) -> None:
@@ -256,6 +293,7 @@ class ServerState:
                 queued.delivered = True
             if batch:
                 self.last_activity = time.monotonic()
+                self.event()
             return [copy.deepcopy(queued.update) for queued in batch]
 
     def undelivered_count(self) -> int:

@@ -41,7 +41,7 @@ nodes:
     sources:
       - https://example.org/facts
       - SD21
-    text: Facts for {name}.
+    text: Facts for {country}.
     options:
       - id: more
         label: More

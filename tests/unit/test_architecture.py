@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 STDLIB = frozenset(sys.stdlib_module_names)
 
 ALLOWED: dict[str, frozenset[str]] = {
-    "flows": frozenset({"pydantic", "yaml", "flows"}),
+    # Babel (already a runtime dependency) gives flows CLDR locale data and PO reading.
+    "flows": frozenset({"babel", "pydantic", "yaml", "flows"}),
     "storage": frozenset({"aiosqlite", "cryptography", "pydantic", "storage"}),
 }
 

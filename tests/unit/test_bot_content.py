@@ -12,6 +12,9 @@ from bot.content import Content, load_snapshot
 from flows.errors import RegistryError
 from flows.loader import DEFINITIONS_DIR
 from flows.registry import LOCALES, LOCALES_DIR
+from flows.values import TextValues
+
+VALUES = TextValues(retention_days=30)
 
 
 @pytest.fixture
@@ -25,7 +28,7 @@ def dirs(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_a_broken_edit_is_refused_and_the_old_set_keeps_serving(dirs: tuple[Path, Path]) -> None:
     flows_dir, locales_dir = dirs
-    content = Content(flows_dir, locales_dir)
+    content = Content(flows_dir, locales_dir, VALUES)
     before = content.current
     main = flows_dir / "main.yaml"
     main.write_text(main.read_text().replace("goto: about:intro", "goto: about:nowhere"))
@@ -38,7 +41,7 @@ def test_a_broken_edit_is_refused_and_the_old_set_keeps_serving(dirs: tuple[Path
 
 def test_english_changed_without_translation_is_refused(dirs: tuple[Path, Path]) -> None:
     flows_dir, locales_dir = dirs
-    content = Content(flows_dir, locales_dir)
+    content = Content(flows_dir, locales_dir, VALUES)
     about = flows_dir / "about.yaml"
     about.write_text(about.read_text().replace("Is this chat safe?", "Is this chat private?"))
     with pytest.raises(RegistryError, match="untranslated"):
@@ -47,7 +50,7 @@ def test_english_changed_without_translation_is_refused(dirs: tuple[Path, Path])
 
 def test_a_valid_edit_swaps_in_with_a_new_version(dirs: tuple[Path, Path]) -> None:
     flows_dir, locales_dir = dirs
-    content = Content(flows_dir, locales_dir)
+    content = Content(flows_dir, locales_dir, VALUES)
     before = content.current.registry.version
     main = flows_dir / "main.yaml"
     # Reordering the menu changes no text, so every translation still applies.
@@ -65,6 +68,6 @@ def test_a_valid_edit_swaps_in_with_a_new_version(dirs: tuple[Path, Path]) -> No
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_wipe_pop_ups_fit_telegrams_200_characters(locale: str) -> None:
-    tr = load_snapshot(DEFINITIONS_DIR, LOCALES_DIR).translators[locale]
+    tr = load_snapshot(DEFINITIONS_DIR, LOCALES_DIR, VALUES).translators[locale]
     for text in (texts.wipe_done(tr), texts.wipe_partly_done(tr), texts.wipe_done_staff(tr)):
         assert len(tr.finish(text)) <= 200

@@ -34,6 +34,7 @@ from bot.settings import load_settings
 from flows.catalog import parse_po
 from flows.engine import MENU, screen_token
 from flows.registry import LOCALES, build_registry, read_sources
+from flows.values import TextValues
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -42,11 +43,11 @@ TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
 
 def test_settings_defaults_without_anything(tmp_path: Path) -> None:
-    settings = load_settings({}, env_file=tmp_path / "absent.env")
+    settings = load_settings({"HOME": "/home/op"}, env_file=tmp_path / "absent.env")
     assert settings.bot_token is None
     assert settings.bot_api_url == "https://api.telegram.org/bot"
     assert settings.data_dir == Path("data")
-    assert settings.key_file == Path("data/root.key")
+    assert settings.key_file == Path("/home/op/.config/yardem/root.key")
     assert settings.webhook_url is None
 
 
@@ -241,7 +242,7 @@ msgstr "Salam"
 def test_translator_plural_context_and_fuzzy_fallback() -> None:
     registry = build_registry(read_sources())
     catalog = parse_po(PO, locale="ug", origin="test.po")
-    tr = dict(translators(registry))["ug"]
+    tr = dict(translators(registry, TextValues(retention_days=30)))["ug"]
     tr = Translator("ug", catalog, tr._plural)
     assert tr.ngettext("one file", "{n} files", 1) == "ONE"
     assert tr.ngettext("one file", "{n} files", 5) == "MANY {n}"
@@ -253,7 +254,7 @@ def test_translator_plural_context_and_fuzzy_fallback() -> None:
 
 def test_every_locale_has_a_translator() -> None:
     registry = build_registry(read_sources())
-    assert set(translators(registry)) == set(LOCALES)
+    assert set(translators(registry, TextValues(retention_days=30))) == set(LOCALES)
 
 
 # Bidi ------------------------------------------------------------------------
@@ -335,7 +336,7 @@ def test_redaction_removes_token_and_ids() -> None:
 
 
 def test_library_log_arguments_are_dropped() -> None:
-    """PTB's webhook handler logs whole payloads it cannot parse; only the template stays."""
+    """PTB logs whole payloads it cannot parse; only the payload's type is shown."""
     redactor = RedactingFilter([TOKEN])
     payload = {"message": {"from": {"first_name": "Canaryname"}, "text": "my secret"}}
     record = logging.LogRecord(
@@ -351,7 +352,7 @@ def test_library_log_arguments_are_dropped() -> None:
     text = record.getMessage()
     assert "Canaryname" not in text
     assert "my secret" not in text
-    assert text == "Received data was: %r"
+    assert text == "Received data was: <dict>"
 
 
 def test_exception_text_is_reduced_to_its_type() -> None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from telegram import Chat, Message, Update
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from bot import sending
+from bot import digest, member_handlers, sending
+from bot.referral_desk import Desk
 from bot.sending import (
     NETWORK_RETRY_DELAYS,
     Lane,
@@ -22,7 +25,8 @@ from bot.sending import (
     route,
 )
 from bot.updates import PerChatUpdateProcessor
-from storage.referrals import Referral
+from storage.referrals import Escalated, Referral
+from storage.staff import Role, StaffMember
 
 MEMBER = 1001
 VOLUNTEER = 2002
@@ -287,14 +291,17 @@ async def test_network_failures_are_retried_a_bounded_number_of_times(
     assert sum(1 for _, tag in wire.calls if tag == "wrong") == 1, "our mistakes are not repeated"
 
 
-def _update(update_id: int, chat_id: int) -> Update:
+def _update(update_id: int, chat_id: int, text: str) -> Update:
     chat = Chat(chat_id, Chat.PRIVATE)
-    message = Message(update_id, date=None, chat=chat, text="/wipe")  # type: ignore[arg-type]
+    message = Message(update_id, date=None, chat=chat, text=text)  # type: ignore[arg-type]
     return Update(update_id, message=message)
 
 
 async def test_a_handler_waiting_behind_bulk_sends_lets_other_updates_run() -> None:
-    """With one slot, a member's /wipe still runs while another update's notice waits."""
+    """With one slot, a member's press still runs while another update's notice waits.
+
+    Neither update is a wipe: a wipe takes no slot at all (tests/unit/test_wipe_priority.py).
+    """
     processor = PerChatUpdateProcessor(max_concurrent_updates=1)
     policy = SendingPolicy(bulk_rate=100.0, bulk_burst=1)
     wire = Wire()
@@ -305,15 +312,31 @@ async def test_a_handler_waiting_behind_bulk_sends_lets_other_updates_run() -> N
             await wire.request(policy, "sendMessage", 10 + n, f"notice {n}")
         order.append("announced")
 
-    async def wiping() -> None:
-        await wire.request(policy, "deleteMessages", MEMBER, "wipe")
-        order.append("wiped")
+    async def answering() -> None:
+        await wire.request(policy, "editMessageText", MEMBER, "answer")
+        order.append("answered")
 
-    busy = asyncio.create_task(processor.process_update(_update(1, VOLUNTEER), announcing()))
+    busy = asyncio.create_task(
+        processor.process_update(_update(1, VOLUNTEER, "/invite volunteer"), announcing())
+    )
     await asyncio.sleep(0.001)
-    await processor.process_update(_update(2, MEMBER), wiping())
+    await processor.process_update(_update(2, MEMBER, "/menu"), answering())
     await busy
-    assert order == ["wiped", "announced"]
+    assert order == ["answered", "announced"]
+
+
+async def test_a_wipe_is_urgent_and_its_answers_go_at_once() -> None:
+    seen: list[sending.Route] = []
+
+    async def wipe() -> None:
+        seen.append(_route_here("deleteMessages", {"chat_id": MEMBER}))
+        seen.append(_route_here("editMessageText", {"chat_id": VOLUNTEER}))
+
+    await PerChatUpdateProcessor().process_update(_update(1, MEMBER, "/wipe"), wipe())
+    own, farewell = seen
+    assert own.lane is Lane.INTERACTIVE, "the member's own chat is answered at once"
+    assert (farewell.lane, farewell.priority) == (Lane.BULK, Priority.URGENT)
+    assert farewell.paced, "the volunteer's chat keeps its pace"
 
 
 async def test_bulk_sends_to_one_chat_keep_its_pace_without_holding_up_other_chats() -> None:
@@ -328,3 +351,103 @@ async def test_bulk_sends_to_one_chat_keep_its_pace_without_holding_up_other_cha
         await wire.request(policy, "sendMessage", MEMBER, "elsewhere")
         await asyncio.gather(*to_one)
     assert [tag for _, tag in wire.calls] == ["notice 0", "notice 1", "elsewhere", "notice 2"]
+
+
+# -- main's senders: what they send, at which priority ------------------------------
+
+
+class _Recorder:
+    """Stands in for the desk's senders: notes the priority each send would go at."""
+
+    def __init__(self) -> None:
+        self.priorities: list[Priority] = []
+
+    def note(self) -> None:
+        self.priorities.append(_route_here("sendMessage", {"chat_id": VOLUNTEER}).priority)
+
+
+def _staff(key: bytes, role: Role) -> StaffMember:
+    return StaffMember(key, role, True, "L", "en", frozenset({"en"}), None)
+
+
+async def _a_round(monkeypatch: pytest.MonkeyPatch, urgencies: tuple[str, ...]) -> list[Priority]:
+    """One round of bot.digest.renotify, its storage and senders stood in for."""
+    recorder = _Recorder()
+    referrals = [
+        replace(_referral(urgency), id=f"r{n}", notify_count=1)
+        for n, urgency in enumerate(urgencies)
+    ]
+
+    async def due_renotify(*, now: int) -> list[Referral]:
+        return referrals
+
+    async def mark_notified(referral: Referral, *, now: int, next_at: int | None) -> bool:
+        return True
+
+    async def take_with_companions(ids: list[str]) -> list[tuple[str, bytes, int]]:
+        return [(ids[0], b"c" * 32, 7)]  # an earlier round's notice, deleted first
+
+    async def everyone() -> list[StaffMember]:
+        return [_staff(b"c" * 32, "coordinator"), _staff(b"v" * 32, "volunteer")]
+
+    async def sent(*args: object) -> None:
+        recorder.note()
+
+    services = SimpleNamespace(
+        clock=lambda: datetime(2025, 1, 1, 12, 0),
+        referrals=SimpleNamespace(due_renotify=due_renotify, mark_notified=mark_notified),
+        notices=SimpleNamespace(take_with_companions=take_with_companions),
+        staff=SimpleNamespace(everyone=everyone),
+    )
+    desk = SimpleNamespace(services=services, delete_notices=sent, announce=sent)
+    monkeypatch.setattr(digest, "_send_digest", sent)
+    with sending.in_background():  # as the job runs it
+        assert await digest.renotify(desk) == len(urgencies)  # type: ignore[arg-type]
+    return recorder.priorities
+
+
+async def test_an_urgent_round_and_its_digests_go_first_among_bulk_sends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Two urgent requests in English: both accounts get one digest listing
+    # them; an earlier round's notice is deleted first.
+    priorities = await _a_round(monkeypatch, ("detained", "immediate_risk"))
+    assert len(priorities) == 3, "the deletion, then one message for each account"
+    assert set(priorities) == {Priority.URGENT}
+
+
+async def test_a_round_with_no_urgent_request_stays_routine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A request handed back by the admin CLI is announced once by the rounds.
+    assert set(await _a_round(monkeypatch, ("general",))) == {Priority.ROUTINE}
+
+
+async def test_a_request_escalated_to_detained_is_announced_urgently() -> None:
+    recorder = _Recorder()
+
+    class Recording(Desk):
+        async def _tell_escalation(self, escalated: Escalated) -> None:
+            recorder.note()
+
+    desk = Recording(bot=None, services=None)  # type: ignore[arg-type]
+    with sending.answering(MEMBER):  # the member's own press escalates it
+        await desk._announce_escalation(Escalated(_referral("detained"), True, []))
+    assert recorder.priorities == [Priority.URGENT]
+
+
+async def test_a_wipes_self_deleting_note_is_deleted_urgently_by_its_job() -> None:
+    """When a press is too old for a pop-up, the wipe's note is deleted a minute later."""
+    seen: list[sending.Route] = []
+
+    async def delete_messages(chat_id: int, message_ids: list[int]) -> bool:
+        seen.append(_route_here("deleteMessages", {"chat_id": chat_id}))
+        return True
+
+    context = SimpleNamespace(
+        job=SimpleNamespace(data=(MEMBER, 41)),
+        bot=SimpleNamespace(delete_messages=delete_messages),
+    )
+    with sending.answering(MEMBER):  # APScheduler may arm the timer inside the wipe's update
+        await member_handlers._delete_later(context)  # type: ignore[arg-type]
+    assert [(where.lane, where.priority) for where in seen] == [(Lane.BULK, Priority.URGENT)]

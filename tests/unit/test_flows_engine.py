@@ -445,14 +445,29 @@ def test_consent_emits_consent_given_then_shows_next() -> None:
         ConsentGiven(REFER, MappingProxyType({"topic": "red", "country": "DE"})),
         Show(DONE),
     )
-    assert result.session == at(DONE, history=(MENU, ASK, REFER), topic="red", country="DE")
+    # The consent screen is answered: it is not on the way back.
+    assert result.session == at(DONE, history=(MENU, ASK), topic="red", country="DE")
+
+
+def test_back_after_consent_goes_to_the_screen_before_the_consent() -> None:
+    sent = press(at(REFER, history=(MENU, ASK), topic="red"), 0).session
+    result = back(sent)
+    assert result.session.position == ASK
+    assert result.events == (Show(ASK),)
 
 
 def test_decline_goes_to_declined_without_consent() -> None:
     session = at(REFER, history=(MENU, ASK), topic="red")
     result = press(session, 1)
-    assert result == Step(at(MENU, history=(MENU, ASK, REFER), topic="red"), (Show(MENU),))
+    assert result == Step(at(MENU, history=(MENU, ASK), topic="red"), (Show(MENU),))
     assert not any(isinstance(event, ConsentGiven) for event in result.events)
+
+
+def test_decline_to_the_screen_before_is_exactly_back() -> None:
+    # volunteer:urgent is reached from detained:intro and declines to it: "No, go
+    # back" must not leave a second detained:intro (or the consent) to go back to.
+    session = at(REFER, history=(A, MENU), topic="red")
+    assert press(session, 1) == Step(at(MENU, history=(A,), topic="red"), (Show(MENU),))
 
 
 # A registry that changed under a stored session ------------------------------

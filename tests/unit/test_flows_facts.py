@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-from flows.facts import DEFAULT_FACTS_FILE, Facts, load_facts, parse_facts
-from flows.loader import parse_flows, read_flow_sources
+from flows.errors import DefinitionError
+from flows.facts import (
+    DEFAULT_FACTS_FILE,
+    SOURCES_FILE,
+    Facts,
+    load_facts,
+    load_sources,
+    parse_facts,
+    parse_sources,
+    render_sources,
+)
+from flows.loader import DEFINITIONS_DIR, parse_flows, read_flow_sources
 
 SAMPLE = """\
 # Facts
@@ -125,8 +136,6 @@ def test_real_facts_record_uncertain_tags(real: Facts) -> None:
 
 @needs_facts
 def test_shipped_flows_cite_only_known_sources(real: Facts) -> None:
-    from flows.loader import DEFINITIONS_DIR
-
     unknown = [
         f"{flow.id}/{node.id}: {source}"
         for flow in parse_flows(read_flow_sources(DEFINITIONS_DIR))
@@ -135,3 +144,62 @@ def test_shipped_flows_cite_only_known_sources(real: Facts) -> None:
         if not real.knows(source)
     ]
     assert not unknown
+
+
+# The project's copy: flows/sources.csv ----------------------------------------
+
+
+def test_the_sources_file_round_trips(sample: Facts) -> None:
+    text = render_sources(sample)
+    again = parse_sources(text)
+    assert dict(again.sources) == dict(sample.sources)
+    assert dict(again.sections) == dict(sample.sections)
+    assert text.splitlines()[0] == "source,tags,sections"
+    assert "https://example.org/shaky,S|U,1" in text.splitlines()
+    assert "AB12,U,1" in text.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("", "the header must be source,tags,sections"),
+        ("url,tags\n", "the header must be"),
+        ("source,tags,sections\nhttps://a.example,X,1\n", ":2: tags must be among S, U, V"),
+        ("source,tags,sections\nhttps://a.example,V\n", ":2: expected source,tags,sections"),
+        ("source,tags,sections\n,V,1\n", ":2: expected"),
+        (
+            "source,tags,sections\nhttps://a.example,V,1\nhttps://a.example,S,2\n",
+            ":3: 'https://a.example' appears twice",
+        ),
+    ],
+)
+def test_a_bad_sources_file_says_where(text: str, complaint: str) -> None:
+    with pytest.raises(DefinitionError, match=r"sources\.csv") as caught:
+        parse_sources(text)
+    assert complaint in str(caught.value)
+
+
+def test_a_missing_sources_file_is_a_definition_error(tmp_path: Path) -> None:
+    with pytest.raises(DefinitionError, match="cannot read"):
+        load_sources(tmp_path / "sources.csv")
+
+
+def test_the_shipped_flows_cite_only_sources_the_project_keeps() -> None:
+    # Runs without the shared folder: this is what a bare checkout checks against.
+    kept = load_sources(SOURCES_FILE)
+    unknown = [
+        f"{flow.id}/{node.id}: {source}"
+        for flow in parse_flows(read_flow_sources(DEFINITIONS_DIR))
+        for node in flow.nodes
+        for source in node.sources
+        if not kept.knows(source)
+    ]
+    assert not unknown
+
+
+@needs_facts
+def test_the_sources_file_matches_facts_md(real: Facts) -> None:
+    shipped = SOURCES_FILE.read_text(encoding="utf-8")
+    assert shipped == render_sources(real), (
+        "flows/sources.csv is out of date with FACTS.md: run .venv/bin/python -m flows sources"
+    )

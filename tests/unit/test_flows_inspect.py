@@ -8,7 +8,7 @@ import pytest
 
 from flows.facts import Facts, parse_facts
 from flows.inspect import (
-    MAX_LABEL_CHARS,
+    MAX_LABEL_COLUMNS,
     MAX_SCREEN_CHARS,
     Issue,
     IssueCode,
@@ -73,6 +73,9 @@ def test_duplicate_flow_id() -> None:
     issues = check(make_sources(files))
     assert found(issues) == {(IssueCode.DUPLICATE_ID, "main", None, None)}
     assert issues[0].severity is Severity.ERROR
+    # Both files are named, so the editor knows which two to compare.
+    assert "copy.yaml" in str(issues[0])
+    assert "main.yaml" in str(issues[0])
 
 
 def test_duplicate_node_id() -> None:
@@ -244,7 +247,7 @@ def test_placeholder_mismatch_in_flow_text() -> None:
     edit = set_msgstr("info.intro", "Facts for {nom}.", locale="ug")
     issues = check(make_sources(edit=edit))
     assert found(issues) == {(IssueCode.PLACEHOLDERS, "info", "intro", "ug")}
-    assert "['name']" in issues[0].message
+    assert "['country']" in issues[0].message
     assert "['nom']" in issues[0].message
 
 
@@ -272,7 +275,7 @@ def _with_label(length: int) -> dict[str, str]:
 
 def test_text_and_label_at_the_limit_are_fine() -> None:
     assert issues_of(_with_text(MAX_SCREEN_CHARS)) == set()
-    assert issues_of(_with_label(MAX_LABEL_CHARS)) == set()
+    assert issues_of(_with_label(MAX_LABEL_COLUMNS)) == set()
 
 
 def test_over_long_source_text() -> None:
@@ -283,7 +286,7 @@ def test_over_long_source_text() -> None:
 
 
 def test_over_long_source_label() -> None:
-    files = _with_label(MAX_LABEL_CHARS + 1)
+    files = _with_label(MAX_LABEL_COLUMNS + 1)
     issues = check(make_sources(files, edit=set_msgstr("main.menu.help", "Help")))
     assert found(issues) == {(IssueCode.TOO_LONG, "main", "menu", None)}
     assert "label main.menu.help" in issues[0].message
@@ -295,8 +298,24 @@ def test_over_long_translated_text() -> None:
 
 
 def test_over_long_translated_label() -> None:
-    edit = set_msgstr("help.refer.consent", "是" * (MAX_LABEL_CHARS + 1), locale="zh_Hans")
+    edit = set_msgstr("help.refer.consent", "是" * (MAX_LABEL_COLUMNS + 1), locale="zh_Hans")
     assert issues_of(CLEAN_FLOWS, edit=edit) == {(IssueCode.TOO_LONG, "help", "refer", "zh_Hans")}
+
+
+def test_a_chinese_label_counts_two_columns_a_character() -> None:
+    half = MAX_LABEL_COLUMNS // 2
+    fits = set_msgstr("help.refer.consent", "是" * half, locale="zh_Hant")
+    assert issues_of(CLEAN_FLOWS, edit=fits) == set()
+    too_wide = set_msgstr("help.refer.consent", "是" * (half + 1), locale="zh_Hant")
+    issues = check(make_sources(edit=too_wide))
+    assert found(issues) == {(IssueCode.TOO_LONG, "help", "refer", "zh_Hant")}
+    assert f"{MAX_LABEL_COLUMNS + 2} columns" in issues[0].message
+
+
+def test_uyghur_letters_and_marks_count_as_they_look() -> None:
+    # Arabic-script letters take one column; bidi isolates take none.
+    label = "\u2068" + "ب" * MAX_LABEL_COLUMNS + "\u2069"
+    assert issues_of(CLEAN_FLOWS, edit=set_msgstr("help.refer.consent", label)) == set()
 
 
 # Sources ---------------------------------------------------------------------
@@ -409,3 +428,87 @@ def test_a_percent_sign_read_as_a_format_is_an_error() -> None:
     assert IssueCode.PERCENT_FORMAT in {issue.code for issue in issues}
     fine = replaced(CLEAN_FLOWS, "info.yaml", "text: ", "text: Only 3%, not more. ")
     assert IssueCode.PERCENT_FORMAT not in {issue.code for issue in check(make_sources(fine))}
+
+
+# Literals a translation must keep --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("english", "translation", "lost"),
+    [
+        ("Send /wipe first.", "请先发送。", "/wipe"),
+        ("See https://example.org/help now.", "现在请看。", "https://example.org/help"),
+        ("Call 1-800-420-5805.", "请拨打1-800-420-5850。", "1-800-420-5805"),
+        ("Held for 43 months.", "被关押了34个月。", "43"),
+    ],
+)
+def test_a_translation_that_drops_a_literal_is_an_error(
+    english: str, translation: str, lost: str
+) -> None:
+    files = replaced(CLEAN_FLOWS, "info.yaml", "text: More facts.", f"text: {english}")
+    issues = check(make_sources(files, edit=set_msgstr("info.more", translation, locale="ug")))
+    assert found(issues) == {(IssueCode.DROPPED, "info", "more", "ug")}
+    assert lost in issues[0].message
+    assert issues[0].severity is Severity.ERROR
+
+
+def test_program_messages_keep_their_literals_too() -> None:
+    sources = make_sources(
+        bot_messages=("Send /wipe at any time.",),
+        edit=set_msgstr("Send /wipe at any time.", "随时发送。", locale="zh_Hant"),
+    )
+    assert found(check(sources)) == {(IssueCode.DROPPED, None, None, "zh_Hant")}
+
+
+def test_fuzzy_translations_are_not_checked_for_literals() -> None:
+    def fuzzy(locale: str, entries: list[PoEntry]) -> None:
+        [entry] = [e for e in entries if e.context == "info.more"]
+        entry.msgstr, entry.fuzzy = "Nothing.", True
+
+    files = replaced(CLEAN_FLOWS, "info.yaml", "text: More facts.", "text: Send /wipe.")
+    codes = {issue.code for issue in check(make_sources(files, edit=fuzzy))}
+    assert codes == {IssueCode.FUZZY}
+
+
+# Placeholders the bot fills in -------------------------------------------------
+
+
+def test_a_settings_value_is_a_known_placeholder() -> None:
+    files = replaced(
+        CLEAN_FLOWS, "info.yaml", "text: More facts.", "text: Erased after {retention_days} days."
+    )
+    assert issues_of(files) == set()
+
+
+def test_an_unknown_placeholder_is_an_error_that_lists_the_known_ones() -> None:
+    files = replaced(
+        CLEAN_FLOWS, "info.yaml", "text: More facts.", "text: Erased after {retension_days} days."
+    )
+    issues = check(make_sources(files))
+    assert found(issues) == {(IssueCode.UNKNOWN_PLACEHOLDER, "info", "more", None)}
+    assert "{retension_days}" in issues[0].message
+    assert "{retention_days}" in issues[0].message
+    assert "{country}" in issues[0].message  # a question's answer
+
+
+def test_a_translation_must_keep_a_settings_placeholder() -> None:
+    files = replaced(
+        CLEAN_FLOWS, "info.yaml", "text: More facts.", "text: Erased after {retention_days} days."
+    )
+    edit = set_msgstr("info.more", "30天后删除。", locale="zh_Hans")
+    assert found(check(make_sources(files, edit=edit))) == {
+        (IssueCode.PLACEHOLDERS, "info", "more", "zh_Hans")
+    }
+
+
+# Files named -------------------------------------------------------------------
+
+
+def test_issues_name_the_file_to_open() -> None:
+    files = replaced(CLEAN_FLOWS, "info.yaml", "goto: main:menu", "goto: nowhere")
+    [structural] = check(make_sources(files))
+    assert structural.file == "info.yaml"
+    assert str(structural).startswith("info.yaml: info/intro: unresolved-target")
+    [translation] = check(make_sources(edit=set_msgstr("info.intro", "", locale="ug")))
+    assert translation.file == "locales/ug/LC_MESSAGES/messages.po"
+    assert str(translation).startswith("locales/ug/LC_MESSAGES/messages.po: info/intro [ug]")

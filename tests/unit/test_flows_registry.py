@@ -57,7 +57,7 @@ def test_broken_set_is_refused_with_every_problem(tmp_path: Path) -> None:
     assert any("info/intro: unresolved-target" in problem for problem in problems)
     assert any("help/ask [ug]: untranslated" in problem for problem in problems)
     message = str(caught.value)
-    assert message.startswith("2 problem(s)")
+    assert message.startswith("2 problems in")
     assert message.endswith(f"first: {problems[0]}")
 
 
@@ -66,7 +66,8 @@ def test_missing_catalog_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RegistryError, match=r"missing-catalog") as caught:
         load_registry(definitions, locales)
     assert caught.value.problems == (
-        "catalog [ug]: missing-catalog: no messages.po for this locale",
+        "locales/ug/LC_MESSAGES/messages.po: catalog [ug]: missing-catalog: "
+        "no messages.po for this locale",
     )
 
 
@@ -189,7 +190,10 @@ def test_parse_flow_reads_a_valid_flow() -> None:
         (VALID.replace("id: demo", "id: 1demo"), "id: String should match pattern"),
         (VALID.replace("  - id: ask", "  - id: ask-me"), "nodes.0.question.id: String"),
         (VALID.replace("next: ask", "next: other flow"), "nodes.0.question.next: String"),
-        (VALID.replace("kind: question", "kind: quiz"), "nodes.0: Input tag 'quiz'"),
+        (
+            VALID.replace("kind: question", "kind: quiz"),
+            "nodes.0: kind 'quiz' is not a node kind; use one of: message, question, handoff, end",
+        ),
         (VALID.replace("start: ask\n", ""), "start: Field required"),
         (VALID.replace("    text: Which country?\n", ""), "nodes.0.question.text: Field required"),
         (

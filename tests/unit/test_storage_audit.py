@@ -240,9 +240,17 @@ async def test_the_chain_is_keyed(chained: Database) -> None:
 
 
 async def test_head_changes_when_the_tail_is_cut(chained: Database) -> None:
-    """Cutting rows off the end leaves a valid chain; only a head recorded elsewhere shows it."""
+    """Cutting rows off the end shows against the head row; rewinding that too leaves a
+    valid chain, and only a head recorded elsewhere shows it."""
     before = await AuditLog(chained, KEY).verify()
     await execute(chained, "DELETE FROM audit_log WHERE seq = ?", len(ROWS))
+    assert summary(await AuditLog(chained, KEY).verify()) == (len(ROWS) - 1, len(ROWS))
+    await execute(
+        chained,
+        "UPDATE audit_head SET seq = seq - 1, "
+        "hash = (SELECT hash FROM audit_log WHERE seq = ?) WHERE id = 1",
+        len(ROWS) - 1,
+    )
     after = await AuditLog(chained, KEY).verify()
     assert summary(after) == (len(ROWS) - 1, None)
     assert after.head != before.head

@@ -20,6 +20,8 @@ from storage.errors import DecryptionError
 from storage.keys import RootKeys
 from storage.members import MemberRepository
 from storage.referrals import (
+    Escalated,
+    Held,
     Referral,
     ReferralRepository,
     Refused,
@@ -27,6 +29,7 @@ from storage.referrals import (
     new_referral_id,
     valid_referral_id,
 )
+from storage.relay_copies import Copy, copies_at
 from storage.staff import StaffRepository
 
 ROOT = RootKeys(keys={1: b"\x07" * 32}, active=1, pseudonym_key_id=1)
@@ -94,7 +97,7 @@ async def request(
     today: date = TODAY,
     notify_at: int | None = None,
     daily_limit: int = 3,
-) -> Referral | Refused:
+) -> Referral | Held | Escalated | Refused:
     return await referrals.open(
         member,
         topic="red_notice",
@@ -226,13 +229,13 @@ async def test_daily_limit_counts_filed_requests(referrals: ReferralRepository) 
     # A refusal for an open referral does not use up the day's allowance.
     refused = await request(referrals, daily_limit=2)
     assert refused == Refused("already_open")
-    assert await referrals.withdraw(ALICE, today=TODAY, action="cancel", now=NOON) == Withdrawn(
-        first, [], []
+    assert await referrals.withdraw(ALICE, today=TODAY, action="cancel") == Withdrawn(
+        first, [], [], ALICE_CHAT
     )
     second = await file(referrals, daily_limit=2)
     assert second.id != first.id
-    assert await referrals.withdraw(ALICE, today=TODAY, action="cancel", now=NOON) == Withdrawn(
-        second, [], []
+    assert await referrals.withdraw(ALICE, today=TODAY, action="cancel") == Withdrawn(
+        second, [], [], ALICE_CHAT
     )
     limited = await request(referrals, daily_limit=2)
     assert limited == Refused("daily_limit")
@@ -245,7 +248,7 @@ async def test_daily_limit_counts_filed_requests(referrals: ReferralRepository) 
 
 async def test_forget_request_counts_resets_the_allowance(referrals: ReferralRepository) -> None:
     await file(referrals, daily_limit=1)
-    await referrals.withdraw(ALICE, today=TODAY, action="cancel", now=NOON)
+    await referrals.withdraw(ALICE, today=TODAY, action="cancel")
     assert await referrals.forget_request_counts(before=TODAY) == 0
     assert await referrals.forget_request_counts(before=TODAY + timedelta(days=1)) == 1
     assert isinstance(await file(referrals, daily_limit=1), Referral)
@@ -255,7 +258,7 @@ async def test_erasing_the_member_does_not_reset_the_daily_limit(
     db: Database, referrals: ReferralRepository, db_path: Path
 ) -> None:
     await file(referrals, daily_limit=1)
-    await referrals.withdraw(ALICE, today=TODAY, action="wipe", now=NOON)
+    await referrals.withdraw(ALICE, today=TODAY, action="wipe")
     members = MemberRepository(db, CIPHER)
     await members.erase(ALICE)
     await members.save(ALICE, {}, today=TODAY)
@@ -565,7 +568,7 @@ async def test_withdraw_deletes_the_row(
     await claim(referrals, referral, VERA)
     blob = await _raw_chat_ref(db, referral.id)
     assert blob is not None
-    withdrawn = await referrals.withdraw(ALICE, today=TODAY, action="wipe", now=NOON)
+    withdrawn = await referrals.withdraw(ALICE, today=TODAY, action="wipe")
     assert withdrawn is not None
     assert withdrawn.referral.id == referral.id
     assert withdrawn.referral.volunteer == VERA
@@ -575,14 +578,14 @@ async def test_withdraw_deletes_the_row(
     assert await referrals.count() == 1
     assert blob not in _disk_bytes(db_path)
     assert (await actions(db))[-1] == ("wipe", referral.id)
-    assert await referrals.withdraw(ALICE, today=TODAY, action="wipe", now=NOON) is None
+    assert await referrals.withdraw(ALICE, today=TODAY, action="wipe") is None
 
 
 async def test_withdraw_returns_the_notices_to_retire(referrals: ReferralRepository) -> None:
     referral = await file(referrals)
     assert await referrals.add_notice(referral.id, VERA, 31)
     assert await referrals.add_notice(referral.id, VICTOR, 32)
-    withdrawn = await referrals.withdraw(ALICE, today=TODAY, action="cancel", now=NOON)
+    withdrawn = await referrals.withdraw(ALICE, today=TODAY, action="cancel")
     assert withdrawn is not None
     assert withdrawn.referral == referral
     assert sorted(withdrawn.notices) == sorted([(VERA, 31), (VICTOR, 32)])
@@ -593,7 +596,7 @@ async def test_withdraw_leaves_closed_referrals(referrals: ReferralRepository) -
     referral = await file(referrals)
     await claim(referrals, referral, VERA)
     await referrals.close(referral.id, VERA, "informed", actor="v", today=TODAY)
-    assert await referrals.withdraw(ALICE, today=TODAY, action="cancel", now=NOON) is None
+    assert await referrals.withdraw(ALICE, today=TODAY, action="cancel") is None
     assert await referrals.get(referral.id) is not None
 
 
@@ -821,7 +824,11 @@ async def test_journey_leaves_an_intact_audit_chain(
     report = await AuditLog(db, AUDIT_KEY).verify()
     assert report.intact
     assert report.entries == len(await AuditLog(db, AUDIT_KEY).entries())
-    assert [action for action, _ in await actions(db)] == ["request", "claim", "relay", "close:ngo"]
+    assert [action for action, _ in await actions(db)] == ["request", "claim", "close:ngo"]
+    # A relayed message is counted for the day, and sealed into the chain once it is over.
+    await AuditLog(db, AUDIT_KEY).seal_relay_counts(before=TODAY + timedelta(days=1))
+    assert [action for action, _ in await actions(db)][-1] == "relayed:member=0,volunteer=1"
+    assert (await AuditLog(db, AUDIT_KEY).verify()).intact
 
 
 # Several workers on one database file ----------------------------------------
@@ -841,7 +848,7 @@ async def test_concurrent_opens_file_one_referral(referrals: ReferralRepository)
     assert await referrals.count() == 1
 
 
-async def file_or_refusal(referrals: ReferralRepository) -> Referral | Refused:
+async def file_or_refusal(referrals: ReferralRepository) -> Referral | Held | Escalated | Refused:
     return await request(referrals, daily_limit=10)
 
 
@@ -888,18 +895,205 @@ async def test_expiry_from_two_workers_fires_once(
     assert old.id not in {r.id for r in await referrals.due_renotify(now=10**9)}
 
 
-async def test_relayed_messages_in_staff_chats_are_taken_once_and_only_while_deletable(
+async def test_relay_copies_live_as_long_as_the_request_and_are_taken_once(
+    db: Database, referrals: ReferralRepository, db_path: Path
+) -> None:
+    referral = await file(referrals, ALICE)
+    later = NOON + timedelta(hours=50)
+    early = copies_at(VICTOR, [11, 12], "text", NOON)
+    assert await referrals.remember_copies(referral.id, early)
+    assert await referrals.remember_copies(referral.id, copies_at(None, [13], "media", later))
+    taken = await referrals.take_copies(referral.id)
+    assert taken == [*early, Copy(None, 13, "media", early[0].sent_hour + 50)]
+    assert [c.deletable(later) for c in taken] == [False, False, True]
+    assert await referrals.take_copies(referral.id) == []
+    # Stored encrypted: neither the volunteer's key nor a message id shows on disk.
+    await referrals.remember_copies(referral.id, copies_at(VICTOR, [987654321], "own", later))
+    async with (
+        db.snapshot() as connection,
+        connection.execute("SELECT copies FROM relay_copies") as cur,
+    ):
+        [(blob,)] = await cur.fetchall()
+    assert VICTOR.hex().encode() not in bytes(blob)
+    assert b"987654321" not in _disk_bytes(db_path)
+    padded = len(bytes(blob)) - 31  # version, key id, nonce and tag
+    assert padded >= 256
+    assert padded & (padded - 1) == 0, "padded to a power of two: a blob tells only a bucket"
+    withdrawn = await referrals.withdraw(ALICE, today=TODAY, action="wipe")
+    assert withdrawn is not None
+    assert withdrawn.copies == copies_at(VICTOR, [987654321], "own", later)
+    assert withdrawn.member_chat == ALICE_CHAT
+    assert not await referrals.remember_copies(referral.id, early), "gone with the referral"
+
+
+async def test_copies_arriving_after_the_close_are_not_kept(
     referrals: ReferralRepository,
 ) -> None:
     referral = await file(referrals, ALICE)
-    await referrals.remember_staff_messages(referral.id, VICTOR, [11, 12], now=NOON)
-    later = NOON + timedelta(hours=50)
-    await referrals.remember_staff_messages(referral.id, VICTOR, [13], now=later)
-    assert await referrals.take_staff_messages(referral.id, now=later) == [(VICTOR, 13)]
-    assert await referrals.take_staff_messages(referral.id, now=later) == []
-    await referrals.remember_staff_messages(referral.id, VICTOR, [14], now=NOON)
-    assert await referrals.forget_old_staff_messages(now=later) == 1
-    await referrals.remember_staff_messages(referral.id, VICTOR, [15], now=later)
-    withdrawn = await referrals.withdraw(ALICE, today=TODAY, action="wipe", now=later)
-    assert withdrawn is not None
-    assert withdrawn.staff_messages == [(VICTOR, 15)]
+    await claim(referrals, referral, VERA)
+    await referrals.close(referral.id, VERA, "informed", actor="v", today=TODAY)
+    # The caller removes them at once instead: nothing would ever clear them later.
+    assert not await referrals.remember_copies(referral.id, copies_at(VERA, [9], "text", NOON))
+    assert await referrals.take_copies(referral.id) == []
+
+
+async def test_relay_copies_moved_to_another_referral_fail_closed(
+    db: Database, referrals: ReferralRepository
+) -> None:
+    first = await file(referrals, ALICE)
+    second = await file(referrals, BOB, chat_id=BOB_CHAT)
+    await referrals.remember_copies(first.id, copies_at(VICTOR, [5], "text", NOON))
+    async with db.transaction() as connection:
+        await connection.execute(
+            "INSERT INTO relay_copies (referral_id, copies) "
+            "SELECT ?, copies FROM relay_copies WHERE referral_id = ?",
+            (second.id, first.id),
+        )
+    with pytest.raises(DecryptionError):
+        await referrals.take_copies(second.id)
+
+
+async def test_voice_notes_are_taken_before_telegram_stops_deleting_them(
+    referrals: ReferralRepository,
+) -> None:
+    referral = await file(referrals, ALICE)
+    await referrals.remember_copies(referral.id, copies_at(None, [1], "fixed", NOON))
+    await referrals.remember_copies(referral.id, copies_at(VICTOR, [2], "text", NOON))
+    assert await referrals.take_fixed_copies(now=NOON + timedelta(hours=43)) == []
+    [due] = await referrals.take_fixed_copies(now=NOON + timedelta(hours=44))
+    assert (due.referral.id, due.member_chat) == (referral.id, ALICE_CHAT)
+    assert due.copies == copies_at(None, [1], "fixed", NOON)
+    assert due.copies[0].deletable(NOON + timedelta(hours=45))
+    assert await referrals.take_copies(referral.id) == copies_at(VICTOR, [2], "text", NOON)
+
+
+async def test_a_cap_on_held_requests_and_claims_counted_by_day(
+    referrals: ReferralRepository,
+) -> None:
+    held = [await file(referrals, member) for member in (ALICE, BOB)]
+    third = await file(referrals, CAROL, chat_id=CAROL_CHAT)
+    for referral in held:
+        assert await referrals.claim(referral.id, VERA, actor="v", today=TODAY, max_held=2)
+    assert await referrals.claim(third.id, VERA, actor="v", today=TODAY, max_held=2) is None
+    assert await referrals.held_counts() == {VERA: 2}
+    await referrals.release(held[0].id, VERA, actor="v", today=TODAY, next_round_at=0)
+    assert await referrals.claim(third.id, VERA, actor="v", today=TODAY, max_held=2)
+    assert await referrals.claims_on(VERA, TODAY) == 3
+    assert await referrals.claims_since(TODAY) == {VERA: 3}
+    assert await referrals.claims_since(TODAY + timedelta(days=1)) == {}
+    # A hand-over respects the cap of the volunteer it goes to.
+    await referrals.ask_handover(third.id, VERA, actor="v", today=TODAY)
+    await referrals.claim(held[0].id, VICTOR, actor="w", today=TODAY)
+    assert await referrals.reassign(third.id, VICTOR, actor="c", today=TODAY, max_held=1) is None
+    assert await referrals.reassign(third.id, VICTOR, actor="c", today=TODAY, max_held=2)
+    assert await referrals.forget_claims(before=TODAY + timedelta(days=1)) == 2
+    assert await referrals.claims_since(TODAY) == {}
+
+
+# Someone detained now is never refused ------------------------------------------
+
+
+async def _day_count(db: Database, member: bytes = ALICE) -> int:
+    rate_key = PSEUDONYMS.rate_key(member, TODAY.isoformat())
+    rows = await db.connection.execute_fetchall(
+        "SELECT count FROM referral_requests WHERE rate_key = ?", (rate_key,)
+    )
+    return int(next(iter(rows))[0])
+
+
+async def test_the_daily_limit_does_not_refuse_someone_detained_now(
+    db: Database, referrals: ReferralRepository
+) -> None:
+    await file(referrals, daily_limit=1)
+    await referrals.withdraw(ALICE, today=TODAY, action="cancel")
+    assert await request(referrals, daily_limit=1) == Refused("daily_limit")
+    # The first crisis request beyond the limit is filed and due for announcing at once.
+    first = await request(referrals, urgency="detained", notify_at=100, daily_limit=1)
+    assert isinstance(first, Referral)
+    assert (first.status, first.urgency) == ("open", "detained")
+    await referrals.withdraw(ALICE, today=TODAY, action="cancel")
+    # Re-filing beyond that is still filed, never refused, but held for the next round.
+    for _ in range(3):
+        held = await request(referrals, urgency="detained", notify_at=100, daily_limit=1)
+        assert isinstance(held, Held)
+        assert held.referral.status == "open"
+        assert await referrals.due_renotify(now=99) == []
+        assert [r.id for r in await referrals.due_renotify(now=100)] == [held.referral.id]
+        await referrals.withdraw(ALICE, today=TODAY, action="cancel")
+    assert await _day_count(db) == 5, "crisis requests are counted too"
+    # An ordinary request is still refused.
+    assert await request(referrals, daily_limit=1) == Refused("daily_limit")
+
+
+async def test_an_open_request_is_escalated_not_refused(
+    db: Database, referrals: ReferralRepository
+) -> None:
+    ordinary = await file(referrals, country="DE")
+    assert await referrals.add_notice(ordinary.id, VERA, 11)
+    escalated = await request(referrals, urgency="detained", country="PL", notify_at=100)
+    assert isinstance(escalated, Escalated)
+    assert escalated.changed
+    now = escalated.referral
+    assert now.id == ordinary.id
+    assert (now.topic, now.urgency, now.country, now.status) == (
+        "red_notice",
+        "detained",
+        "PL",  # where they are now, which matters more than where they live
+        "open",
+    )
+    assert now.urgent
+    assert escalated.notices == [(VERA, 11)], "the old notices are handed over to be replaced"
+    assert await referrals.take_notices(ordinary.id) == []
+    # Its urgent rounds start: due at the next round, from round one.
+    assert await referrals.due_renotify(now=99) == []
+    [due] = await referrals.due_renotify(now=100)
+    assert (due.id, due.notify_count) == (ordinary.id, 0)
+    assert await referrals.count() == 1, "still one open request per member"
+    assert await _day_count(db) == 1, "an escalation is not a new request"
+    assert await actions(db) == [("request", ordinary.id), ("escalate", ordinary.id)]
+
+
+async def test_escalating_without_a_country_keeps_the_one_given(
+    referrals: ReferralRepository,
+) -> None:
+    await file(referrals, country="DE")
+    escalated = await request(referrals, urgency="detained", country=None, notify_at=100)
+    assert isinstance(escalated, Escalated)
+    assert escalated.referral.country == "DE"
+
+
+async def test_a_claimed_request_is_escalated_without_rounds(
+    referrals: ReferralRepository,
+) -> None:
+    referral = await file(referrals)
+    assert await claim(referrals, referral, VERA) is not None
+    escalated = await request(referrals, urgency="detained", notify_at=100)
+    assert isinstance(escalated, Escalated)
+    assert escalated.changed
+    assert (escalated.referral.status, escalated.referral.volunteer) == ("claimed", VERA)
+    assert escalated.referral.urgency == "detained"
+    assert await referrals.due_renotify(now=10**12) == []
+
+
+async def test_an_urgent_request_keeps_its_rounds_when_escalated(
+    referrals: ReferralRepository,
+) -> None:
+    await file(referrals, urgency="immediate_risk", notify_at=100)
+    [due] = await referrals.due_renotify(now=100)
+    assert await referrals.mark_notified(due, now=100, next_at=400)
+    escalated = await request(referrals, urgency="detained", notify_at=200)
+    assert isinstance(escalated, Escalated)
+    assert escalated.referral.urgency == "detained"
+    assert escalated.referral.notify_count == 1
+    assert await referrals.due_renotify(now=399) == []
+    assert len(await referrals.due_renotify(now=400)) == 1
+
+
+async def test_a_request_marked_detained_already_is_left_as_it_is(
+    db: Database, referrals: ReferralRepository
+) -> None:
+    referral = await file(referrals, urgency="detained", country="TR", notify_at=100)
+    again = await request(referrals, urgency="detained", country="PL", notify_at=500)
+    assert again == Escalated(referral, changed=False, notices=[])
+    assert await referrals.get(referral.id) == referral
+    assert await actions(db) == [("request", referral.id)]
