@@ -241,6 +241,80 @@ def test_garbage_names_file_and_line(text: str, where: str, what: str) -> None:
     assert what in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("text", "where", "what"),
+    [
+        # Escapes Babel would show members as typed (gettext's octal and hex included).
+        ('msgid "a"\nmsgstr "\\x41"\n', "x.po:2", "bad string escape '\\\\x'"),
+        ('msgid "a"\nmsgstr "\\101"\n', "x.po:2", "bad string escape '\\\\1'"),
+        ('msgid "a"\nmsgstr ""\n"it\\\'s"\n', "x.po:3", "bad string escape"),
+        ('msgid "a"\nmsgstr "say "hi""\n', "x.po:2", "quote inside a string"),
+        ('msgctxt "c"\nmsgid ""\nmsgstr "x"\n', "x.po:1", "empty msgid is only for the header"),
+        ('msgid "a"\nmsgstr[1] "b"\n', "x.po:2", "msgstr[1] without a msgid_plural"),
+        ('msgid "a"\nmsgstr "b"\nmsgid_plural "as"\n', "x.po:3", "msgid_plural must follow"),
+        ('msgid "a"\nmsgid_plural "as"\nmsgid_plural "bs"\n', "x.po:3", "msgid_plural must"),
+        # What Babel's own parser refuses keeps its line too.
+        ('msgid "a"\n\nmsgid "b"\nmsgstr "c"\n', "x.po:1", "missing msgstr for msgid 'a'"),
+        ('msgid "a"\nmsgstr "b"\n#-#-#-#-#  ug.po  #-#-#-#-#\n', "x.po:3", "conflicts"),
+    ],
+)
+def test_what_babel_would_misread_is_refused_with_its_line(
+    text: str, where: str, what: str
+) -> None:
+    with pytest.raises(CatalogError) as caught:
+        parse(text)
+    assert str(caught.value).startswith(f"{where}: ")
+    assert what in str(caught.value)
+
+
+def _with_plural_forms(forms: str, body: str) -> str:
+    return f'msgid ""\nmsgstr ""\n"Plural-Forms: {forms}\\n"\n\n{body}'
+
+
+def test_more_forms_than_plural_forms_declares_are_refused() -> None:
+    body = 'msgid "a"\nmsgid_plural "as"\nmsgstr[0] "b"\nmsgstr[1] "bs"\n'
+    with pytest.raises(CatalogError, match=r"^x\.po:8: msgstr\[1\] but Plural-Forms says"):
+        parse(_with_plural_forms("nplurals=1; plural=0;", body))
+    with pytest.raises(CatalogError, match=r"^x\.po:1: Plural-Forms: .* is not a number"):
+        parse(_with_plural_forms("nplurals=two; plural=(n != 1);", body))
+
+
+def test_three_plural_forms_are_read_and_fewer_written_stay_fewer() -> None:
+    forms = "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 ? 1 : 2);"
+    catalog = parse(
+        _with_plural_forms(
+            forms,
+            'msgid "a"\nmsgid_plural "as"\nmsgstr[0] "x"\nmsgstr[1] "y"\nmsgstr[2] "z"\n\n'
+            'msgid "b"\nmsgid_plural "bs"\nmsgstr[0] "u"\nmsgstr[1] "v"\n',
+        )
+    )
+    assert entry(catalog, None, "a").msgstr == ("x", "y", "z")
+    assert entry(catalog, None, "b").msgstr == ("u", "v")
+    assert catalog.plural_forms == forms
+
+
+def test_header_flags_and_values_are_read_as_written() -> None:
+    # A template's header is "#, fuzzy": that flag must not reach the first message.
+    catalog = parse(
+        '#, fuzzy\nmsgid ""\nmsgstr ""\n"Language: ../../etc/passwd\\n"\n'
+        '"POT-Creation-Date: not a date\\n"\n\nmsgid "a"\nmsgstr "b"\n'
+    )
+    assert not entry(catalog, None, "a").fuzzy
+    # Judging the language is the upload checks' job (flows.bundle), not a syntax error.
+    assert catalog.headers["Language"] == "../../etc/passwd"
+    assert catalog.headers["POT-Creation-Date"] == "not a date"
+
+
+def test_obsolete_entries_with_previous_msgids_are_ignored() -> None:
+    catalog = parse(
+        'msgid "a"\nmsgstr "b"\n\n#, fuzzy\n#~| msgid "Olde"\n#~ msgid "Old"\n#~ msgstr "Alt"\n\n'
+        '#| msgid "Kep"\nmsgid "Kept"\nmsgstr "Behalten"\n'
+    )
+    assert set(catalog.entries) == {(None, "a"), (None, "Kept")}
+    assert not entry(catalog, None, "Kept").fuzzy
+    assert entry(catalog, None, "Kept").line == 10
+
+
 # Against Babel ---------------------------------------------------------------
 
 
