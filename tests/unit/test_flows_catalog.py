@@ -170,11 +170,18 @@ def test_obsolete_entries_are_ignored_and_keep_their_flags() -> None:
     assert entry(catalog, None, "Empty").msgstr == ("",)
 
 
-def test_obsolete_fuzzy_entry_between_entries() -> None:
-    catalog = parse(
+@pytest.mark.parametrize(
+    "text",
+    [
         'msgid "one"\nmsgstr "eins"\n\n#, fuzzy\n#~ msgid "old"\n#~ msgstr "alt"\n\n'
-        '#: a.py:2\nmsgid "two"\nmsgstr "zwei"\n'
-    )
+        '#: a.py:2\nmsgid "two"\nmsgstr "zwei"\n',
+        # With gettext's previous msgids, of the obsolete entry (#~|) and of the next (#|).
+        'msgid "one"\nmsgstr "eins"\n\n#, fuzzy\n#~| msgid "olde"\n#~ msgid "old"\n'
+        '#~ msgstr "alt"\n\n#| msgid "tow"\nmsgid "two"\nmsgstr "zwei"\n',
+    ],
+)
+def test_obsolete_fuzzy_entry_between_entries(text: str) -> None:
+    catalog = parse(text)
     assert set(catalog.entries) == {(None, "one"), (None, "two")}
     assert not entry(catalog, None, "two").fuzzy
 
@@ -232,18 +239,6 @@ def test_duplicate_with_context_is_an_error() -> None:
         ("<html>\n", "x.po:1", "expected a quoted string"),
         ("<html> <body>\n", "x.po:1", "expected a quoted string"),
         ('msgidd "a"\n', "x.po:1", "unknown keyword 'msgidd'"),
-    ],
-)
-def test_garbage_names_file_and_line(text: str, where: str, what: str) -> None:
-    with pytest.raises(CatalogError) as caught:
-        parse(text)
-    assert str(caught.value).startswith(f"{where}: ")
-    assert what in str(caught.value)
-
-
-@pytest.mark.parametrize(
-    ("text", "where", "what"),
-    [
         # Escapes Babel would show members as typed (gettext's octal and hex included).
         ('msgid "a"\nmsgstr "\\x41"\n', "x.po:2", "bad string escape '\\\\x'"),
         ('msgid "a"\nmsgstr "\\101"\n', "x.po:2", "bad string escape '\\\\1'"),
@@ -258,9 +253,7 @@ def test_garbage_names_file_and_line(text: str, where: str, what: str) -> None:
         ('msgid "a"\nmsgstr "b"\n#-#-#-#-#  ug.po  #-#-#-#-#\n', "x.po:3", "conflicts"),
     ],
 )
-def test_what_babel_would_misread_is_refused_with_its_line(
-    text: str, where: str, what: str
-) -> None:
+def test_garbage_names_file_and_line(text: str, where: str, what: str) -> None:
     with pytest.raises(CatalogError) as caught:
         parse(text)
     assert str(caught.value).startswith(f"{where}: ")
@@ -303,16 +296,6 @@ def test_header_flags_and_values_are_read_as_written() -> None:
     # Judging the language is the upload checks' job (flows.bundle), not a syntax error.
     assert catalog.headers["Language"] == "../../etc/passwd"
     assert catalog.headers["POT-Creation-Date"] == "not a date"
-
-
-def test_obsolete_entries_with_previous_msgids_are_ignored() -> None:
-    catalog = parse(
-        'msgid "a"\nmsgstr "b"\n\n#, fuzzy\n#~| msgid "Olde"\n#~ msgid "Old"\n#~ msgstr "Alt"\n\n'
-        '#| msgid "Kep"\nmsgid "Kept"\nmsgstr "Behalten"\n'
-    )
-    assert set(catalog.entries) == {(None, "a"), (None, "Kept")}
-    assert not entry(catalog, None, "Kept").fuzzy
-    assert entry(catalog, None, "Kept").line == 10
 
 
 # Against Babel ---------------------------------------------------------------
