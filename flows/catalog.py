@@ -225,7 +225,7 @@ def _check_lines(lines: list[str], origin: str) -> _Shape:
             pending.plural = True
         elif keyword == "msgstr" or (keyword.startswith("msgstr[") and keyword.endswith("]")):
             index_text = "0" if keyword == "msgstr" else keyword[len("msgstr[") : -1]
-            if not index_text.isdigit():
+            if not index_text.isdecimal():
                 raise fail(number, "bad plural index")
             form = int(index_text)
             if pending.msgid is None or form in pending.forms:
@@ -244,7 +244,7 @@ def _check_lines(lines: list[str], origin: str) -> _Shape:
     declared = _NPLURALS.search(shape.headers.get("Plural-Forms", ""))
     if declared is None:
         return shape
-    if not declared[1].strip().isdigit():
+    if not declared[1].strip().isdecimal():
         raise fail(shape.header_line, f"Plural-Forms: {declared[0].strip()!r} is not a number")
     for number, form in shape.plural_lines:
         if form >= int(declared[1]):

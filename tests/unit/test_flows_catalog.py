@@ -227,6 +227,7 @@ def test_duplicate_with_context_is_an_error() -> None:
         ('msgid "a\\"\nmsgstr ""\n', "x.po:1", "bad string escape"),
         ('"floating"\nmsgid "a"\n', "x.po:1", "continuation line without a keyword"),
         ('msgid "a"\nmsgid_plural "as"\nmsgstr[x] "b"\n', "x.po:3", "bad plural index"),
+        ('msgid "a"\nmsgid_plural "as"\nmsgstr[\u00b2] "b"\n', "x.po:3", "bad plural index"),
         ('\n\nmsgctxt "c"\n\n# comment\n', "x.po:3", "entry without msgid"),
         ('msgid "a"\nmsgstr "b"\n\n\nmsgstr "again"\n', "x.po:5", "msgstr without its own msgid"),
         ('msgstr "orphan"\nmsgid "a"\n', "x.po:1", "msgstr without its own msgid"),
