@@ -23,7 +23,7 @@ from tests.e2e.process_steps import env_for, one_line, run_bot, start_silent
 from tests.e2e.referral_steps import held, staff_label
 from tests.e2e.relay_steps import conversation, team, texts_of
 from tests.e2e.steps import choose_language, label, menu_text, say, state_at, tap
-from tests.fakebot import FakeBotApi, FakeUser
+from tests.fakebot import TEST_TOKEN, FakeBotApi, FakeUser
 from tests.unit.content_edits import edit_flow
 
 OLD_TEXT = "It is recorded in Interpol's files."
@@ -214,6 +214,7 @@ async def test_a_rotation_killed_mid_way_resumes_and_loses_nothing(
     assert process.returncode == -signal.SIGKILL
     assert _key_ids_in(database, "members", "state") == {1, 2}, "killed mid-way"
     assert _key_lines(settings.key_file) == ["1", "2"]
+    assert settings.key_file.stat().st_mode & 0o777 == 0o600
 
     resumed = run_bot(["admin", "rotate-key", "--batch", "500"], tmp_path, env, timeout=180)
     assert resumed.returncode == 0, resumed.stderr
@@ -277,7 +278,9 @@ async def test_rotate_key_refuses_bad_input_in_one_line(server: FakeBotApi, tmp_
     assert _key_lines(tmp_path / "config" / "yardem" / "root.key") == ["1", "2"], "unchanged"
 
 
-async def test_rotation_with_root_key_writes_the_new_keys_to_a_file(tmp_path: Path) -> None:
+async def test_rotation_with_root_key_writes_the_new_keys_to_a_file(
+    server: FakeBotApi, tmp_path: Path
+) -> None:
     env = env_for(tmp_path, ROOT_KEY="1:" + "A" * 43 + "=")
     assert run_bot(["init"], tmp_path, env).returncode == 0
     added = run_bot(["admin", "add-coordinator", "5550001234"], tmp_path, env)
@@ -301,6 +304,11 @@ async def test_rotation_with_root_key_writes_the_new_keys_to_a_file(tmp_path: Pa
     refused = run_bot(["admin", "list"], tmp_path, env)
     assert refused.returncode == 1
     assert "root key 2" in one_line(refused)
+    # Nor does the bot start with the old value: it could not read what was re-encrypted.
+    bot_env = {**env, "BOT_TOKEN": TEST_TOKEN, "BOT_API_URL": server.base_url}
+    stale_bot = await asyncio.to_thread(run_bot, [], tmp_path, bot_env)
+    assert stale_bot.returncode != 0
+    assert "re-encrypted under root key 2" in stale_bot.stderr
 
     second = tmp_path / "keys-3.txt"
     out = run_bot(

@@ -417,3 +417,34 @@ async def test_the_switch_refuses_a_database_of_another_generation(db: Database)
         await rotation.switch(
             db, Pseudonymizer(NEW), Pseudonymizer(NEW), FieldCipher(NEW), today=TODAY
         )
+
+
+async def test_a_second_rotation_chains_through_both_retired_peppers(db: Database) -> None:
+    await _populate(db)
+    await _rotate(db)
+    both = add_key(NEW)
+    third = RootKeys(
+        keys={3: both.keys[3]},
+        active=3,
+        pseudonym_key_id=3,
+        peppers=(*NEW.peppers, pepper_of(NEW.keys[2])),
+    )
+    await rotation.begin(db, 3)
+    assert await rotation.start_reencrypting(db, bot_running=False)
+    await rotation.reencrypt(db, FieldCipher(both))
+    await rotation.switch(
+        db, Pseudonymizer(NEW), Pseudonymizer(third), FieldCipher(third), today=TODAY
+    )
+    names = Pseudonymizer(third)
+    assert len(third.peppers) == 2
+    assert names.member_key(MEMBER_ID) == names.rechain(Pseudonymizer(NEW).member_key(MEMBER_ID))
+    await verify_root_key(db, names)
+    members = MemberRepository(db, FieldCipher(third))
+    assert await members.load(names.member_key(MEMBER_ID)) == {"place": "asylum"}
+    staff = StaffRepository(db, FieldCipher(third), names.audit_key())
+    volunteer = await staff.get(names.member_key(VOLUNTEER_ID))
+    assert volunteer is not None
+    assert volunteer.languages == frozenset({"ug"})
+    log = AuditLog(db, names.audit_key())
+    assert (await log.verify()).intact
+    assert [e.action.split(":")[0] for e in await log.entries()][-2:] == ["rekey", "rekey"]
