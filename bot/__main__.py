@@ -221,7 +221,12 @@ def _admin(settings: Settings, args: argparse.Namespace) -> int:
     if command == "rotate-key":
         from bot import key_rotation
 
-        options = key_rotation.Options(key_out=args.key_out, batch=args.batch, wait=args.wait)
+        options = key_rotation.Options(
+            key_out=args.key_out,
+            batch=args.batch,
+            wait=args.wait,
+            drop_unreadable=args.drop_unreadable,
+        )
         if args.finish:
             asyncio.run(key_rotation.finish(settings, options, today, print))
         else:
@@ -321,6 +326,11 @@ def _parser() -> argparse.ArgumentParser:
         "--finish (bot stopped) re-keys pseudonyms, MACs and the audit log and removes the old key",
     )
     rotate.add_argument("--finish", action="store_true", help="the last step, with the bot stopped")
+    rotate.add_argument(
+        "--drop-unreadable",
+        action="store_true",
+        help="with --finish: clear fields that open with no key (edited outside the bot)",
+    )
     rotate.add_argument(
         "--key-out",
         type=Path,

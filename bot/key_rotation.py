@@ -50,6 +50,8 @@ class Options:
     batch: int = 200
     wait: float = 60.0
     """Seconds to wait for the running bot to take on the new key."""
+    drop_unreadable: bool = False
+    """``--finish`` clears fields that open with no key instead of refusing."""
 
 
 def _ids(keys: RootKeys) -> str:
@@ -161,11 +163,37 @@ async def rotate(settings: Settings, options: Options, say: Say) -> None:
     if unreadable:
         say(
             f"{unreadable} field(s) open with no key (edited outside the bot?): "
-            "--finish will refuse until they are gone."
+            "'rotate-key --finish' will say how to clear them."
         )
     say(
         "Last step, with a minute's downtime: stop the bot, run "
         "'python -m bot admin rotate-key --finish', start the bot again."
+    )
+
+
+async def _readable_or_refuse(
+    db: Database, cipher: FieldCipher, options: Options, say: Say
+) -> None:
+    """Every field must open before the old keys go (and before the switch re-seals them)."""
+    bad = await rotation.unreadable(db, cipher)
+    if bad.total and options.drop_unreadable:
+        cleared = bad.total - len(bad.accounts)
+        bad = await rotation.drop_unreadable(db, cipher)
+        say(f"cleared {cleared} field(s) that opened with no key")
+    if not bad.total:
+        return
+    accounts = (
+        f"account(s) {', '.join(bad.accounts)} hold a chat reference that opens with no key: "
+        "remove them with 'python -m bot admin remove <label>' (and invite them again)"
+    )
+    if bad.total == len(bad.accounts):
+        raise AdminError(f"{accounts}, then run --finish again")
+    tables = ", ".join(sorted(bad.counts))
+    raise AdminError(
+        f"{bad.total} encrypted field(s) in {tables} open with none of the root keys (edited "
+        "outside the bot?), so the old keys cannot go yet: add --drop-unreadable to clear them "
+        "(a member's saved place is reset, a request loses its chat reference, relay copies "
+        "are forgotten)" + (f"; {accounts}" if bad.accounts else "")
     )
 
 
@@ -200,6 +228,7 @@ async def _finish(
         await rotation.start_reencrypting(db, bot_running=False)
         cipher = FieldCipher(keys)
         await _reencrypt(db, cipher, options, say)
+        await _readable_or_refuse(db, cipher, options, say)
         try:
             rotation.require_all_under_active(await rotation.outdated(db, cipher))
         except StorageError as error:

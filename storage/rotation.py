@@ -516,3 +516,79 @@ def require_all_under_active(found: dict[str, dict[int | None, int]]) -> None:
             f"{total} encrypted field(s) in {tables} open with none of the root keys (edited "
             "outside the bot?), so the old keys cannot be removed yet"
         )
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    counts: dict[str, int]
+    """Fields that open with none of the keys, per table."""
+    accounts: list[str]
+    """Labels of the accounts among them: only removing the account clears those."""
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+async def _unreadable_keys(db: Database, cipher: FieldCipher) -> dict[EncryptedField, list[object]]:
+    found: dict[EncryptedField, list[object]] = {}
+    async with db.snapshot() as connection:
+        for place in ENCRYPTED:
+            rows = await _rows(
+                connection,
+                f"SELECT {place.key_column}, {place.column} FROM {place.table} "  # noqa: S608 -- literals
+                f"WHERE {place.column} IS NOT NULL",
+            )
+            for key, blob in rows:
+                try:
+                    cipher.decrypt(
+                        _b(blob), table=place.table, column=place.column, row=place.row(key)
+                    )
+                except DecryptionError:
+                    found.setdefault(place, []).append(key)
+    return found
+
+
+async def unreadable(db: Database, cipher: FieldCipher) -> Unreadable:
+    """Every field that opens with none of ``cipher``'s keys (a scan that decrypts all)."""
+    found = await _unreadable_keys(db, cipher)
+    labels: list[str] = []
+    async with db.snapshot() as connection:
+        for place, keys in found.items():
+            if place.table == "staff":
+                for key in keys:
+                    rows = await _rows(
+                        connection, "SELECT label FROM staff WHERE staff_key = ?", (key,)
+                    )
+                    labels.extend(str(row[0]) for row in rows)
+    return Unreadable({place.table: len(keys) for place, keys in found.items()}, sorted(labels))
+
+
+async def drop_unreadable(db: Database, cipher: FieldCipher) -> Unreadable:
+    """Clear fields that open with no key, as the bot treats each when it meets one.
+
+    A member's state is reset to nothing (their saved place and language go; their
+    deletable message ids stay), a request loses the member's chat reference (the
+    member can no longer be reached through it), a request's relay copies are
+    forgotten (they can no longer be cleared from phones). An account's chat
+    reference is left: only removing the account clears it. Returns what is left.
+    """
+    found = await _unreadable_keys(db, cipher)
+    async with db.transaction() as connection:
+        for place, keys in found.items():
+            for key in keys:
+                if place.table == "members":
+                    empty = cipher.encrypt(b"{}", table="members", column="state", row=_b(key))
+                    await connection.execute(
+                        "UPDATE members SET state = ? WHERE member_key = ?", (empty, key)
+                    )
+                elif place.table == "referrals":
+                    await connection.execute(
+                        "UPDATE referrals SET chat_ref = NULL WHERE id = ?", (key,)
+                    )
+                elif place.table == "relay_copies":
+                    await connection.execute(
+                        "DELETE FROM relay_copies WHERE referral_id = ?", (key,)
+                    )
+    await db.checkpoint()
+    return await unreadable(db, cipher)

@@ -235,6 +235,37 @@ async def test_a_rotation_killed_mid_way_resumes_and_loses_nothing(
         await say(bot, member, "/menu", text=menu_text(bot, "zh_Hans"))
 
 
+async def test_finish_clears_fields_that_open_with_no_key_only_when_told(
+    server: FakeBotApi, tmp_path: Path, clock: FakeClock
+) -> None:
+    settings = settings_for(server, tmp_path / "data")
+    env = env_for(tmp_path, ROOT_KEY_FILE=str(settings.key_file))
+    database = settings.database_file
+    assert run_bot(["init"], tmp_path, env).returncode == 0
+    ids = await _members_under(settings.key_file, database, 3, clock.now.date())
+    with sqlite3.connect(database) as connection:
+        connection.execute(
+            "UPDATE members SET state = CAST(state || X'00' AS BLOB) WHERE rowid = 1"
+        )
+    connection.close()
+    rotated = run_bot(["admin", "rotate-key"], tmp_path, env)
+    assert rotated.returncode == 0, rotated.stderr
+    assert "1 field(s) open with no key" in rotated.stdout
+    refused = run_bot(["admin", "rotate-key", "--finish"], tmp_path, env)
+    assert refused.returncode == 1
+    assert "--drop-unreadable" in one_line(refused)
+    assert _key_lines(settings.key_file) == ["1", "2"], "the old key stays while a field needs it"
+    cleared = run_bot(["admin", "rotate-key", "--finish", "--drop-unreadable"], tmp_path, env)
+    assert cleared.returncode == 0, cleared.stderr
+    assert "cleared 1 field(s)" in cleared.stdout
+    assert _key_lines(settings.key_file) == ["pepper", "2"]
+    async with running_bot(server, settings, clock) as bot:
+        states = [await bot.services.members.load(bot.services.members.key_for(i)) for i in ids]
+        locales = sorted(str(state.locale) for state in states if state is not None)
+        assert len(locales) == 3
+        assert locales.count("None") == 1, "only the unreadable one was reset"
+
+
 async def test_rotate_key_refuses_bad_input_in_one_line(server: FakeBotApi, tmp_path: Path) -> None:
     env = env_for(tmp_path)
     nothing = run_bot(["admin", "rotate-key"], tmp_path, env)

@@ -448,3 +448,34 @@ async def test_a_second_rotation_chains_through_both_retired_peppers(db: Databas
     log = AuditLog(db, names.audit_key())
     assert (await log.verify()).intact
     assert [e.action.split(":")[0] for e in await log.entries()][-2:] == ["rekey", "rekey"]
+
+
+async def test_fields_that_open_with_no_key_are_cleared_only_as_the_bot_would(
+    db: Database,
+) -> None:
+    world = await _populate(db)
+    with sqlite3.connect(db.path) as raw:
+        for table, column in (
+            ("members", "state"),
+            ("referrals", "chat_ref"),
+            ("relay_copies", "copies"),
+            ("staff", "chat_ref"),
+        ):
+            raw.execute(
+                f"UPDATE {table} SET {column} = CAST({column} || X'00' AS BLOB) WHERE rowid = 1"  # noqa: S608
+            )
+    raw.close()
+    cipher = FieldCipher(BOTH)
+    found = await rotation.unreadable(db, cipher)
+    assert found.counts == {"members": 1, "referrals": 1, "relay_copies": 1, "staff": 1}
+    assert found.accounts == [world.coordinator_label]
+    left = await rotation.drop_unreadable(db, cipher)
+    assert left.counts == {"staff": 1}, "an account is never changed behind anyone's back"
+    members = MemberRepository(db, cipher)
+    names = Pseudonymizer(OLD)
+    states = [await members.load(names.member_key(i)) for i in (MEMBER_ID, OTHER_ID)]
+    assert {} in states, "the unreadable state was reset"
+    assert {"place": "menu"} in states or {"place": "asylum"} in states
+    referrals = ReferralRepository(db, cipher, names.audit_key())
+    assert await referrals.member_chat(world.referral) is None
+    assert await referrals.take_copies(world.referral.id) == []
