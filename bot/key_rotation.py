@@ -50,6 +50,8 @@ class Options:
     batch: int = 200
     wait: float = 60.0
     """Seconds to wait for the running bot to take on the new key."""
+    pause: float = 0.05
+    """Seconds between batches while the bot runs: its writes get the lock in between."""
     drop_unreadable: bool = False
     """``--finish`` clears fields that open with no key instead of refusing."""
 
@@ -85,13 +87,16 @@ def _write(settings: Settings, keys: RootKeys, options: Options) -> Path | None:
 
 async def _until_the_bot_holds(
     settings: Settings, db: Database, target: int, options: Options, say: Say
-) -> None:
-    """Allow writing under ``target`` only once no process could fail to read it."""
+) -> bool:
+    """Allow writing under ``target`` only once no process could fail to read it.
+
+    True if a bot is running (and now holds the key).
+    """
     try:
         # No bot runs, and none can start while this is held.
         with exclusive_lock(settings):
             await rotation.start_reencrypting(db, bot_running=False)
-            return
+            return False
     except RunningError:
         pass
     say(f"waiting for the running bot to take on root key {target} (it looks every few seconds)")
@@ -104,6 +109,7 @@ async def _until_the_bot_holds(
                 "nothing was re-encrypted: run rotate-key again once it has"
             )
         await asyncio.sleep(1)
+    return True
 
 
 def _progress(say: Say) -> rotation.Report:
@@ -113,12 +119,20 @@ def _progress(say: Say) -> rotation.Report:
     return report
 
 
-async def _reencrypt(db: Database, cipher: FieldCipher, options: Options, say: Say) -> int:
+async def _reencrypt(
+    db: Database, cipher: FieldCipher, options: Options, say: Say, *, bot_running: bool
+) -> int:
     """Re-encrypt until nothing readable is left under an old key; the number done."""
     total = 0
     # A bot write under an old key that raced the pass is caught by the next one.
     for _ in range(3):
-        result = await rotation.reencrypt(db, cipher, batch=options.batch, report=_progress(say))
+        result = await rotation.reencrypt(
+            db,
+            cipher,
+            batch=options.batch,
+            pause=options.pause if bot_running else 0.0,
+            report=_progress(say),
+        )
         done = sum(result.done.values())
         total += done
         if not done:
@@ -152,9 +166,9 @@ async def rotate(settings: Settings, options: Options, say: Say) -> None:
                 f"root key {found.target} is being rotated to, but the last key line is "
                 f"{keys.active}: use the key set rotate-key wrote"
             )
-        await _until_the_bot_holds(settings, db, found.target, options, say)
+        running = await _until_the_bot_holds(settings, db, found.target, options, say)
         cipher = FieldCipher(keys)
-        done = await _reencrypt(db, cipher, options, say)
+        done = await _reencrypt(db, cipher, options, say, bot_running=running)
         left = await rotation.outdated(db, cipher)
         unreadable = sum(sum(per_key.values()) for per_key in left.values())
     finally:
@@ -227,7 +241,7 @@ async def _finish(
             raise AdminError(f"root key {found.target} is the only key: nothing to retire")
         await rotation.start_reencrypting(db, bot_running=False)
         cipher = FieldCipher(keys)
-        await _reencrypt(db, cipher, options, say)
+        await _reencrypt(db, cipher, options, say, bot_running=False)
         await _readable_or_refuse(db, cipher, options, say)
         try:
             rotation.require_all_under_active(await rotation.outdated(db, cipher))

@@ -27,6 +27,7 @@ see ``bot/key_rotation.py``.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from collections.abc import Callable, Sequence
@@ -206,9 +207,19 @@ def _under(cipher: FieldCipher, blob: bytes) -> int | None:
 
 
 async def reencrypt(
-    db: Database, cipher: FieldCipher, *, batch: int = 200, report: Report | None = None
+    db: Database,
+    cipher: FieldCipher,
+    *,
+    batch: int = 200,
+    pause: float = 0.0,
+    report: Report | None = None,
 ) -> Reencrypted:
-    """Seal every encrypted field again under the active key, ``batch`` rows a transaction."""
+    """Seal every encrypted field again under the active key, ``batch`` rows a transaction.
+
+    ``pause`` seconds between transactions leave the write lock free for the
+    running bot: a writer that found it taken sleeps and retries (SQLite's busy
+    handler), and back-to-back batches would keep finding it taken.
+    """
     if batch < 1:
         raise ValueError("batch must be at least 1")
     result = Reencrypted()
@@ -249,6 +260,8 @@ async def reencrypt(
             last = rows[-1][0]
             if report is not None:
                 report(place.table, done, seen)
+            if pause:
+                await asyncio.sleep(pause)
         result.done[place.table] = done
         result.current[place.table] = current
         result.unreadable[place.table] = unreadable
