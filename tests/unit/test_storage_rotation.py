@@ -390,6 +390,8 @@ async def test_the_switch_moves_everything_to_the_new_key(db: Database) -> None:
     assert old.invite_hash(INVITE_CODE) not in stored
     assert world.volunteer_label.encode() not in stored
     assert world.coordinator_label.encode() not in stored
+    removed = old.label(old.member_key(7_000_009))
+    assert removed.encode() not in stored, "a removed account's label is replaced in the log"
 
 
 async def test_the_switch_never_seals_a_row_edited_outside_the_bot(db: Database) -> None:
