@@ -76,14 +76,13 @@ async def _wipe(bot: RunningBot, member: FakeUser) -> tuple[float, float]:
     tr = bot.tr("en")
     question = tr.finish(texts.wipe_question(tr))
     confirm = tr.finish(texts.wipe_confirm_label(tr))
+    mark = bot.server.mark()
     start = time.monotonic()
     member.send_text("/wipe")
-    await bot.server.wait_for(
-        lambda: any(m.text == question for m in member.visible_messages()), timeout=120
-    )
+    asked = await member.wait_for_message(text=question, after=mark, timeout=120)
     shown = time.monotonic() - start
-    query = member.press(confirm)
-    await bot.server.wait_for(lambda: bot.server.answered_callback(query), timeout=120)
+    query = member.press(confirm, message_id=asked.message_id)
+    await bot.server.wait_for_answer(query, timeout=120)  # answered once the chat is wiped
     return shown, time.monotonic() - start
 
 
@@ -137,7 +136,7 @@ async def run(args: argparse.Namespace) -> None:
 
             _progress("members ready; wiping without a flood")
             quiet = [await _wipe(bot, member) for member in honest[: args.wipes]]
-            await bot.settle()
+            await bot.settle()  # the flood starts on a quiet bot, as the figures say
 
             stop = asyncio.Event()
             flood = asyncio.create_task(_flood(flooders, args.per_second, stop))

@@ -81,12 +81,15 @@ async def _turns(bot: RunningBot, members: list[FakeUser], rounds: int) -> list[
     samples = []
     for round_number in range(rounds * 2):
         for member in members:
+            label = "Red Notices and Diffusions" if round_number % 2 == 0 else "☰ Menu"
+            shown = await member.wait_for_button(label)
             before = len(_screen_calls(server))
             start = time.monotonic()
-            member.press("Red Notices and Diffusions" if round_number % 2 == 0 else "☰ Menu")
+            member.press(label, message_id=shown.message_id)
             await server.wait_for(partial(_more_than, server, before), timeout=20)
             # The server stamps each call on arrival, so polling granularity drops out.
             samples.append(_screen_calls(server)[before].time - start)
+            # Each sample starts from a quiet bot, as in bench_turn.
             await bot.settle()
     return samples
 

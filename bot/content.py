@@ -25,9 +25,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.i18n import Translator, translators
-from flows.catalog import parse_po
 from flows.errors import FlowError
-from flows.inspect import CheckedSet, check_set
+from flows.inspect import CheckedSet, check_set, load_registry
 from flows.pending import pending_texts
 from flows.registry import (
     LOCALES,
@@ -35,8 +34,6 @@ from flows.registry import (
     TRANSLATED_LOCALES,
     Registry,
     RegistrySources,
-    load_registry,
-    read_sources,
 )
 from flows.values import TextValues
 from storage.content_records import (
@@ -69,9 +66,7 @@ def load_snapshot(flows_dir: Path, locales_dir: Path, values: TextValues) -> Sna
     ``values``: the settings that screens state, such as the retention period.
     """
     registry = load_registry(flows_dir, locales_dir)
-    return Snapshot(
-        registry, translators(registry, values), 0, read_sources(flows_dir, locales_dir)
-    )
+    return Snapshot(registry, translators(registry, values), 0, registry.sources)
 
 
 def files_of(sources: RegistrySources) -> ContentFiles:
@@ -265,9 +260,7 @@ def member_locales(snapshot: Snapshot, switches: Mapping[str, LocaleSwitch]) -> 
     language would be mostly English.
     """
     chosen = [SOURCE_LOCALE]
-    template = None
-    if snapshot.sources is not None and snapshot.sources.template is not None:
-        template = parse_po(snapshot.sources.template, locale="template", origin="messages.pot")
+    template = snapshot.registry.template
     for locale in (*TRANSLATED_LOCALES, *sorted(set(snapshot.registry.catalogs) - set(LOCALES))):
         switch = switches.get(locale)
         if locale in TRANSLATED_LOCALES:

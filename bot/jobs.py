@@ -14,6 +14,7 @@ from datetime import timedelta
 from bot import sending
 from bot.content import POLL_SECONDS
 from bot.context import YardemApplication, YardemContext
+from bot.key_follow import FOLLOW_SECONDS, follow_keys_job
 from bot.referral_desk import Desk
 from storage.errors import StorageError
 
@@ -103,4 +104,7 @@ def schedule(application: YardemApplication) -> None:
     jobs.run_repeating(keep_audit, interval=timedelta(days=1), first=timedelta(minutes=3))
     jobs.run_repeating(
         refresh_content, interval=timedelta(seconds=POLL_SECONDS), first=timedelta(seconds=1)
+    )
+    jobs.run_repeating(
+        follow_keys_job, interval=timedelta(seconds=FOLLOW_SECONDS), first=timedelta(seconds=2)
     )

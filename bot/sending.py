@@ -59,6 +59,7 @@ import itertools
 import logging
 import math
 import warnings
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -246,7 +247,16 @@ def scheduled(
         with in_background():
             await job(context)
 
+    _scheduled_jobs.add(run)
     return run
+
+
+_scheduled_jobs: weakref.WeakSet[Callable[..., object]] = weakref.WeakSet()
+
+
+def is_scheduled(callback: Callable[..., object]) -> bool:
+    """Whether ``callback`` was marked with :func:`scheduled` (the job queue is checked)."""
+    return callback in _scheduled_jobs
 
 
 def at_referral_urgency(send: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:

@@ -10,12 +10,14 @@ from bot.installation import Purpose, announce_new_database, load_keys, prepare
 from bot.members import Clock, Members
 from bot.rate_limits import Limits
 from bot.settings import Settings
+from storage import rotation
 from storage.audit import AuditLog
 from storage.content import SqliteContentRepository
 from storage.crypto import FieldCipher, Pseudonymizer
 from storage.database import Database
 from storage.integrity import RowSeal, count_failing, row_key
 from storage.key_check import verify_root_key
+from storage.keys import RootKeys
 from storage.members import MemberRepository
 from storage.notices import NoticeRepository
 from storage.referrals import ReferralRepository
@@ -38,6 +40,8 @@ class Services:
     limits: Limits
     """In-memory limiters: floods, relays, newcomers (per process)."""
     notices: NoticeRepository
+    cipher: FieldCipher
+    """Shared by every repository: a rotation's new key is taken on here (see bot/key_follow.py)."""
 
     async def close(self) -> None:
         await self.database.close()
@@ -50,6 +54,7 @@ class Storage:
     database: Database
     pseudonymizer: Pseudonymizer
     cipher: FieldCipher
+    keys: RootKeys
 
 
 async def open_storage(settings: Settings, purpose: Purpose = Purpose.ADMIN) -> Storage:
@@ -62,10 +67,12 @@ async def open_storage(settings: Settings, purpose: Purpose = Purpose.ADMIN) -> 
     pseudonymizer = Pseudonymizer(keys)
     try:
         await verify_root_key(database, pseudonymizer)
+        # Fields may be under a rotation's new key already: refuse keys without it.
+        await rotation.require_target(database, frozenset(keys.keys))
     except BaseException:
         await database.close()
         raise
-    return Storage(database, pseudonymizer, FieldCipher(keys))
+    return Storage(database, pseudonymizer, FieldCipher(keys), keys)
 
 
 def content_repository(storage: Storage) -> SqliteContentRepository:
@@ -93,6 +100,9 @@ async def open_services(
     storage = await open_storage(settings, purpose)
     database, pseudonymizer, cipher = storage.database, storage.pseudonymizer, storage.cipher
     try:
+        if purpose is Purpose.BOT:
+            # A rotation waits until the running bot holds its new key.
+            await rotation.note_bot_keys(database, cipher.key_ids)
         content = await open_content(settings, storage)
     except BaseException:
         await database.close()
@@ -123,4 +133,5 @@ async def open_services(
             new_members_per_hour=settings.new_members_per_hour,
         ),
         NoticeRepository(database),
+        cipher,
     )

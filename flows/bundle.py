@@ -27,8 +27,6 @@ from types import MappingProxyType
 from typing import Any
 
 import yaml
-from babel import UnknownLocaleError
-from babel.messages.pofile import PoFileError, read_po
 
 from flows.catalog import parse_po
 from flows.errors import CatalogError, DefinitionError, FlowError
@@ -262,31 +260,11 @@ _ORIGIN = "<upload>"
 _CATALOG_ERROR = re.compile(rf"^{re.escape(_ORIGIN)}:(\d+): (.*)$", re.DOTALL)
 
 
-_ESCAPE = re.compile(r"\\(.?)")
-_PO_ESCAPES = frozenset('\\"abfnrtv01234567x')
-"""What gettext's tools accept after a backslash (C's escapes)."""
-
-
-def _check_escapes(name: str, text: str) -> None:
-    """A stray backslash would reach members as a literal one; msgfmt refuses it too."""
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.lstrip().startswith("#"):
-            continue
-        for match in _ESCAPE.finditer(line):
-            if match[1] not in _PO_ESCAPES or not match[1]:
-                raise UploadError(
-                    UploadErrorCode.PO_SYNTAX,
-                    file=name,
-                    line=number,
-                    detail=f"invalid escape {match[0]!r}",
-                )
-
-
 def _read_catalog(name: str, data: bytes, known: Collection[str]) -> tuple[str, str]:
     text = _text(name, data)
-    _check_escapes(name, text)
-    # The project's own reader first: it is what will serve the catalog, and it is
-    # strict about duplicates and quoting where Babel's reader is lenient.
+    # The reader that will serve the catalog, so what is accepted here is what
+    # members get: Babel's reader behind a line check that refuses what Babel
+    # would misread (stray escapes, duplicates, orphan msgstrs), with the line.
     try:
         catalog = parse_po(text, locale="upload", origin=_ORIGIN)
     except CatalogError as exc:
@@ -302,17 +280,6 @@ def _read_catalog(name: str, data: bytes, known: Collection[str]) -> tuple[str, 
         raise UploadError(UploadErrorCode.PO_UNKNOWN_LOCALE, file=name, locale=language) from exc
     if locale == SOURCE_LOCALE:
         raise UploadError(UploadErrorCode.PO_SOURCE_LOCALE, file=name, locale=language)
-    # Babel's reader then catches what gettext tools refuse (a msgid without msgstr,
-    # merge-conflict markers) with a line number of its own.
-    try:
-        read_po(io.StringIO(text), abort_invalid=True)
-    except PoFileError as exc:
-        detail = str(exc).rsplit(" on ", 1)[0]
-        raise UploadError(
-            UploadErrorCode.PO_SYNTAX, file=name, line=exc.lineno + 1, detail=detail
-        ) from exc
-    except (ValueError, LookupError, UnknownLocaleError) as exc:
-        raise UploadError(UploadErrorCode.PO_SYNTAX, file=name, line=0, detail=str(exc)) from exc
     return locale, text
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from flows.catalog import Catalog, parse_po
+from flows.catalog import Catalog
 from flows.messages import flow_messages, node_targets
 from flows.model import Flow
 from flows.pending import PendingText, pending_texts
@@ -208,26 +208,6 @@ class ChangeSummary:
         return lines or ["no changes"]
 
 
-@dataclass(frozen=True)
-class _Side:
-    flows: Mapping[str, Flow]
-    catalogs: Mapping[str, Catalog]
-    template: Catalog | None
-    layout: str
-
-
-def _side(sources: RegistrySources, registry: Registry | None) -> _Side:
-    template = (
-        parse_po(sources.template, locale="template", origin="messages.pot")
-        if sources.template is not None
-        else None
-    )
-    if registry is not None:
-        return _Side(registry.flows, registry.catalogs, template, registry.layout)
-    built = build_registry(sources)
-    return _Side(built.flows, built.catalogs, template, built.layout)
-
-
 def summarize_changes(
     live: RegistrySources,
     draft: RegistrySources,
@@ -241,7 +221,8 @@ def summarize_changes(
     has no summary, only an error). Pass the registries already built from these
     very sources to save parsing them again (most of the cost: PyYAML is slow).
     """
-    before, after = _side(live, live_registry), _side(draft, draft_registry)
+    before = live_registry if live_registry is not None else build_registry(live)
+    after = draft_registry if draft_registry is not None else build_registry(draft)
     flows_added = tuple(sorted(set(after.flows) - set(before.flows)))
     flows_removed = tuple(sorted(set(before.flows) - set(after.flows)))
     common = sorted(set(before.flows) & set(after.flows))
@@ -333,7 +314,7 @@ def _entries(catalog: Catalog | None) -> dict[str, tuple[TextRef, tuple[str, ...
     return rows
 
 
-def _locale_changes(locale: str, before: _Side, after: _Side) -> LocaleChanges:
+def _locale_changes(locale: str, before: Registry, after: Registry) -> LocaleChanges:
     old_rows = _entries(before.catalogs.get(locale))
     new_rows = _entries(after.catalogs.get(locale))
     changed = _in_order(

@@ -19,14 +19,15 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from pathlib import Path
 
-from flows.catalog import Catalog, Entry, parse_po
+from flows.catalog import Catalog, Entry
 from flows.display import display_width
-from flows.errors import DefinitionError
+from flows.errors import DefinitionError, FlowError, RegistryError
 from flows.facts import Facts
 from flows.glossary import misses, parse_glossary
 from flows.literals import dropped
-from flows.loader import parse_flow
+from flows.loader import DEFINITIONS_DIR
 from flows.messages import SourceMessage, flow_messages, node_messages
 from flows.model import (
     MAIN_FLOW,
@@ -41,7 +42,14 @@ from flows.model import (
     placeholders,
     resolve,
 )
-from flows.registry import TRANSLATED_LOCALES, Registry, RegistrySources, build_registry
+from flows.registry import (
+    LOCALES_DIR,
+    TRANSLATED_LOCALES,
+    Registry,
+    RegistrySources,
+    build_registry,
+    read_sources,
+)
 from flows.values import VALUE_NAMES
 
 MAX_SCREEN_CHARS = 3500
@@ -407,28 +415,26 @@ def _glossary(
 
 def inspect(
     registry: Registry,
-    sources: RegistrySources,
     *,
     facts: Facts | None = None,
     live_desk: bool = False,
 ) -> list[Issue]:
     """Every problem found, errors and warnings, in a stable order.
 
+    Judges what :func:`flows.registry.build_registry` parsed, parsing nothing again.
     ``live_desk``: missing and fuzzy translations are warnings (see the module's
     docstring); the shipped set is checked without it.
     """
-    named = [(name, parse_flow(text, origin=name)) for name, text in sources.flow_files.items()]
-    flows = [flow for _, flow in named]
+    flows = list(registry.flow_by_file.values())
     files: dict[str, list[str]] = {}
-    for name, flow in named:
+    for name, flow in registry.flow_by_file.items():
         files.setdefault(flow.id, []).append(name)
     required: list[tuple[str | None, str]] = []
-    if sources.template is None:
+    if registry.template is None:
         issues_before = [Issue(IssueCode.MISSING_CATALOG, "locales/messages.pot is missing")]
     else:
         issues_before = []
-        template = parse_po(sources.template, locale="template", origin="locales/messages.pot")
-        required = list(template.entries)
+        required = list(registry.template.entries)
     issues = [
         *issues_before,
         *_structure(flows, files),
@@ -436,7 +442,7 @@ def inspect(
         *_placeholder_names(flows),
         *_translations(flows, dict(registry.catalogs), required, live_desk=live_desk),
         *_sources(flows, facts),
-        *_glossary(flows, dict(registry.catalogs), sources.glossary),
+        *_glossary(flows, dict(registry.catalogs), registry.sources.glossary),
     ]
     if live_desk:
         issues = [
@@ -482,4 +488,23 @@ def check_set(
     live variant) and for publishing on the live desk, so both judge alike.
     """
     registry = build_registry(sources)
-    return CheckedSet(registry, tuple(inspect(registry, sources, facts=facts, live_desk=live_desk)))
+    return CheckedSet(registry, tuple(inspect(registry, facts=facts, live_desk=live_desk)))
+
+
+def load_registry(
+    definitions_dir: Path = DEFINITIONS_DIR, locales_dir: Path = LOCALES_DIR
+) -> Registry:
+    """Read, parse and fully check a set; raise :class:`RegistryError` if it is unfit.
+
+    Source citations are not checked here: the facts file is an editorial
+    input that need not exist on a production server.
+    """
+    try:
+        checked = check_set(read_sources(definitions_dir, locales_dir))
+    except FlowError as exc:
+        raise RegistryError(str(exc), (str(exc),)) from exc
+    problems = tuple(str(issue) for issue in checked.errors)
+    if problems:
+        count = f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")
+        raise RegistryError(f"{count} in the flows or catalogs; first: {problems[0]}", problems)
+    return checked.registry

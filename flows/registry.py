@@ -16,9 +16,8 @@ from pathlib import Path
 from types import MappingProxyType
 
 from flows.catalog import Catalog, parse_po
-from flows.errors import FlowError, RegistryError
 from flows.glossary import GLOSSARY_FILE
-from flows.loader import DEFINITIONS_DIR, parse_flows, read_flow_sources, read_text
+from flows.loader import DEFINITIONS_DIR, parse_flow, read_flow_sources, read_text
 from flows.messages import node_targets
 from flows.model import Flow, Node
 
@@ -27,22 +26,6 @@ TRANSLATED_LOCALES = ("zh_Hans", "zh_Hant", "ug")
 LOCALES = (SOURCE_LOCALE, *TRANSLATED_LOCALES)
 RIGHT_TO_LEFT = frozenset({"ug"})
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
-
-
-@dataclass(frozen=True)
-class Registry:
-    flows: Mapping[str, Flow]
-    catalogs: Mapping[str, Catalog]
-    version: str
-    """Six hex digits of a hash over every input file, for logs."""
-    layout: str
-    """Six hex digits of a hash over the flows' structure only (ids, kinds and
-    targets), carried in callback data: a fixed typo or translation leaves
-    buttons working, a moved or removed button makes them stale."""
-
-    def node(self, flow_id: str, node_id: str) -> Node | None:
-        flow = self.flows.get(flow_id)
-        return None if flow is None else flow.node(node_id)
 
 
 @dataclass(frozen=True)
@@ -56,6 +39,29 @@ class RegistrySources:
     """``messages.pot``: every message the program and the flows need."""
     glossary: str | None = None
     """``glossary.csv``: key terms and each locale's word for them."""
+
+
+@dataclass(frozen=True)
+class Registry:
+    flows: Mapping[str, Flow]
+    catalogs: Mapping[str, Catalog]
+    version: str
+    """Six hex digits of a hash over every input file, for logs."""
+    layout: str
+    """Six hex digits of a hash over the flows' structure only (ids, kinds and
+    targets), carried in callback data: a fixed typo or translation leaves
+    buttons working, a moved or removed button makes them stale."""
+    sources: RegistrySources
+    """The files it was built from."""
+    flow_by_file: Mapping[str, Flow]
+    """Every flow file as parsed, by file name, two files with one id included:
+    what the checks judge, so they never parse the files again."""
+    template: Catalog | None
+    """``messages.pot`` parsed: every message the program and the flows need."""
+
+    def node(self, flow_id: str, node_id: str) -> Node | None:
+        flow = self.flows.get(flow_id)
+        return None if flow is None else flow.node(node_id)
 
 
 def read_sources(
@@ -94,8 +100,12 @@ def layout_of(flows: list[Flow]) -> str:
 
 
 def build_registry(sources: RegistrySources) -> Registry:
-    """Parse without judging; :func:`flows.inspect.inspect` does the judging."""
-    flows = parse_flows(sources.flow_files)
+    """Parse without judging; :func:`flows.inspect.inspect` does the judging.
+
+    Each file is parsed here once; the checks and the change summary read the result.
+    """
+    by_file = {name: parse_flow(text, origin=name) for name, text in sources.flow_files.items()}
+    flows = list(by_file.values())
     by_id: dict[str, Flow] = {}
     for flow in flows:
         by_id.setdefault(flow.id, flow)
@@ -103,33 +113,17 @@ def build_registry(sources: RegistrySources) -> Registry:
         locale: parse_po(text, locale=locale, origin=f"locales/{locale}/LC_MESSAGES/messages.po")
         for locale, text in sources.po_files.items()
     }
+    template = (
+        None
+        if sources.template is None
+        else parse_po(sources.template, locale="template", origin="locales/messages.pot")
+    )
     return Registry(
         MappingProxyType(by_id),
         MappingProxyType(catalogs),
         version_of(sources),
         layout_of(flows),
+        sources,
+        MappingProxyType(by_file),
+        template,
     )
-
-
-def load_registry(
-    definitions_dir: Path = DEFINITIONS_DIR, locales_dir: Path = LOCALES_DIR
-) -> Registry:
-    """Read, parse and fully check a set; raise :class:`RegistryError` if it is unfit.
-
-    Source citations are not checked here: the facts file is an editorial
-    input that need not exist on a production server.
-    """
-    from flows.inspect import Severity, inspect  # the checks build on this module
-
-    try:
-        sources = read_sources(definitions_dir, locales_dir)
-        registry = build_registry(sources)
-    except FlowError as exc:
-        raise RegistryError(str(exc), (str(exc),)) from exc
-    problems = tuple(
-        str(issue) for issue in inspect(registry, sources) if issue.severity is Severity.ERROR
-    )
-    if problems:
-        count = f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")
-        raise RegistryError(f"{count} in the flows or catalogs; first: {problems[0]}", problems)
-    return registry

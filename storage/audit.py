@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -37,6 +38,8 @@ GENESIS = bytes(32)
 CHECKPOINT = "checkpoint"
 _CHECKPOINT = re.compile(r"^checkpoint:(\d+):([0-9a-f]{64})$")
 RELAYED = "relayed"
+REKEY = "rekey"
+"""The action of the entry a key rotation appends: ``rekey:<last seq>:<old head>``."""
 
 
 def _chain_hash(
@@ -132,17 +135,21 @@ class RelayCount:
 _Row = tuple[int, str, str, str, str | None, bytes, bytes]
 
 
-def _check(key: bytes, rows: list[_Row], head: tuple[int, bytes] | None) -> AuditReport:
-    """Verify rows (in seq order) from the genesis or from the checkpoint that covers them."""
-    prev, expected_seq, compacted = GENESIS, 1, None
+def _anchor(rows: list[_Row]) -> tuple[bytes, int, int | None]:
+    """Where verification starts: the genesis, or the checkpoint that covers a compacted start."""
     if rows and rows[0][0] != 1:
         # A compacted log starts after a checkpoint entry that names its predecessor.
         for _, _, _, action, _, _, _ in rows:
             found = _CHECKPOINT.match(action)
             if found and int(found[1]) == rows[0][0] - 1:
                 compacted = int(found[1])
-                prev, expected_seq = bytes.fromhex(found[2]), compacted + 1
-                break
+                return bytes.fromhex(found[2]), compacted + 1, compacted
+    return GENESIS, 1, None
+
+
+def _check(key: bytes, rows: list[_Row], head: tuple[int, bytes] | None) -> AuditReport:
+    """Verify rows (in seq order) from the genesis or from the checkpoint that covers them."""
+    prev, expected_seq, compacted = _anchor(rows)
     for seq, day, actor, action, referral, prev_hash, stored in rows:
         recomputed = _chain_hash(key, prev, seq, day, actor, action, referral or "")
         if seq != expected_seq or prev_hash != prev or stored != recomputed:
@@ -265,3 +272,61 @@ class AuditLog:
             await connection.execute("DELETE FROM audit_log WHERE seq <= ?", (through,))
         await self._db.checkpoint()
         return Compaction(old, through)
+
+
+@dataclass(frozen=True)
+class Rechained:
+    entries: int
+    """Entries re-chained under the new key."""
+    broken_at: int | None
+    """The first entry that did not verify under the old key; it and those after it
+    were left exactly as they were, so the log still shows where it broke."""
+    old_head: str
+    new_head: str
+
+
+async def rechain(
+    connection: aiosqlite.Connection,
+    old_key: bytes,
+    new_key: bytes,
+    *,
+    relabel: Callable[[str, str], tuple[str, str]],
+    today: date,
+) -> Rechained:
+    """Re-key the chain for a root key rotation, inside the caller's transaction.
+
+    Every entry that verifies under ``old_key`` is hashed again under
+    ``new_key`` (its actor and action passed through ``relabel`` first), so
+    ``verify-audit`` checks the whole log with the new key alone. An entry that
+    does not verify is never re-hashed: that would launder an edit. Last, an
+    entry records the old head (``rekey:<seq>:<hash>``), for whoever compares
+    it with one noted down before.
+    """
+    await connection.execute("UPDATE audit_head SET seq = seq WHERE id = 1")
+    rows, head = await _rows(connection)
+    report = _check(old_key, rows, head)
+    good = [row for row in rows if report.first_broken is None or row[0] < report.first_broken]
+    prev, _, _ = _anchor(rows)
+    for seq, day, actor, action, referral, _, _ in good:
+        actor, action = relabel(actor, action)
+        digest = _chain_hash(new_key, prev, seq, day, actor, action, referral or "")
+        await connection.execute(
+            "UPDATE audit_log SET actor = ?, action = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+            (actor, action, prev, digest, seq),
+        )
+        prev = digest
+    if report.intact:
+        await connection.execute("UPDATE audit_head SET hash = ? WHERE id = 1", (prev,))
+    old_seq = head[0] if head is not None else 0
+    await append(
+        connection,
+        new_key,
+        actor="admin",
+        action=f"{REKEY}:{old_seq}:{report.head}",
+        referral=None,
+        today=today,
+    )
+    async with connection.execute("SELECT hash FROM audit_head WHERE id = 1") as cursor:
+        row = await cursor.fetchone()
+    new_head = bytes(row[0]).hex() if row is not None else ""
+    return Rechained(len(good), report.first_broken, report.head, new_head)

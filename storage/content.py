@@ -26,7 +26,7 @@ import hmac
 import json
 import sqlite3
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -103,6 +103,36 @@ def unpack_files(blob: bytes) -> ContentFiles:
     return ContentFiles(flows, catalogs, template)
 
 
+def _version_mac(
+    key: bytes, number: int, base: int, publisher: str, day: str, summary: str, digest: bytes
+) -> bytes:
+    return _mac(
+        key,
+        "content_versions",
+        _int(number),
+        _int(base),
+        publisher.encode(),
+        day.encode(),
+        summary.encode(),
+        digest,
+    )
+
+
+def _draft_mac(key: bytes, owner: bytes, base: int, day: str, digest: bytes) -> bytes:
+    return _mac(key, "content_drafts", owner, _int(base), day.encode(), digest)
+
+
+def _locale_mac(key: bytes, locale: str, enabled: bool, changed_by: str, day: str) -> bytes:
+    return _mac(
+        key,
+        "content_locales",
+        locale.encode(),
+        b"1" if enabled else b"0",
+        changed_by.encode(),
+        day.encode(),
+    )
+
+
 def _summary_text(summary: Mapping[str, Any]) -> str:
     return json.dumps(dict(summary), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
@@ -120,16 +150,7 @@ class SqliteContentRepository:
     def _version_mac(
         self, number: int, base: int, publisher: str, day: str, summary: str, digest: bytes
     ) -> bytes:
-        return _mac(
-            self._key,
-            "content_versions",
-            _int(number),
-            _int(base),
-            publisher.encode(),
-            day.encode(),
-            summary.encode(),
-            digest,
-        )
+        return _version_mac(self._key, number, base, publisher, day, summary, digest)
 
     async def newest_number(self) -> int:
         async with self._db.snapshot() as connection:
@@ -249,7 +270,7 @@ class SqliteContentRepository:
     # -- drafts ------------------------------------------------------------
 
     def _draft_mac(self, owner: bytes, base: int, day: str, digest: bytes) -> bytes:
-        return _mac(self._key, "content_drafts", owner, _int(base), day.encode(), digest)
+        return _draft_mac(self._key, owner, base, day, digest)
 
     async def save_draft(self, draft: Draft) -> None:
         owner = _owner(draft.owner)
@@ -297,14 +318,7 @@ class SqliteContentRepository:
     # -- languages ---------------------------------------------------------
 
     def _locale_mac(self, locale: str, enabled: bool, changed_by: str, day: str) -> bytes:
-        return _mac(
-            self._key,
-            "content_locales",
-            locale.encode(),
-            b"1" if enabled else b"0",
-            changed_by.encode(),
-            day.encode(),
-        )
+        return _locale_mac(self._key, locale, enabled, changed_by, day)
 
     async def switch_locale(self, switch: LocaleSwitch) -> None:
         if not LOCALE_CODE.fullmatch(switch.locale):
@@ -347,6 +361,78 @@ class SqliteContentRepository:
                 str(locale), bool(enabled), str(changed_by), date.fromisoformat(str(day))
             )
         return MappingProxyType(switches)
+
+
+async def rekey(
+    connection: aiosqlite.Connection,
+    old_key: bytes,
+    new_key: bytes,
+    *,
+    owner: Callable[[bytes], bytes],
+    label: Callable[[str], str],
+) -> tuple[int, int]:
+    """MAC every content row again under ``new_key``, for a root key rotation.
+
+    Inside the caller's transaction. A row is re-signed only if it verifies
+    under ``old_key`` (else its old MAC stays, and it keeps failing: an edit is
+    never laundered). Publishers and switchers get their new labels, drafts
+    their owner's new pseudonym (``owner``; its new staff row must exist).
+    Returns (rows re-signed, rows left failing).
+    """
+    signed = failing = 0
+    async with connection.execute(
+        "SELECT number, base, publisher, day, summary, files_digest, mac FROM content_versions"
+    ) as cursor:
+        versions = [tuple(row) for row in await cursor.fetchall()]
+    for number, base, publisher, day, summary, digest, mac in versions:
+        old = _version_mac(
+            old_key, int(number), int(base), str(publisher), str(day), str(summary), bytes(digest)
+        )
+        if not hmac.compare_digest(old, bytes(mac)):
+            failing += 1
+            continue
+        publisher = label(str(publisher))
+        fresh = _version_mac(
+            new_key, int(number), int(base), publisher, str(day), str(summary), bytes(digest)
+        )
+        await connection.execute(
+            "UPDATE content_versions SET publisher = ?, mac = ? WHERE number = ?",
+            (publisher, fresh, number),
+        )
+        signed += 1
+    async with connection.execute(
+        "SELECT owner_key, base, day, files_digest, mac FROM content_drafts"
+    ) as cursor:
+        drafts = [tuple(row) for row in await cursor.fetchall()]
+    for owner_key, base, day, digest, mac in drafts:
+        was = bytes(owner_key)
+        ok = hmac.compare_digest(
+            _draft_mac(old_key, was, int(base), str(day), bytes(digest)), bytes(mac)
+        )
+        now = owner(was)
+        fresh = _draft_mac(new_key, now, int(base), str(day), bytes(digest)) if ok else bytes(mac)
+        await connection.execute(
+            "UPDATE content_drafts SET owner_key = ?, mac = ? WHERE owner_key = ?",
+            (now, fresh, was),
+        )
+        signed, failing = (signed + 1, failing) if ok else (signed, failing + 1)
+    async with connection.execute(
+        "SELECT locale, enabled, changed_by, day, mac FROM content_locales"
+    ) as cursor:
+        switches = [tuple(row) for row in await cursor.fetchall()]
+    for locale, enabled, changed_by, day, mac in switches:
+        old = _locale_mac(old_key, str(locale), bool(enabled), str(changed_by), str(day))
+        if not hmac.compare_digest(old, bytes(mac)):
+            failing += 1
+            continue
+        changed_by = label(str(changed_by))
+        fresh = _locale_mac(new_key, str(locale), bool(enabled), changed_by, str(day))
+        await connection.execute(
+            "UPDATE content_locales SET changed_by = ?, mac = ? WHERE locale = ?",
+            (changed_by, fresh, locale),
+        )
+        signed += 1
+    return signed, failing
 
 
 async def _newest(connection: aiosqlite.Connection) -> int:

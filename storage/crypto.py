@@ -20,12 +20,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from storage.errors import DecryptionError
+from storage.errors import DecryptionError, KeyFileError
 from storage.keys import RootKeys
 
 FORMAT_VERSION = 1
 _FIELD_INFO = b"yardem/field-encryption/v1"
 _PSEUDONYM_INFO = b"yardem/pseudonym/v1"
+_CHAIN_DOMAIN = b"yardem/pseudonym-chain/v1"
+_KEY_CHECK = b"yardem/key-check/v1"
 _AAD_DOMAIN = b"yardem"
 _NONCE_BYTES = 12
 _TAG_BYTES = 16
@@ -36,6 +38,11 @@ _LABEL_CHARS = 8
 
 def _derive(root_key: bytes, info: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(root_key)
+
+
+def pepper_of(root_key: bytes) -> bytes:
+    """The pseudonym pepper a root key derives: what a ``pepper:`` line keeps once it is retired."""
+    return _derive(root_key, _PSEUDONYM_INFO)
 
 
 def _frame(part: bytes) -> bytes:
@@ -60,6 +67,28 @@ class FieldCipher:
     def __init__(self, root: RootKeys) -> None:
         self._root = root
         self._ciphers: dict[int, AESGCM] = {}
+
+    @property
+    def active(self) -> int:
+        """The key id new encryptions use."""
+        return self._root.active
+
+    @property
+    def key_ids(self) -> frozenset[int]:
+        return frozenset(self._root.keys)
+
+    def adopt(self, root: RootKeys) -> None:
+        """Take on a newer key set (a rotation's new key) while running.
+
+        Every key held now must be in it unchanged, so nothing readable
+        becomes unreadable; the new set's active key is used from now on.
+        """
+        for key_id, key in self._root.keys.items():
+            if root.keys.get(key_id) != key:
+                raise KeyFileError(
+                    f"the new root keys lack key {key_id} or change it; keeping the old ones"
+                )
+        self._root = root
 
     def encrypt(self, plaintext: bytes, *, table: str, column: str, row: bytes) -> bytes:
         """Encrypt ``plaintext`` for the field at (``table``, ``column``, ``row``)."""
@@ -117,27 +146,71 @@ class FieldCipher:
 class Pseudonymizer:
     """Stable, non-reversible keys for Telegram users, so no id is ever stored.
 
-    The pepper derives from the lowest root key id, which rotation never
-    removes, so pseudonyms survive key rotation.
+    The pepper derives from the lowest root key id. A rotation replaces it
+    without knowing anyone's Telegram id by chaining: the new pseudonym is
+    HMAC(new pepper, old pseudonym), so the pseudonym of an id is computed
+    through every pepper in turn (the retired ones kept as ``pepper:`` lines,
+    the current one last), and the database is re-keyed by applying
+    :meth:`rechain` to every stored pseudonym. Whoever holds only a retired key
+    can compute the old pseudonyms, which the database no longer contains.
+    Invite hashes are chained the same way. Everything else (the audit, row
+    and content MAC keys, labels, rate keys) derives from the last pepper
+    alone, so a rotation changes it outright.
     """
 
     def __init__(self, root: RootKeys) -> None:
-        self._pepper = _derive(root.keys[root.pseudonym_key_id], _PSEUDONYM_INFO)
+        self._stages = (*root.peppers, pepper_of(root.keys[root.pseudonym_key_id]))
+
+    @classmethod
+    def from_stages(cls, stages: tuple[bytes, ...]) -> Pseudonymizer:
+        if not stages:
+            raise ValueError("a pseudonymizer needs at least one pepper")
+        made = cls.__new__(cls)
+        made._stages = tuple(stages)
+        return made
+
+    @property
+    def _pepper(self) -> bytes:
+        return self._stages[-1]
+
+    def previous(self) -> Pseudonymizer | None:
+        """The generation before the last rotation (its last pepper removed), if any."""
+        return Pseudonymizer.from_stages(self._stages[:-1]) if len(self._stages) > 1 else None
+
+    def then(self, root_key: bytes) -> Pseudonymizer:
+        """The next generation: this chain followed by ``root_key``'s pepper."""
+        return Pseudonymizer.from_stages((*self._stages, pepper_of(root_key)))
+
+    def _chained(self, message: bytes) -> bytes:
+        value = hmac.new(self._stages[0], message, hashlib.sha256).digest()
+        for pepper in self._stages[1:]:
+            value = hmac.new(pepper, _CHAIN_DOMAIN + value, hashlib.sha256).digest()
+        return value
+
+    def rechain(self, previous_value: bytes) -> bytes:
+        """A pseudonym (or invite hash) of the previous generation, as this one computes it."""
+        return hmac.new(
+            self._pepper, _CHAIN_DOMAIN + bytes(previous_value), hashlib.sha256
+        ).digest()
 
     def member_key(self, telegram_id: int) -> bytes:
         """The 32-byte pseudonym of the Telegram user ``telegram_id``."""
         if isinstance(telegram_id, bool) or not isinstance(telegram_id, int):
             raise TypeError("telegram_id must be an int")
-        message = b"telegram-user:" + str(telegram_id).encode("ascii")
-        return hmac.new(self._pepper, message, hashlib.sha256).digest()
+        return self._chained(b"telegram-user:" + str(telegram_id).encode("ascii"))
 
     def check_value(self) -> bytes:
-        """A fingerprint of the pepper, safe to store: it reveals no pseudonym."""
-        return hmac.new(self._pepper, b"yardem/key-check/v1", hashlib.sha256).digest()
+        """A fingerprint of the peppers, safe to store: it reveals no pseudonym."""
+        message = _KEY_CHECK
+        if len(self._stages) > 1:
+            # Without earlier peppers the value is what it always was, so
+            # databases from before rotation existed still match.
+            message += b"/chain:" + hashlib.sha256(b"".join(self._stages[:-1])).digest()
+        return hmac.new(self._pepper, message, hashlib.sha256).digest()
 
     def invite_hash(self, code: str) -> bytes:
         """The keyed hash stored for an invite code, so the table holds no usable code."""
-        return hmac.new(self._pepper, b"invite:" + code.encode("utf-8"), hashlib.sha256).digest()
+        return self._chained(b"invite:" + code.encode("utf-8"))
 
     def rate_key(self, member_key: bytes, day: str) -> bytes:
         """Today's request counter for a member: unlinkable to their pseudonym without the key."""

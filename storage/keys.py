@@ -7,8 +7,14 @@ can be live at once so that keys can be rotated without downtime.
 File format (UTF-8 text)::
 
     # comment lines start with '#'
+    pepper:<base64 of 32 bytes>  <- an earlier pseudonym pepper (after a rotation)
     1:<base64 of 32 bytes>
     2:<base64 of 32 bytes>      <- the last key line is the active key
+
+``pepper:`` lines, oldest first, keep the pseudonym peppers of root keys that a
+rotation retired: a member's pseudonym is chained through every pepper in turn
+(see :class:`storage.crypto.Pseudonymizer`), so it stays computable from the
+Telegram id after the root key it first came from is gone.
 
 Error messages name files and line numbers, never the key text itself.
 """
@@ -46,24 +52,30 @@ _HEADER = """\
 # repository, never paste it into a chat or an issue.
 #
 # One key per line, '<id>:<base64 of 32 bytes>'. The last line is the active
-# key, used for new encryptions; older keys stay to open older data until it
-# has been re-encrypted. The lowest id also derives the pseudonym pepper, so it
-# must never be removed.
+# key, used for new encryptions; older keys stay to open older data until
+# 'python -m bot admin rotate-key --finish' has re-encrypted it and removed
+# them. The lowest id also derives the pseudonym pepper. 'pepper:' lines keep
+# the peppers of keys a rotation removed: every pseudonym is chained through
+# them, so never delete or reorder them.
 """
+PEPPER_PREFIX = "pepper"
 
 
 @dataclass(frozen=True)
 class RootKeys:
     """The live root keys, the active one, and the one the pseudonym pepper uses.
 
-    ``pseudonym_key_id`` must be the lowest key id: pseudonyms have to stay
-    stable across rotations, and rotation only ever adds higher ids.
+    ``pseudonym_key_id`` must be the lowest key id: rotation only ever adds
+    higher ids, and removes the lowest only when it moves its pepper into
+    ``peppers``. ``peppers`` are the peppers of root keys retired by earlier
+    rotations, oldest first: pseudonyms are chained through them.
     """
 
     # repr=False: a RootKeys that reaches a log or a traceback must not leak keys.
     keys: Mapping[int, bytes] = field(repr=False)
     active: int
     pseudonym_key_id: int
+    peppers: tuple[bytes, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         if not self.keys:
@@ -85,13 +97,18 @@ class RootKeys:
                 f"pseudonym key id must be the lowest key id {lowest}, "
                 f"not {self.pseudonym_key_id}: removing it would change every pseudonym"
             )
+        for pepper in self.peppers:
+            if not isinstance(pepper, bytes) or len(pepper) != KEY_BYTES:
+                raise KeyFileError(f"a retired pepper is not exactly {KEY_BYTES} bytes")
         # A private copy behind a read-only view keeps the frozen promise honest.
         object.__setattr__(self, "keys", MappingProxyType(dict(self.keys)))
+        object.__setattr__(self, "peppers", tuple(self.peppers))
 
 
 def parse_root_keys(text: str) -> RootKeys:
     """Parse the root key file format; the last key line is the active key."""
     keys: dict[int, bytes] = {}
+    peppers: list[bytes] = []
     active: int | None = None
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -99,6 +116,9 @@ def parse_root_keys(text: str) -> RootKeys:
             continue
         key_id_text, sep, key_text = line.partition(":")
         key_id_text = key_id_text.strip()
+        if sep and key_id_text == PEPPER_PREFIX:
+            peppers.append(_decode_key(key_text.strip(), where=f"root keys line {number}"))
+            continue
         if not sep or not key_id_text.isascii() or not key_id_text.isdigit():
             raise KeyFileError(
                 f"root keys line {number}: expected '<id>:<base64 key>' (comments start with '#')"
@@ -115,15 +135,20 @@ def parse_root_keys(text: str) -> RootKeys:
         active = key_id
     if active is None:
         raise KeyFileError("root keys: no key line found, expected '<id>:<base64 key>'")
-    return RootKeys(keys=keys, active=active, pseudonym_key_id=min(keys))
+    return RootKeys(keys=keys, active=active, pseudonym_key_id=min(keys), peppers=tuple(peppers))
 
 
 def format_root_keys(keys: RootKeys) -> str:
     """Render ``keys`` in the file format, with an explanatory header."""
     order = sorted(key_id for key_id in keys.keys if key_id != keys.active)
     order.append(keys.active)
-    lines = [f"{key_id}:{base64.b64encode(keys.keys[key_id]).decode('ascii')}" for key_id in order]
+    lines = [f"{PEPPER_PREFIX}:{_b64(pepper)}" for pepper in keys.peppers]
+    lines += [f"{key_id}:{_b64(keys.keys[key_id])}" for key_id in order]
     return _HEADER + "\n".join(lines) + "\n"
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
 
 
 def generate_root_key_file(path: Path) -> RootKeys:
@@ -219,6 +244,7 @@ def add_key(keys: RootKeys) -> RootKeys:
         keys={**keys.keys, new_id: secrets.token_bytes(KEY_BYTES)},
         active=new_id,
         pseudonym_key_id=keys.pseudonym_key_id,
+        peppers=keys.peppers,
     )
 
 

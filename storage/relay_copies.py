@@ -166,3 +166,27 @@ async def take(
 async def referral_ids(connection: aiosqlite.Connection) -> list[str]:
     async with connection.execute("SELECT referral_id FROM relay_copies") as cur:
         return [str(row[0]) for row in await cur.fetchall()]
+
+
+async def rekey(
+    connection: aiosqlite.Connection, cipher: FieldCipher, staff: Callable[[bytes], bytes]
+) -> int:
+    """Give every copy in a volunteer's chat its account's new pseudonym (a key rotation).
+
+    Inside the caller's transaction; the blobs are sealed again under the active key.
+    """
+    changed = 0
+    for referral_id in await referral_ids(connection):
+        kept = await _load(connection, cipher, referral_id) or []
+        moved = [
+            Copy(
+                None if c.staff_key is None else staff(c.staff_key),
+                c.message_id,
+                c.kind,
+                c.sent_hour,
+            )
+            for c in kept
+        ]
+        await _store(connection, cipher, referral_id, moved)
+        changed += 1
+    return changed

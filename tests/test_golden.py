@@ -3,9 +3,12 @@
 Each script is a list of steps (a 1-based button number, ``back``, ``menu``,
 ``text:<typed text>`` or ``forged``) run through ``bot.conversation.Conversation``,
 which the Telegram handlers and ``python -m bot try`` both use; the transcript
-records every screen the member would see and whether it is drawn anew. A
-change to flows, catalogs or rendering shows up as a diff in
-``tests/golden/*.json``. After an intended change, regenerate with::
+records every screen the member would see and whether it is drawn anew. Between
+two steps the member's state goes through the database as the bot stores it
+(JSON, encrypted, in SQLite) and is read back, so every walk also proves that
+each state it reaches survives storage unchanged. A change to flows, catalogs
+or rendering shows up as a diff in ``tests/golden/*.json``. After an intended
+change, regenerate with::
 
     YARDEM_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden.py
 """
@@ -14,6 +17,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +27,14 @@ import pytest
 from bot.callbacks import Action, BackButton, ChooseButton, MenuButton, Pressed, ResumeButton
 from bot.content import Snapshot, load_snapshot
 from bot.conversation import Conversation, Outcome
-from bot.members import MemberState
+from bot.members import Members, MemberState
 from bot.screens import Screen
 from flows.loader import DEFINITIONS_DIR
 from flows.registry import LOCALES, LOCALES_DIR
 from flows.values import TextValues
+from storage.database import Database
+from storage.members import MemberRepository
+from tests.unit.storage_samples import CIPHER, PSEUDONYMS
 
 GOLDEN = Path(__file__).parent / "golden"
 # One journey per help flow that visits every screen of it (a depth-first walk
@@ -83,16 +91,38 @@ def _outcome(conversation: Conversation, step: str, screen: Screen) -> Outcome:
     return conversation.press(Pressed(layout, action))
 
 
-def transcript(snapshot: Snapshot, locale: str, steps: list[str]) -> list[dict[str, Any]]:
+MEMBER = 1_000_042
+"""The walking member's Telegram id; only its pseudonym reaches the database."""
+DAY = datetime(2024, 5, 17, tzinfo=UTC)
+
+
+async def stored(members: Members, state: MemberState | None) -> MemberState | None:
+    """``state`` after the bot stores it at the end of a turn and reads it at the next."""
+    key = members.key_for(MEMBER)
+    if state is None:
+        await members.erase(key)  # /wipe
+    else:
+        await members.save(key, state)
+    loaded = await members.load(key)
+    # Compared as stored: the answers come back in the stored JSON's (sorted) order.
+    assert (loaded and loaded.to_json()) == (state and state.to_json()), (
+        "the member's state changed on its way through the database"
+    )
+    return loaded
+
+
+async def transcript(
+    snapshot: Snapshot, locale: str, steps: list[str], members: Members
+) -> list[dict[str, Any]]:
     """Walk as the bot's conversation rules do, from the main menu."""
-    state: MemberState | None = MemberState(locale)
+    state: MemberState | None = await stored(members, MemberState(locale))
     outcome = Conversation(snapshot, state, locale).command("menu")
     screen = outcome.screens[-1]
     record: list[dict[str, Any]] = [
         {"step": "menu", "screens": [_screen_json(s) for s in outcome.screens]}
     ]
     for step in steps:
-        state = outcome.state
+        state = await stored(members, outcome.state)
         screen = outcome.screens[-1] if outcome.screens else screen
         outcome = _outcome(Conversation(snapshot, state, locale), step, screen)
         entry: dict[str, Any] = {
@@ -112,11 +142,21 @@ def snapshot() -> Snapshot:
     return load_snapshot(DEFINITIONS_DIR, LOCALES_DIR, TextValues(retention_days=30))
 
 
+@pytest.fixture
+async def members(tmp_path: Path) -> AsyncIterator[Members]:
+    """The bot's member store over a real encrypted database."""
+    db = await Database.open(tmp_path / "yardem.db")
+    yield Members(MemberRepository(db, CIPHER), PSEUDONYMS, lambda: DAY)
+    await db.close()
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
-def test_golden_transcript(snapshot: Snapshot, script: str, locale: str) -> None:
+async def test_golden_transcript(
+    snapshot: Snapshot, members: Members, script: str, locale: str
+) -> None:
     path = GOLDEN / f"{script}.{locale}.json"
-    actual = transcript(snapshot, locale, SCRIPTS[script])
+    actual = await transcript(snapshot, locale, SCRIPTS[script], members)
     if os.environ.get("YARDEM_UPDATE_GOLDEN") == "1":
         GOLDEN.mkdir(exist_ok=True)
         path.write_text(json.dumps(actual, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -9,7 +9,7 @@ from flows.model import text_context
 from flows.registry import RegistrySources
 from tests.e2e.harness import RunningBot
 from tests.e2e.steps import choose_language
-from tests.fakebot import FakeUser
+from tests.fakebot import BotMessage, FakeUser
 
 
 def live_sources(bot: RunningBot) -> RegistrySources:
@@ -35,16 +35,6 @@ def screen_text(bot: RunningBot, locale: str, flow: str, node: str) -> str:
     return tr.finish(text)
 
 
-async def shows(bot: RunningBot, member: FakeUser, text: str) -> None:
-    """Wait until the member's newest message reads exactly ``text``."""
-
-    def arrived() -> bool:
-        messages = member.visible_messages()
-        return bool(messages) and messages[-1].text == text
-
-    await bot.server.wait_for(arrived, timeout=15)
-
-
-async def at_menu(bot: RunningBot, member: FakeUser, locale: str) -> None:
-    """/start, pick ``locale``, and wait for the main menu and the member's stored choice."""
-    await choose_language(bot, member, locale)
+async def at_menu(bot: RunningBot, member: FakeUser, locale: str) -> BotMessage:
+    """/start, pick ``locale``; returns the main menu once the member's choice is stored."""
+    return await choose_language(bot, member, locale)

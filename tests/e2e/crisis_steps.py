@@ -1,15 +1,15 @@
-"""Steps of the "detained or stopped now" path, each waiting for what it needs."""
+"""Steps of the "detained or stopped now" path, each waiting for what it needs (see steps.py)."""
 
 from __future__ import annotations
 
 from bot import referral_texts
-from bot.i18n import LANGUAGE_NAMES, Translator
+from bot.i18n import Translator
 from flows.model import HandoffNode, text_context
 from storage.referrals import Referral
 from tests.e2e.harness import RunningBot
-from tests.e2e.referral_steps import answer_label, press_when_shown
-from tests.e2e.test_member_journeys import label, node_text
-from tests.fakebot import FakeUser
+from tests.e2e.referral_steps import answer_label
+from tests.e2e.steps import choose_language, label, node_text, say, tap
+from tests.fakebot import BotMessage, FakeUser
 
 
 def shows(user: FakeUser, text: str) -> bool:
@@ -17,23 +17,16 @@ def shows(user: FakeUser, text: str) -> bool:
     return any(text in (m.text or "") for m in user.visible_messages())
 
 
-def last_shows(user: FakeUser, text: str) -> bool:
-    messages = user.visible_messages()
-    return bool(messages) and text in (messages[-1].text or "")
-
-
-async def start_in(bot: RunningBot, member: FakeUser, locale: str) -> None:
-    """/start, then the member's language; returns once the menu is there."""
+async def start_in(bot: RunningBot, member: FakeUser, locale: str) -> BotMessage:
+    """/start, the member's language, then "Detained or stopped now"; returns that screen."""
     tr = bot.tr(locale)
-    member.send_text("/start")
-    await press_when_shown(bot, member, LANGUAGE_NAMES[locale])
-    await press_when_shown(bot, member, label(bot, tr, "main", "menu", "detained"))
-    await bot.server.wait_for(
-        lambda: any(
-            label(bot, tr, "detained", "intro", "volunteer") in m.button_texts
-            for m in member.visible_messages()
-        ),
-        timeout=15,
+    menu = await choose_language(bot, member, locale)
+    return await tap(
+        bot,
+        member,
+        label(bot, tr, "main", "menu", "detained"),
+        message_id=menu.message_id,
+        button=label(bot, tr, "detained", "intro", "volunteer"),
     )
 
 
@@ -54,54 +47,46 @@ async def ask_urgently(
     locale: str = "en",
     country: str = "PL",
     expect: str | None = None,
-) -> None:
+) -> BotMessage:
     """From the detained screen: Talk to a volunteer now, consent, where they are.
 
-    Returns once the member sees ``expect`` (by default, that the request was sent).
+    Returns the screen that answers, once it shows ``expect`` (by default, that
+    the request was sent).
     """
     tr = bot.tr(locale)
-    await press_when_shown(bot, member, label(bot, tr, "detained", "intro", "volunteer"))
-    await press_when_shown(bot, member, consent_label(bot, tr, "urgent"))
-    await bot.server.wait_for(lambda: last_shows(member, where_now(tr)), timeout=15)
-    await press_when_shown(bot, member, answer_label(bot, "c", country, locale))
-    awaited = expect if expect is not None else sent_text(bot, tr)
-    await bot.server.wait_for(lambda: last_shows(member, awaited), timeout=15)
+    consent = await tap(
+        bot,
+        member,
+        label(bot, tr, "detained", "intro", "volunteer"),
+        button=consent_label(bot, tr, "urgent"),
+    )
+    question = await tap(
+        bot,
+        member,
+        consent_label(bot, tr, "urgent"),
+        message_id=consent.message_id,
+        containing=where_now(tr),
+    )
+    return await tap(
+        bot,
+        member,
+        answer_label(bot, "c", country, locale),
+        message_id=question.message_id,
+        containing=expect if expect is not None else sent_text(bot, tr),
+    )
 
 
-def newest_id(user: FakeUser) -> int:
-    messages = user.visible_messages()
-    return messages[-1].message_id if messages else 0
-
-
-async def press_on_new_message(
-    bot: RunningBot, user: FakeUser, label_text: str, after: int
-) -> None:
-    """Press ``label_text`` on a message the bot sent after message ``after``.
-
-    An older screen may carry the same button (a menu under a notice); pressing
-    it there, before the new screen arrives, would be a press on a stale screen.
-    """
-
-    def fresh() -> int | None:
-        for message in reversed(user.visible_messages()):
-            if message.message_id > after and label_text in message.button_texts:
-                return message.message_id
-        return None
-
-    await bot.server.wait_for(lambda: fresh() is not None, timeout=15)
-    found = fresh()
-    assert found is not None
-    user.press(label_text, message_id=found)
-
-
-async def back_to_detained(bot: RunningBot, member: FakeUser, locale: str = "en") -> None:
-    """/menu, then the detained screen, for a member who has a language."""
+async def back_to_detained(bot: RunningBot, member: FakeUser, locale: str = "en") -> BotMessage:
+    """/menu, then the detained screen, for a member who has a language; returns it."""
     tr = bot.tr(locale)
-    before = newest_id(member)
-    member.send_text("/menu")
-    await press_on_new_message(bot, member, label(bot, tr, "main", "menu", "detained"), before)
-    await bot.server.wait_for(
-        lambda: last_shows(member, node_text(bot, tr, "detained", "intro")), timeout=15
+    detained = label(bot, tr, "main", "menu", "detained")
+    menu = await say(bot, member, "/menu", button=detained)
+    return await tap(
+        bot,
+        member,
+        detained,
+        message_id=menu.message_id,
+        containing=node_text(bot, tr, "detained", "intro"),
     )
 
 
@@ -112,32 +97,29 @@ async def ask_ordinarily(
     country: str = "TR",
     expect: str | None = None,
     locale: str = "en",
-) -> None:
+) -> BotMessage:
     """/menu, Talk to a volunteer, consent and the four questions (travel, general).
 
-    Returns once the member sees ``expect`` (by default, that the request was sent).
+    Returns the screen that answers, once it shows ``expect`` (by default, that
+    the request was sent).
     """
     tr = bot.tr(locale)
-    before = newest_id(member)
-    member.send_text("/menu")
-    await press_on_new_message(bot, member, label(bot, tr, "main", "menu", "volunteer"), before)
-    await press_when_shown(bot, member, consent_label(bot, tr, "intro"))
-    for field, code in (("t", "travel"), ("u", "general"), ("c", country), ("l", locale)):
-        await press_when_shown(bot, member, answer_label(bot, field, code, locale))
-    awaited = expect if expect is not None else sent_text(bot, tr)
-    await bot.server.wait_for(lambda: last_shows(member, awaited), timeout=15)
-
-
-async def cancel_request(bot: RunningBot, member: FakeUser, locale: str = "en") -> None:
-    tr = bot.tr(locale)
-    before = newest_id(member)
-    member.send_text("/status")
-    await press_on_new_message(
-        bot, member, tr.finish(referral_texts.cancel_request_label(tr)), before
-    )
-    await press_when_shown(bot, member, tr.finish(referral_texts.cancel_confirm_label(tr)))
-    await bot.server.wait_for(
-        lambda: last_shows(member, tr.finish(referral_texts.cancelled(tr))), timeout=15
+    volunteer = label(bot, tr, "main", "menu", "volunteer")
+    consent = consent_label(bot, tr, "intro")
+    answers = [
+        answer_label(bot, field, code, locale)
+        for field, code in (("t", "travel"), ("u", "general"), ("c", country), ("l", locale))
+    ]
+    menu = await say(bot, member, "/menu", button=volunteer)
+    screen = await tap(bot, member, volunteer, message_id=menu.message_id, button=consent)
+    for pressed, shown in zip([consent, *answers[:-1]], answers, strict=True):
+        screen = await tap(bot, member, pressed, message_id=screen.message_id, button=shown)
+    return await tap(
+        bot,
+        member,
+        answers[-1],
+        message_id=screen.message_id,
+        containing=expect if expect is not None else sent_text(bot, tr),
     )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from functools import partial
 
 from bot import admin, referral_texts, staff_texts
 from bot.i18n import LANGUAGE_NAMES
@@ -37,14 +36,6 @@ async def staff_press(
         query = user.press(button_label, message_id=message_id)
     await bot.server.wait_for_answer(query)
     return query
-
-
-async def press_when_shown(bot: RunningBot, user: FakeUser, label_text: str) -> None:
-    """Press a button once it is on screen, then wait for quiet. Kept for older
-    tests until they are converted: a step should rather wait for what the press
-    leads to (``steps.tap``, ``staff_press``)."""
-    await user.tap(label_text)
-    await bot.settle()
 
 
 async def make_coordinator(bot: RunningBot, user: FakeUser) -> None:
@@ -106,35 +97,39 @@ def language_request_of(bot: RunningBot, coordinator: FakeUser, user: FakeUser, 
     raise LookupError(f"no language request for {locale} of {user} in {coordinator}'s chat")
 
 
+async def language_request(
+    bot: RunningBot, coordinator: FakeUser, user: FakeUser, locale: str, *, after: int | None = None
+) -> BotMessage:
+    """The coordinator's undecided request to approve ``locale`` for the user, once it is there.
+
+    The volunteer's Done is answered after the requests went out (``staff_press``);
+    ``after`` (a ``mark()``) skips requests from earlier.
+    """
+    tr = bot.tr("en")
+    wanted = staff_texts.language_request(tr, staff_label(bot, user), LANGUAGE_NAMES[locale])
+    return await coordinator.wait_for_message(
+        text=wanted, button=staff_texts.approve_label(tr), after=after
+    )
+
+
 async def approve_languages(
     bot: RunningBot, coordinator: FakeUser, user: FakeUser, languages: tuple[str, ...]
 ) -> None:
     """The coordinator approves the languages a new volunteer chose."""
     tr = bot.tr("en")
     key = bot.services.members.key_for(user.user_id)
+    mark = bot.server.mark()
     for locale in languages:
-        await bot.server.wait_for(partial(_has_request, bot, coordinator, user, locale), timeout=15)
-        coordinator.press(
-            staff_texts.approve_label(tr),
-            message_id=language_request_of(bot, coordinator, user, locale),
+        request = await language_request(bot, coordinator, user, locale)
+        # Answered once decided: stored, and the volunteer told.
+        await staff_press(
+            bot, coordinator, staff_texts.approve_label(tr), message_id=request.message_id
         )
-
-    async def approved() -> bool:
-        member = await bot.services.staff.get(key)
-        return member is not None and set(languages) <= member.languages
-
     text = staff_texts.language_approved(tr, LANGUAGE_NAMES[languages[-1]])
-    await bot.server.wait_for(lambda: text in [m.text for m in user.visible_messages()], timeout=15)
-    assert await approved()
-    await bot.settle()
-
-
-def _has_request(bot: RunningBot, coordinator: FakeUser, user: FakeUser, locale: str) -> bool:
-    try:
-        language_request_of(bot, coordinator, user, locale)
-    except LookupError:
-        return False
-    return True
+    await user.wait_for_message(text=text, after=mark)
+    member = await bot.services.staff.get(key)
+    assert member is not None
+    assert set(languages) <= member.languages
 
 
 def answer_label(bot: RunningBot, field: str, code: str, locale: str = "en") -> str:
@@ -218,6 +213,14 @@ def notice_of(user: FakeUser, referral: Referral) -> int:
     raise LookupError(f"no notice about {referral.id} for {user}")
 
 
+async def claimable(bot: RunningBot, user: FakeUser, referral: Referral) -> BotMessage:
+    """The user's newest notice about the referral with its Claim button, once it is there."""
+    tr = bot.tr("en")
+    return await user.wait_for_message(
+        containing=reference(referral.id), button=staff_texts.claim_label(tr)
+    )
+
+
 def member_claimed_text(bot: RunningBot) -> str:
     tr = bot.tr("en")
     return tr.finish(referral_texts.claimed(tr))
@@ -232,9 +235,8 @@ async def claim(
     is False, the step then taps Talk here, as a volunteer who wants to answer does.
     """
     tr = bot.tr("en")
-    query = await staff_press(
-        bot, user, staff_texts.claim_label(tr), message_id=notice_of(user, referral)
-    )
+    notice = await claimable(bot, user, referral)
+    query = await staff_press(bot, user, staff_texts.claim_label(tr), message_id=notice.message_id)
     answer = bot.server.callback_answer(query) or {}
     if talk_here and not answer.get("show_alert"):
         await talk(bot, user, referral)
@@ -283,9 +285,9 @@ async def close_held(bot: RunningBot, user: FakeUser, outcome: str) -> None:
     await staff_press(bot, user, outcome_label, message_id=question.message_id)
 
 
-async def cancel_request(bot: RunningBot, member: FakeUser) -> None:
+async def cancel_request(bot: RunningBot, member: FakeUser, locale: str = "en") -> None:
     """/status, Cancel my request, Yes: the member's request is withdrawn."""
-    tr = bot.tr("en")
+    tr = bot.tr(locale)
     ask = tr.finish(referral_texts.cancel_request_label(tr))
     confirm = tr.finish(referral_texts.cancel_confirm_label(tr))
     status = await say(bot, member, "/status", button=ask)

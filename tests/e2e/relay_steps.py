@@ -12,9 +12,11 @@ from tests.e2e.referral_steps import (
     ask_for_volunteer,
     claim,
     make_coordinator,
+    staff_press,
     volunteer,
 )
-from tests.fakebot import FakeUser
+from tests.e2e.steps import say
+from tests.fakebot import BotMessage, FakeUser
 
 
 async def team(bot: RunningBot, base: int) -> tuple[FakeUser, FakeUser, FakeUser]:
@@ -54,37 +56,51 @@ def texts_of(user: FakeUser) -> list[str | None]:
     return [m.text for m in user.visible_messages()]
 
 
-async def sent_and_settled(bot: RunningBot, user: FakeUser, predicate_text: str) -> None:
-    """Wait until the user's chat shows a bot message with exactly this text."""
-    await bot.server.wait_for(lambda: predicate_text in texts_of(user), timeout=15)
-    await bot.settle()
+async def relay_counted(
+    bot: RunningBot, referral: Referral, *, from_member: int, from_staff: int
+) -> None:
+    """Wait until the relay has counted this many messages of the request, each way.
+
+    A message is counted after its copies are recorded for removal, so a step
+    that ends the request after this finds every copy to remove.
+    """
+
+    async def counted() -> bool:
+        counts = [c for c in await bot.services.audit.relay_counts() if c.referral == referral.id]
+        totals = (sum(c.from_member for c in counts), sum(c.from_staff for c in counts))
+        return totals == (from_member, from_staff)
+
+    await bot.server.wait_for(
+        counted,
+        what=f"{from_member} message(s) from the member and {from_staff} from staff "
+        f"counted for {reference(referral.id)}",
+    )
 
 
-async def mine_button(bot: RunningBot, user: FakeUser, referral: Referral, label: str) -> None:
-    """/mine, then a button on the line of the given request."""
-    user.send_text("/mine")
+async def mine_button(bot: RunningBot, user: FakeUser, referral: Referral, label: str) -> str:
+    """/mine, then a button on the line of the given request.
 
-    def line() -> int | None:
-        for message in reversed(user.visible_messages()):
-            if (message.text or "").startswith(reference(referral.id)) and label in (
-                message.button_texts
-            ):
-                return message.message_id
-        return None
+    Returns the press's query id once the bot has answered it, which it does
+    after carrying the action out (see ``staff_press``).
+    """
 
-    await bot.server.wait_for(lambda: line() is not None, timeout=15)
-    await bot.settle()
-    found = line()
-    assert found is not None
-    user.press(label, message_id=found)
-    await bot.settle()
+    def its_line(message: BotMessage) -> bool:
+        return (message.text or "").startswith(reference(referral.id))
+
+    line = await say(bot, user, "/mine", button=label, predicate=its_line)
+    return await staff_press(bot, user, label, message_id=line.message_id)
 
 
 async def hand_over(
     bot: RunningBot, holder: FakeUser, coordinator: FakeUser, referral: Referral, to: FakeUser
 ) -> None:
-    """The holder asks for a hand-over and the coordinator picks ``to``."""
+    """The holder asks for a hand-over and the coordinator picks ``to``.
+
+    Returns once the coordinator's press is answered, which the bot does after
+    both chats are cleared and everyone is told.
+    """
     tr = bot.tr("en")
+    mark = bot.server.mark()
     await mine_button(bot, holder, referral, staff_texts.handover_label(tr))
     target = bot.services.pseudonymizer.label(bot.services.members.key_for(to.user_id))
     asked = staff_texts.handover_request(
@@ -92,12 +108,10 @@ async def hand_over(
         reference(referral.id),
         bot.services.pseudonymizer.label(bot.services.members.key_for(holder.user_id)),
     )
-    await bot.server.wait_for(lambda: asked in texts_of(coordinator), timeout=15)
-    request = next(m for m in reversed(coordinator.visible_messages()) if m.text == asked)
-    coordinator.press(target, message_id=request.message_id)
+    request = await coordinator.wait_for_message(text=asked, button=target, after=mark)
+    await staff_press(bot, coordinator, target, message_id=request.message_id)
     assigned = staff_texts.assigned_to_you(tr, reference(referral.id))
-    await bot.server.wait_for(lambda: assigned in texts_of(to), timeout=15)
-    await bot.settle()
+    await to.wait_for_message(text=assigned, after=mark)
 
 
 def advance(bot: RunningBot, hours: float) -> None:

@@ -11,7 +11,7 @@ import subprocess
 from datetime import timedelta
 from pathlib import Path
 
-from bot import jobs, staff_texts
+from bot import jobs
 from bot.context import YardemContext
 from bot.settings import Settings
 from tests.e2e.harness import FakeClock, running_bot, settings_for
@@ -46,25 +46,14 @@ async def test_relays_are_daily_counts_and_old_entries_compact_into_a_checkpoint
         member = server.user(8400003, first_name="Member", language_code="en")
         await ask_for_volunteer(bot, member)
         referral = await only_referral(bot, member)
-        await claim(bot, alice, referral)
-        tr = bot.tr("en")
-        await bot.server.wait_for(
-            lambda: any(
-                staff_texts.now_talking(tr, f"#{referral.id}") == m.text
-                for m in alice.visible_messages()
-            ),
-            timeout=15,
-        )
+        await claim(bot, alice, referral)  # returns once "now talking" is shown
         for text in ("first words 1101", "second words 1102"):
+            mark = server.mark()
             member.send_text(text)
-            await bot.server.wait_for(
-                lambda t=text: any(m.text == t for m in alice.visible_messages()),  # type: ignore[misc]
-                timeout=15,
-            )
+            await alice.wait_for_message(text=text, after=mark)
+        mark = server.mark()
         alice.send_text("an answer 1103")
-        await bot.server.wait_for(
-            lambda: any(m.text == "an answer 1103" for m in member.visible_messages()), timeout=15
-        )
+        await member.wait_for_message(text="an answer 1103", after=mark)
 
         async def counts() -> list[tuple[str, int, int]]:
             return [
@@ -76,8 +65,10 @@ async def test_relays_are_daily_counts_and_old_entries_compact_into_a_checkpoint
         async def all_counted() -> bool:
             return await counts() == [(referral.id, 2, 1)]
 
-        await bot.server.wait_for(all_counted, timeout=15)
-        await bot.settle()
+        await bot.server.wait_for(
+            all_counted, what="the relay counts: 2 from the member, 1 from the volunteer"
+        )
+        await bot.settle()  # nothing follows
         actions = [entry.action for entry in await services.audit.entries()]
         assert not any(action.startswith(("relay", "relayed")) for action in actions)
         assert await counts() == [(referral.id, 2, 1)], "nothing more was counted"

@@ -10,9 +10,7 @@ from tests.e2e.crisis_steps import (
     ask_ordinarily,
     ask_urgently,
     back_to_detained,
-    cancel_request,
     consent_label,
-    last_shows,
     member_referral,
     sent_text,
     shows,
@@ -22,14 +20,14 @@ from tests.e2e.crisis_steps import (
 from tests.e2e.harness import RunningBot
 from tests.e2e.referral_steps import (
     answer_label,
+    cancel_request,
     claim,
     make_coordinator,
     notice_of,
-    press_when_shown,
     volunteer,
 )
-from tests.e2e.test_member_journeys import label, node_text
-from tests.fakebot import FakeUser
+from tests.e2e.steps import label, node_text, say, tap
+from tests.fakebot import BotMessage, FakeUser
 
 
 async def _team(bot: RunningBot, languages: tuple[str, ...] = ("en",)) -> tuple[FakeUser, FakeUser]:
@@ -45,6 +43,11 @@ def _notices_about(user: FakeUser, referral_id: str) -> list[str]:
     ]
 
 
+async def _notice(user: FakeUser, referral_id: str, *, after: int) -> BotMessage:
+    """The user's newest message about the request sent (or redrawn) after the mark."""
+    return await user.wait_for_message(containing=reference(referral_id), after=after)
+
+
 async def test_the_daily_limit_never_refuses_someone_detained_now(bot: RunningBot) -> None:
     _, alice = await _team(bot)
     tr = bot.tr("en")
@@ -57,6 +60,7 @@ async def test_the_daily_limit_never_refuses_someone_detained_now(bot: RunningBo
 
     # Detained now: filed anyway, and announced at once.
     await back_to_detained(bot, member)
+    mark = bot.server.mark()
     await ask_urgently(bot, member, country="MA")
     first = await member_referral(bot, member)
     assert first is not None
@@ -66,7 +70,7 @@ async def test_the_daily_limit_never_refuses_someone_detained_now(bot: RunningBo
         "MA",
         "en",
     )
-    await bot.server.wait_for(lambda: bool(_notices_about(alice, first.id)), timeout=15)
+    await _notice(alice, first.id, after=mark)
 
     # Cancelling and filing again in a loop is never refused either, but it no
     # longer rings every phone at once: it waits for the next round.
@@ -76,11 +80,12 @@ async def test_the_daily_limit_never_refuses_someone_detained_now(bot: RunningBo
     again = await member_referral(bot, member)
     assert again is not None
     assert again.id != first.id
-    await bot.settle()
+    await bot.settle()  # nothing follows: no notice until the next round
     assert _notices_about(alice, again.id) == []
     bot.clock.advance(RENOTIFY_EVERY)
+    mark = bot.server.mark()
     assert await Desk(bot.application.bot, bot.services).renotify_urgent() == 1
-    await bot.server.wait_for(lambda: bool(_notices_about(alice, again.id)), timeout=15)
+    await _notice(alice, again.id, after=mark)
     assert answer_name("u", "detained", tr, "en") in _notices_about(alice, again.id)[-1]
 
 
@@ -90,26 +95,41 @@ async def test_one_question_in_the_members_language_and_back_skips_the_consent(
     _, alice = await _team(bot, ("ug",))
     tr = bot.tr("ug")
     member = bot.server.user(8900011, first_name="Member", language_code=None)
-    await start_in(bot, member, "ug")
-    await press_when_shown(bot, member, label(bot, tr, "detained", "intro", "volunteer"))
-    consent = member.last_message()
+    intro = await start_in(bot, member, "ug")
+    consent = await tap(
+        bot,
+        member,
+        label(bot, tr, "detained", "intro", "volunteer"),
+        message_id=intro.message_id,
+        button=consent_label(bot, tr, "urgent"),
+    )
     urgent = bot.snapshot.registry.node("volunteer", "urgent")
     assert urgent is not None
     assert consent.text == tr.finish(tr.pgettext("volunteer.urgent", urgent.text))
     # One way back from a consent screen: its own "No", not a Back beside it.
     assert tr.finish(texts.back_label(tr)) not in consent.button_texts
     assert consent.button_texts[0] == consent_label(bot, tr, "urgent")
-    member.press(consent_label(bot, tr, "urgent"))
-    await bot.server.wait_for(lambda: last_shows(member, where_now(tr)), timeout=15)
-    question = member.last_message()
+    question = await tap(
+        bot,
+        member,
+        consent_label(bot, tr, "urgent"),
+        message_id=consent.message_id,
+        containing=where_now(tr),
+    )
     # Only "Where are you now?": no "Question 1 of 1", no topic, urgency or language.
     assert question.text == where_now(tr)
     for code in ("MA", "PL", "RS", "QA", "ID", "TJ"):
         assert answer_label(bot, "c", code, "ug") in question.button_texts
     cancel = tr.finish(referral_texts.cancel_label(tr))
     assert question.button_texts[-1] == cancel
-    member.press(answer_label(bot, "c", "QA", "ug"))
-    await bot.server.wait_for(lambda: last_shows(member, sent_text(bot, tr)), timeout=15)
+    mark = bot.server.mark()
+    sent = await tap(
+        bot,
+        member,
+        answer_label(bot, "c", "QA", "ug"),
+        message_id=question.message_id,
+        containing=sent_text(bot, tr),
+    )
 
     referral = await member_referral(bot, member)
     assert referral is not None
@@ -120,14 +140,18 @@ async def test_one_question_in_the_members_language_and_back_skips_the_consent(
         "ug",
     )
     assert referral.urgent
-    await bot.server.wait_for(lambda: bool(_notices_about(alice, referral.id)), timeout=15)
+    await _notice(alice, referral.id, after=mark)
     [notice] = _notices_about(alice, referral.id)
     assert answer_name("u", "detained", bot.tr("en"), "en") in notice
 
     # Back from "your request has been sent" goes to the screen before the consent.
-    member.press(tr.finish(texts.back_label(tr)))
-    intro = node_text(bot, tr, "detained", "intro")
-    await bot.server.wait_for(lambda: last_shows(member, intro), timeout=15)
+    await tap(
+        bot,
+        member,
+        tr.finish(texts.back_label(tr)),
+        message_id=sent.message_id,
+        containing=node_text(bot, tr, "detained", "intro"),
+    )
     assert not shows(member, consent_label(bot, tr, "urgent"))
 
 
@@ -136,14 +160,17 @@ async def test_an_open_request_is_escalated_instead_of_refused(bot: RunningBot) 
     tr = bot.tr("en")
     member = bot.server.user(8900012, first_name="Member", language_code="en")
     await start_in(bot, member, "en")
+    mark = bot.server.mark()
     await ask_ordinarily(bot, member, country="DE")
     ordinary = await member_referral(bot, member)
     assert ordinary is not None
-    first_notice = notice_of(alice, ordinary)
+    first_notice = (await _notice(alice, ordinary.id, after=mark)).message_id
+    assert notice_of(alice, ordinary) == first_notice
     assert answer_name("u", "general", tr, "en") in _notices_about(alice, ordinary.id)[-1]
 
     await back_to_detained(bot, member)
     escalated_text = tr.finish(referral_texts.escalated_waiting(tr))
+    mark = bot.server.mark()
     await ask_urgently(bot, member, country="RS", expect=escalated_text)
     now = await member_referral(bot, member)
     assert now is not None
@@ -154,20 +181,19 @@ async def test_an_open_request_is_escalated_instead_of_refused(bot: RunningBot) 
     # Volunteers and coordinators get a new notice that says what changed; the
     # old one, with the old urgency, is gone.
     lead = staff_texts.now_urgent(tr)
+
+    def says_urgent(message: BotMessage) -> bool:
+        return lead in (message.text or "")
+
     for user in (alice, coordinator):
-        await bot.server.wait_for(
-            lambda user=user: any(lead in text for text in _notices_about(user, now.id)),
-            timeout=15,
-        )
+        await user.wait_for_message(containing=reference(now.id), predicate=says_urgent, after=mark)
         [notice] = _notices_about(user, now.id)
         assert answer_name("u", "detained", tr, "en") in notice
         assert staff_texts.claim_label(tr) in user.last_message().button_texts
     assert notice_of(alice, now) != first_notice
 
     # /status says it is urgent.
-    member.send_text("/status")
-    urgent_status = tr.finish(referral_texts.status_urgent(tr))
-    await bot.server.wait_for(lambda: last_shows(member, urgent_status), timeout=15)
+    await say(bot, member, "/status", containing=tr.finish(referral_texts.status_urgent(tr)))
 
     # Its urgent rounds have started.
     bot.clock.advance(RENOTIFY_EVERY)
@@ -177,7 +203,7 @@ async def test_an_open_request_is_escalated_instead_of_refused(bot: RunningBot) 
     await back_to_detained(bot, member)
     before = [m.message_id for m in alice.visible_messages()]
     await ask_urgently(bot, member, country="RS", expect=escalated_text)
-    await bot.settle()
+    await bot.settle()  # nothing follows: no notice, no deletion
     assert [m.message_id for m in alice.visible_messages()] == before
     assert await bot.services.referrals.count() == 1
 
@@ -193,25 +219,21 @@ async def test_a_claimed_request_is_escalated_and_its_volunteer_told(bot: Runnin
     await claim(bot, alice, referral)
 
     await back_to_detained(bot, member)
+    mark = bot.server.mark()
     await ask_urgently(
         bot, member, country="TR", expect=tr.finish(referral_texts.escalated_claimed(tr))
     )
     told = staff_texts.held_now_urgent(tr, reference(referral.id))
-    await bot.server.wait_for(lambda: last_shows(alice, told), timeout=15)
+    await alice.wait_for_message(containing=told, after=mark)
     now = await member_referral(bot, member)
     assert now is not None
     holder = bot.services.members.key_for(alice.user_id)
     assert (now.status, now.urgency, now.volunteer) == ("claimed", "detained", holder)
-    member.send_text("/status")
-    claimed = tr.finish(referral_texts.status_claimed(tr))
-    await bot.server.wait_for(lambda: last_shows(member, claimed), timeout=15)
+    await say(bot, member, "/status", containing=tr.finish(referral_texts.status_claimed(tr)))
     # The volunteer's list shows the new urgency.
-    alice.send_text("/mine")
     detained = answer_name("u", "detained", tr, "en")
-    await bot.server.wait_for(
-        lambda: any(
-            reference(referral.id) in (m.text or "") and detained in (m.text or "")
-            for m in alice.visible_messages()
-        ),
-        timeout=15,
-    )
+
+    def names_the_urgency(message: BotMessage) -> bool:
+        return detained in (message.text or "")
+
+    await say(bot, alice, "/mine", containing=reference(referral.id), predicate=names_the_urgency)

@@ -31,7 +31,7 @@ from tests.e2e.referral_steps import (
     staff_press,
     volunteer,
 )
-from tests.e2e.steps import choose_language, label
+from tests.e2e.steps import any_message, choose_language, label, say, tap
 from tests.fakebot import FakeBotApi, FakeUser
 from tests.fakebot.models import BotMessage
 
@@ -80,37 +80,31 @@ async def test_a_flooding_member_is_slowed_then_ignored_while_another_is_answere
     # Two updates went into choosing a language; the rest of the burst, then
     # the strikes that make it ignored, then more that are dropped unseen.
     flood = BURST - 2 + FLOOD_IGNORE_AFTER + 10
+    mark = bot.server.mark()
     for number in range(flood):
         flooder.send_text(f"flood {number}")
     honest.send_text("/menu")
-    await bot.server.wait_for(lambda: ignored in _texts(flooder), timeout=30)
-    await bot.server.wait_for(
-        lambda: any(menu in m.button_texts for m in honest.visible_messages()[-1:]), timeout=15
-    )
-    await bot.settle()
+    await flooder.wait_for_message(text=ignored, after=mark)
+    await honest.wait_for_button(menu, after=mark)
+    await bot.settle()  # nothing follows: the rest of the flood is dropped unseen
     assert len(_with(flooder, slowed)) == 1, "told once that it is being slowed"
     assert len(_with(flooder, ignored)) == 1, "told once that it is ignored"
 
     # Ignored: a command gets nothing at all, while the other member is answered.
     before = [m.message_id for m in flooder.visible_messages()]
+    mark = bot.server.mark()
     flooder.send_text("/menu")
     honest.send_text("/status")
-    status = tr.finish(referral_texts.status_none(tr))
-    await bot.server.wait_for(lambda: status in _texts(honest), timeout=15)
-    await bot.settle()
+    await honest.wait_for_message(text=tr.finish(referral_texts.status_none(tr)), after=mark)
+    await bot.settle()  # nothing follows for the ignored account
     assert [m.message_id for m in flooder.visible_messages()] == before
 
     # A wipe still goes through for the ignored account.
-    flooder.send_text("/wipe")
-    question = tr.finish(texts.wipe_question(tr))
-    await bot.server.wait_for(lambda: question in _texts(flooder), timeout=15)
+    await say(bot, flooder, "/wipe", text=tr.finish(texts.wipe_question(tr)))
 
     # After a while it is served again.
     bot.clock.advance(timedelta(minutes=FLOOD_IGNORE_MINUTES, seconds=1))
-    flooder.send_text("/menu")
-    await bot.server.wait_for(
-        lambda: any(menu in m.button_texts for m in flooder.visible_messages()[-1:]), timeout=15
-    )
+    await say(bot, flooder, "/menu", button=menu)
 
 
 async def _claimed_pair(bot: RunningBot) -> tuple[FakeUser, FakeUser, Referral]:
@@ -120,9 +114,10 @@ async def _claimed_pair(bot: RunningBot) -> tuple[FakeUser, FakeUser, Referral]:
     member = bot.server.user(8300102, first_name="Member", language_code="en")
     await ask_for_volunteer(bot, member)
     referral = await only_referral(bot, member)
+    mark = bot.server.mark()
     await claim(bot, alice, referral)
-    claimed = referral_texts.claimed(bot.tr("en"))
-    await bot.server.wait_for(lambda: bot.tr("en").finish(claimed) in _texts(member), timeout=15)
+    tr = bot.tr("en")
+    await member.wait_for_message(text=tr.finish(referral_texts.claimed(tr)), after=mark)
     return alice, member, referral
 
 
@@ -138,28 +133,31 @@ async def test_the_relay_is_paced_both_ways(bot: RunningBot) -> None:
     too_fast = tr.finish(limit_texts.relay_too_fast(tr))
     extra = 4
 
+    mark = bot.server.mark()
     for number in range(RELAY_RATE.burst + extra):
         member.send_text(f"member words {number}")
-    await bot.server.wait_for(lambda: too_fast in _texts(member), timeout=30)
-    await bot.settle()
+    await member.wait_for_message(text=too_fast, after=mark)
+    await bot.settle()  # nothing follows: the held-back messages are not passed on
     assert _copies_to(bot, alice) == RELAY_RATE.burst, "past the burst nothing is passed on"
     assert len(_with(member, too_fast)) == 1, "one note, not one per held-back message"
     assert too_fast not in _texts(alice)
 
+    mark = bot.server.mark()
     for number in range(RELAY_RATE.burst + extra):
         alice.send_text(f"volunteer words {number}")
-    await bot.server.wait_for(lambda: too_fast in _texts(alice), timeout=30)
-    await bot.settle()
+    await alice.wait_for_message(text=too_fast, after=mark)
+    await bot.settle()  # nothing follows: the held-back messages are not passed on
     assert _copies_to(bot, member) == RELAY_RATE.burst
     assert len(_with(alice, too_fast)) == 1
     assert len(_with(member, too_fast)) == 1, "the member heard nothing of the volunteer's pace"
 
     # A minute later both can go on.
     bot.clock.advance(timedelta(minutes=1))
+    mark = bot.server.mark()
     member.send_text("after a minute 3391")
-    await bot.server.wait_for(lambda: "after a minute 3391" in _texts(alice), timeout=15)
+    await alice.wait_for_message(text="after a minute 3391", after=mark)
     alice.send_text("reply after a minute 4410")
-    await bot.server.wait_for(lambda: "reply after a minute 4410" in _texts(member), timeout=15)
+    await member.wait_for_message(text="reply after a minute 4410", after=mark)
 
 
 async def _file_urgent(bot: RunningBot, count: int, first_id: int) -> list[Referral]:
@@ -210,8 +208,8 @@ async def test_many_urgent_requests_make_one_digest_per_account_per_round(bot: R
 
     bot.clock.advance(RENOTIFY_EVERY)
     since = len(bot.server.calls("sendMessage"))
+    # A round's messages are sent when it returns: nothing of it comes later.
     assert await desk.renotify_urgent() == waiting
-    await bot.settle()
     for user in (alice, coordinator):
         sent = _sent_to(bot, user, since)
         assert len(sent) == 1, "one message per account, not one per request"
@@ -228,14 +226,15 @@ async def test_many_urgent_requests_make_one_digest_per_account_per_round(bot: R
     first = _claim_buttons(digest)[0]
     taken_id = first.removeprefix("Claim #")
     # Answered once the claim is carried out, its "you now hold" note included.
+    mark = bot.server.mark()
     await staff_press(bot, alice, first, message_id=digest.message_id)
-    await bot.server.wait_for(
-        lambda: any(
-            m.message_id == digest.message_id and len(_claim_buttons(m)) == DIGEST_MAX - 1
-            for m in alice.visible_messages()
-        ),
-        timeout=15,
-    )
+
+    def redrawn(message: BotMessage) -> bool:
+        return message.message_id == digest.message_id and (
+            len(_claim_buttons(message)) == DIGEST_MAX - 1
+        )
+
+    await alice.wait_for_message(predicate=redrawn, after=mark)
     held = await bot.services.referrals.get(taken_id)
     assert held is not None
     assert held.volunteer == bot.services.members.key_for(alice.user_id)
@@ -245,7 +244,6 @@ async def test_many_urgent_requests_make_one_digest_per_account_per_round(bot: R
     bot.clock.advance(RENOTIFY_EVERY)
     since = len(bot.server.calls("sendMessage"))
     assert await desk.renotify_urgent() == waiting - 1
-    await bot.settle()
     for user in (alice, coordinator):
         assert len(_sent_to(bot, user, since)) == 1
         digests = [m for m in user.visible_messages() if _claim_buttons(m)]
@@ -280,8 +278,8 @@ async def test_an_urgent_request_unclaimed_for_a_day_goes_to_coordinators_only(
         bot.clock.advance(pause)
         bot.server.advance_clock(pause.total_seconds())
         elapsed += pause
+        # A round's messages are sent (and the last round's deleted) when it returns.
         assert await desk.renotify_urgent() == 1
-        await bot.settle()
         if this_round == COORDINATORS_ONLY_ROUND - 1:
             assert elapsed < timedelta(hours=24)
             assert len(notices(alice)) == 1, "a volunteer is reminded for a day"
@@ -292,11 +290,11 @@ async def test_an_urgent_request_unclaimed_for_a_day_goes_to_coordinators_only(
             assert tr.finish(limit_texts.coordinators_only(tr)) in (
                 notices(coordinator)[0].text or ""
             )
-    # A coordinator can still take it.
+    # A coordinator can still take it; answered once its notices are retired.
     await staff_press(
         bot, coordinator, staff_texts.claim_label(tr), message_id=notices(coordinator)[0].message_id
     )
-    await bot.server.wait_for(lambda: notices(coordinator) == [], timeout=15)
+    assert notices(coordinator) == []
     claimed = await bot.services.referrals.get(referral.id)
     assert claimed is not None
     assert claimed.status == "claimed"
@@ -310,8 +308,7 @@ async def test_past_the_hourly_cap_strangers_are_told_kindly_and_the_crisis_path
     first = bot.server.user(8300501, first_name="A", language_code="en")
     second = bot.server.user(8300502, first_name="B", language_code="en")
     for user in (first, second):
-        user.send_text("/start")
-        await bot.server.wait_for(lambda u=user: bool(u.visible_messages()), timeout=15)  # type: ignore[misc]
+        await say(bot, user, "/start", button=LANGUAGE_NAMES["en"])
 
     async def members() -> int:
         rows = await services.database.connection.execute_fetchall("SELECT COUNT(*) FROM members")
@@ -322,9 +319,8 @@ async def test_past_the_hourly_cap_strangers_are_told_kindly_and_the_crisis_path
     busy = hans.finish(limit_texts.newcomer_busy(hans))
     crisis_label = label(bot, hans, "main", "menu", "detained")
     third = bot.server.user(8300503, first_name="C", language_code="zh-hans")
-    third.send_text("/start")
-    await bot.server.wait_for(lambda: bool(third.visible_messages()), timeout=15)
-    refusal = third.last_message()
+    refusal = await say(bot, third, "/start", predicate=any_message)
+    assert refusal == third.last_message()
     assert (refusal.text or "").startswith(busy), "kind, and in their language"
     assert hans.finish(limit_texts.newcomer_crisis(hans)) in (refusal.text or "")
     assert refusal.button_texts == [crisis_label]
@@ -333,29 +329,26 @@ async def test_past_the_hourly_cap_strangers_are_told_kindly_and_the_crisis_path
 
     # Told once an hour, not once per message.
     third.send_text("hello?")
-    await bot.settle()
+    await bot.settle()  # fetched, and nothing follows
     assert len(_with(third, refusal.text or "")) == 1
     assert len(third.visible_messages()) == 1
 
     # The crisis button lets them in, straight to the detained screens in their language.
-    third.press(crisis_label)
     intro = bot.snapshot.registry.node("detained", "intro")
     assert intro is not None
     intro_text = hans.finish(hans.pgettext("detained.intro", intro.text))
-    await bot.server.wait_for(lambda: intro_text in _texts(third), timeout=15)
+    await tap(bot, third, crisis_label, message_id=refusal.message_id, text=intro_text)
     assert await members() == 3
 
     # The crisis path has its own allowance of the same size; then it is full too.
     fourth = bot.server.user(8300504, first_name="D", language_code="zh-hant-tw")
-    fourth.send_text("/start")
-    await bot.server.wait_for(lambda: bool(fourth.visible_messages()), timeout=15)
     hant = bot.tr("zh_Hant")
-    fourth.press(label(bot, hant, "main", "menu", "detained"))
+    hant_crisis = label(bot, hant, "main", "menu", "detained")
+    turned_away = await say(bot, fourth, "/start", button=hant_crisis)
     hant_intro = hant.finish(hant.pgettext("detained.intro", intro.text))
-    await bot.server.wait_for(lambda: hant_intro in _texts(fourth), timeout=15)
+    await tap(bot, fourth, hant_crisis, message_id=turned_away.message_id, text=hant_intro)
     fifth = bot.server.user(8300505, first_name="E", language_code="en")
-    fifth.send_text("/start")
-    await bot.server.wait_for(lambda: bool(fifth.visible_messages()), timeout=15)
+    await say(bot, fifth, "/start", predicate=any_message)
     en = bot.tr("en")
     assert fifth.last_message().text == en.finish(limit_texts.newcomer_busy(en))
     assert fifth.last_message().buttons == []
@@ -363,18 +356,10 @@ async def test_past_the_hourly_cap_strangers_are_told_kindly_and_the_crisis_path
     # Volunteers and coordinators are never turned away, nor is someone with an invite.
     coordinator = bot.server.user(8300506, first_name="Coord", language_code="en")
     await make_coordinator(bot, coordinator)
-    coordinator.send_text("/start")
-    await bot.server.wait_for(
-        lambda: any(LANGUAGE_NAMES["en"] in m.button_texts for m in coordinator.visible_messages()),
-        timeout=15,
-    )
+    await say(bot, coordinator, "/start", button=LANGUAGE_NAMES["en"])
     helper = await volunteer(bot, coordinator, 8300507, "Helper")
     assert await services.staff.get(services.members.key_for(helper.user_id)) is not None
 
     # The next hour, strangers are welcome again.
     bot.clock.advance(timedelta(hours=1))
-    fifth.send_text("/start")
-    await bot.server.wait_for(
-        lambda: any(LANGUAGE_NAMES["en"] in m.button_texts for m in fifth.visible_messages()),
-        timeout=15,
-    )
+    await say(bot, fifth, "/start", button=LANGUAGE_NAMES["en"])

@@ -22,7 +22,7 @@ from tests.e2e.referral_steps import (
     claim,
     invite,
     join,
-    language_request_of,
+    language_request,
     make_coordinator,
     notice_of,
     referral_of,
@@ -42,25 +42,17 @@ async def _failing(bot: RunningBot) -> dict[str, int]:
     return await count_failing(services.database, seal)
 
 
-def _asked(bot: RunningBot, coordinator: FakeUser, user: FakeUser, locale: str) -> bool:
-    try:
-        language_request_of(bot, coordinator, user, locale)
-    except LookupError:
-        return False
-    return True
-
-
 async def _decide(
     bot: RunningBot, coordinator: FakeUser, user: FakeUser, locale: str, *, approve: bool
 ) -> None:
     """The coordinator answers the volunteer's request for ``locale``; waits for the answer."""
     tr = bot.tr("en")
-    await bot.server.wait_for(lambda: _asked(bot, coordinator, user, locale), timeout=15)
+    request = await language_request(bot, coordinator, user, locale)
     await staff_press(
         bot,
         coordinator,
         staff_texts.approve_label(tr) if approve else staff_texts.refuse_label(tr),
-        message_id=language_request_of(bot, coordinator, user, locale),
+        message_id=request.message_id,
     )
 
 

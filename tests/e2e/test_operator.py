@@ -17,7 +17,7 @@ import pytest
 from bot.sending import NETWORK_RETRY_DELAYS, Lane
 from tests.e2e.harness import RunningBot
 from tests.e2e.test_process import REPO, _env, _run_bot, _start, _stop
-from tests.fakebot import TEST_TOKEN, FakeBotApi
+from tests.fakebot import TEST_TOKEN, ApiCall, FakeBotApi
 
 KEY_A = "1:" + "A" * 43 + "="
 KEY_B = "1:" + "B" * 43 + "="
@@ -216,6 +216,10 @@ def test_add_coordinator_refuses_bad_stdin_and_both_forms(tmp_path: Path) -> Non
 # Backups (item 8) --------------------------------------------------------------------
 
 
+def _delivered(call: ApiCall) -> bool:
+    return call.error is None
+
+
 def _staff_rows(database: Path) -> list[tuple[object, ...]]:
     with sqlite3.connect(database) as connection:
         rows = connection.execute("SELECT label, role FROM staff").fetchall()
@@ -231,7 +235,9 @@ async def test_backup_while_the_bot_runs_then_restore_checks_the_key(
     backup_file = tmp_path / "backups" / "yardem-backup.sqlite3"
     backup_file.parent.mkdir()
     try:
-        await server.wait_for(lambda: bool(server.calls("getUpdates")), timeout=60)
+        await server.wait_for(
+            lambda: bool(server.calls("getUpdates")), timeout=60, what="the bot polling"
+        )
         added = await asyncio.to_thread(
             _run_bot, ["admin", "add-coordinator", "5550001234"], tmp_path, env
         )
@@ -250,7 +256,8 @@ async def test_backup_while_the_bot_runs_then_restore_checks_the_key(
         )
         assert running.returncode == 1
         assert "stop it first" in _one_line(running)
-        await server.wait_for(lambda: len(server.calls("sendMessage")) >= 5, timeout=30)
+        for member in members:
+            await server.wait_for_call("sendMessage", chat_id=member.chat_id)
     finally:
         code, stderr = _stop(process)
     assert code == 0, stderr
@@ -343,12 +350,15 @@ async def test_library_log_lines_keep_their_values(server: FakeBotApi, tmp_path:
     env = _env(tmp_path, BOT_TOKEN=TEST_TOKEN, BOT_API_URL=server.base_url)
     process = _start(env, tmp_path)
     try:
-        await server.wait_for(lambda: bool(server.calls("getUpdates")), timeout=60)
+        await server.wait_for(
+            lambda: bool(server.calls("getUpdates")), timeout=60, what="the bot polling"
+        )
         # Flood control makes the sending policy log "wait %.1f s".
         server.fail_next("sendMessage", retry_after=1)
         member = server.user(8200009, first_name="Member", language_code="en")
         member.send_text("/start")
-        await server.wait_for(lambda: len(server.calls("sendMessage")) >= 2, timeout=30)
+        # Refused once, then sent: the limiter logged its retry in between.
+        await server.wait_for_call("sendMessage", chat_id=member.chat_id, predicate=_delivered)
     finally:
         code, stderr = _stop(process)
     assert code == 0, stderr
@@ -372,7 +382,7 @@ async def test_health_reports_a_running_bot_and_a_stale_one(
     heartbeat = tmp_path / "data" / "heartbeat"
     try:
         try:
-            await server.wait_for(heartbeat.exists, timeout=60)
+            await server.wait_for(heartbeat.exists, timeout=60, what="the heartbeat file")
         except TimeoutError:
             raise AssertionError("no heartbeat:\n" + _stop(process)[1]) from None
         # No secrets: the health check runs without the token or the key.

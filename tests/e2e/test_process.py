@@ -99,10 +99,12 @@ async def test_long_polling_serves_and_stops_cleanly_on_sigterm(
     env = _env(tmp_path, BOT_TOKEN=TEST_TOKEN, BOT_API_URL=server.base_url)
     process = _start(env, tmp_path)
     try:
-        await server.wait_for(lambda: bool(server.calls("getUpdates")), timeout=60)
+        await server.wait_for(
+            lambda: bool(server.calls("getUpdates")), timeout=60, what="the bot polling"
+        )
         member = server.user(8200001, first_name="Member", language_code="en")
         member.send_text("/start")
-        await server.wait_for(lambda: bool(server.calls("sendMessage")), timeout=60)
+        await server.wait_for_call("sendMessage", chat_id=member.chat_id, timeout=60)
     finally:
         code, stderr = _stop(process)
     assert code == 0, stderr
@@ -149,7 +151,7 @@ async def test_webhook_mode_checks_the_secret(server: FakeBotApi, tmp_path: Path
     }
     process = _start(env, tmp_path)
     try:
-        await server.wait_for(lambda: bool(server.webhook), timeout=60)
+        await server.wait_for_call("setWebhook", timeout=60)
         assert server.webhook["url"] == "https://yardem.example.org/hook/telegram"
         assert server.webhook.get("secret_token") == secret
         url = f"http://127.0.0.1:{port}/telegram"
@@ -176,7 +178,7 @@ async def test_webhook_mode_checks_the_secret(server: FakeBotApi, tmp_path: Path
                 url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
             )
             assert genuine.status_code == 200
-        await server.wait_for(lambda: bool(server.calls("sendMessage")), timeout=60)
+        await server.wait_for_call("sendMessage", chat_id=member.chat_id, timeout=60)
     finally:
         code, stderr = _stop(process)
     assert code == 0, stderr

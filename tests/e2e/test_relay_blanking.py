@@ -18,15 +18,17 @@ from bot.referral_desk import Desk, reference
 from bot.telegram_io import BLANK
 from storage.referrals import Referral
 from tests.e2e.harness import RunningBot
+from tests.e2e.referral_steps import staff_press
 from tests.e2e.relay_steps import (
     advance,
     conversation,
     hand_over,
     mine_button,
-    sent_and_settled,
+    relay_counted,
     team,
     texts_of,
 )
+from tests.e2e.steps import say, tap
 from tests.fakebot import FakeUser
 from tests.fakebot.models import BotMessage
 
@@ -34,16 +36,21 @@ MEMBER_WORDS = ("member words 7501", "member photo 7502", "member file 7503", "m
 VOLUNTEER_WORDS = ("volunteer words 7505", "volunteer photo 7506")
 
 
-async def _talk_both_ways(bot: RunningBot, member: FakeUser, volunteer: FakeUser) -> None:
+async def _talk_both_ways(
+    bot: RunningBot, member: FakeUser, volunteer: FakeUser, referral: Referral
+) -> None:
+    """Words both ways; returns once every copy is recorded, so ending finds them all."""
     member.send_text(MEMBER_WORDS[0])
     member.send_photo(caption=MEMBER_WORDS[1])
     member.send_document(caption=MEMBER_WORDS[2])
     member.send_video(caption=MEMBER_WORDS[3])
-    await bot.server.wait_for(lambda: MEMBER_WORDS[3] in texts_of(volunteer), timeout=15)
+    await volunteer.wait_for_message(text=MEMBER_WORDS[3])
     volunteer.send_text(VOLUNTEER_WORDS[0])
     volunteer.send_photo(caption=VOLUNTEER_WORDS[1])
-    await bot.server.wait_for(lambda: VOLUNTEER_WORDS[1] in texts_of(member), timeout=15)
-    await bot.settle()
+    await member.wait_for_message(text=VOLUNTEER_WORDS[1])
+    await relay_counted(
+        bot, referral, from_member=len(MEMBER_WORDS), from_staff=len(VOLUNTEER_WORDS)
+    )
 
 
 def _copies(user: FakeUser, words: tuple[str, ...]) -> dict[int, BotMessage]:
@@ -65,45 +72,36 @@ def _unreadable(user: FakeUser, copies: dict[int, BotMessage], words: tuple[str,
 
 
 async def _close(bot: RunningBot, holder: FakeUser, referral: Referral) -> None:
+    """/mine, Close, an outcome: answered once both chats are cleared and the member told."""
     tr = bot.tr("en")
+    informed = staff_texts.outcomes(tr)["informed"]
+    mark = bot.server.mark()
     await mine_button(bot, holder, referral, staff_texts.close_label(tr))
-    await bot.server.wait_for(
-        lambda: staff_texts.outcomes(tr)["informed"] in holder.last_message().button_texts,
-        timeout=15,
-    )
-    holder.press(staff_texts.outcomes(tr)["informed"])
-    await sent_and_settled(bot, holder, staff_texts.closed(tr, reference(referral.id)))
+    question = await holder.wait_for_button(informed, after=mark)
+    await staff_press(bot, holder, informed, message_id=question.message_id)
+    await holder.wait_for_message(text=staff_texts.closed(tr, reference(referral.id)), after=mark)
 
 
-async def _member_ends(bot: RunningBot, member: FakeUser, how: str) -> None:
+async def _member_ends(
+    bot: RunningBot, member: FakeUser, holder: FakeUser, referral: Referral, how: str
+) -> None:
+    """The member cancels or wipes; returns once the holder is told, which comes last
+    (``Desk.farewell``): both chats are cleared by then."""
     tr = bot.tr("en")
+    mark = bot.server.mark()
     if how == "cancel":
-        member.send_text("/status")
-        await bot.server.wait_for(
-            lambda: (
-                tr.finish(referral_texts.cancel_request_label(tr))
-                in member.last_message().button_texts
-            ),
-            timeout=15,
-        )
-        member.press(tr.finish(referral_texts.cancel_request_label(tr)))
-        await bot.server.wait_for(
-            lambda: (
-                tr.finish(referral_texts.cancel_confirm_label(tr))
-                in member.last_message().button_texts
-            ),
-            timeout=15,
-        )
-        member.press(tr.finish(referral_texts.cancel_confirm_label(tr)))
+        ask = tr.finish(referral_texts.cancel_request_label(tr))
+        confirm = tr.finish(referral_texts.cancel_confirm_label(tr))
+        status = await say(bot, member, "/status", button=ask)
+        question = await tap(bot, member, ask, message_id=status.message_id, button=confirm)
+        member.press(confirm, message_id=question.message_id)
     else:
-        member.send_text("/wipe")
-        await bot.server.wait_for(
-            lambda: tr.finish(texts.wipe_confirm_label(tr)) in member.last_message().button_texts,
-            timeout=15,
-        )
-        member.press(tr.finish(texts.wipe_confirm_label(tr)))
-    await bot.server.wait_for(lambda: bot.server.pending_update_count() == 0, timeout=15)
-    await bot.settle()
+        confirm = tr.finish(texts.wipe_confirm_label(tr))
+        question = await say(bot, member, "/wipe", button=confirm)
+        member.press(confirm, message_id=question.message_id)
+    await holder.wait_for_message(
+        text=staff_texts.member_left(tr, reference(referral.id)), after=mark
+    )
 
 
 @pytest.mark.parametrize("ending", ["close", "release", "hand-over", "cancel", "wipe"])
@@ -113,7 +111,7 @@ async def test_after_48_hours_the_words_are_blanked_in_both_chats(
     coordinator, alice, bob = await team(bot, 8500000)
     tr = bot.tr("en")
     member, referral = await conversation(bot, alice, 8500010)
-    await _talk_both_ways(bot, member, alice)
+    await _talk_both_ways(bot, member, alice, referral)
     in_alice_chat = _copies(alice, MEMBER_WORDS)
     in_member_chat = _copies(member, VOLUNTEER_WORDS)
     assert len(in_alice_chat) == len(MEMBER_WORDS)
@@ -123,12 +121,13 @@ async def test_after_48_hours_the_words_are_blanked_in_both_chats(
     if ending == "close":
         await _close(bot, alice, referral)
     elif ending == "release":
+        # Answered once both chats are cleared and the request is back in the queue.
         await mine_button(bot, alice, referral, staff_texts.release_label(tr))
-        await sent_and_settled(bot, alice, staff_texts.released(tr, reference(referral.id)))
+        assert staff_texts.released(tr, reference(referral.id)) in texts_of(alice)
     elif ending == "hand-over":
         await hand_over(bot, alice, coordinator, referral, to=bob)
     else:
-        await _member_ends(bot, member, ending)
+        await _member_ends(bot, member, alice, referral, ending)
 
     _unreadable(alice, in_alice_chat, MEMBER_WORDS)
     _unreadable(member, in_member_chat, VOLUNTEER_WORDS)
@@ -140,7 +139,7 @@ async def test_after_48_hours_the_words_are_blanked_in_both_chats(
 async def test_within_48_hours_the_copies_are_deleted_from_both_chats(bot: RunningBot) -> None:
     _, alice, _ = await team(bot, 8500100)
     member, referral = await conversation(bot, alice, 8500110)
-    await _talk_both_ways(bot, member, alice)
+    await _talk_both_ways(bot, member, alice, referral)
     in_alice_chat = _copies(alice, MEMBER_WORDS)
     in_member_chat = _copies(member, VOLUNTEER_WORDS)
     advance(bot, 40)
@@ -160,24 +159,26 @@ async def test_voice_and_video_notes_leave_both_chats_before_48_hours(bot: Runni
             if "voice" in m.raw or "video_note" in m.raw
         ]
 
+    # Counted once their copies are recorded, which the hourly job reads.
     member.send_voice()
     member.send_video_note()
-    await bot.server.wait_for(lambda: len(notes(alice)) == 2, timeout=15)
+    await relay_counted(bot, referral, from_member=2, from_staff=0)
     alice.send_voice()
-    await bot.server.wait_for(lambda: len(notes(member)) == 1, timeout=15)
-    await bot.settle()
+    await relay_counted(bot, referral, from_member=2, from_staff=1)
+    assert len(notes(alice)) == 2
+    assert len(notes(member)) == 1
     desk = Desk(bot.application.bot, bot.services)
     advance(bot, 30)
     assert await desk.remove_fixed_copies() == 0, "not while they are fresh"
     advance(bot, 15)
-    # The hourly job, with the context the JobQueue gives it.
+    # The hourly job, with the context the JobQueue gives it; done when it returns.
     context = SimpleNamespace(bot=bot.application.bot, services=bot.services)
     await jobs.forget_old_messages(context)  # type: ignore[arg-type]
-    await bot.settle()
     assert notes(alice) == []
     assert notes(member) == []
     # The conversation goes on; other copies are still kept for the end.
+    mark = bot.server.mark()
     member.send_text("still talking 7507")
-    await bot.server.wait_for(lambda: "still talking 7507" in texts_of(alice), timeout=15)
-    await bot.settle()
+    await alice.wait_for_message(text="still talking 7507", after=mark)
+    await relay_counted(bot, referral, from_member=3, from_staff=1)
     assert len(await bot.services.referrals.take_copies(referral.id)) >= 1

@@ -13,7 +13,8 @@ import pytest
 
 from bot import referral_texts, staff_texts
 from tests.e2e.harness import RunningBot
-from tests.e2e.relay_steps import conversation, sent_and_settled, team, texts_of
+from tests.e2e.relay_steps import conversation, team, texts_of
+from tests.e2e.steps import any_message
 from tests.fakebot import FakeUser
 
 REFUSED: dict[str, tuple[Callable[[FakeUser], int], str]] = {
@@ -52,24 +53,28 @@ async def test_a_refused_kind_reaches_no_one_either_way(bot: RunningBot, kind: s
     send, reason = REFUSED[kind]
 
     in_alice_chat = len(alice.visible_messages())
+    mark = bot.server.mark()
     sent = send(member)
     told = (
         referral_texts.relay_refused_file(tr)
         if reason == "file"
         else referral_texts.relay_refused_kind(tr)
     )
-    await sent_and_settled(bot, member, tr.finish(told))
+    await member.wait_for_message(text=tr.finish(told), after=mark)
+    await bot.settle()  # nothing follows: nothing reaches the volunteer
     assert len(alice.visible_messages()) == in_alice_chat, f"a {kind} reached the volunteer"
     assert sent not in member.message_ids(), "it also leaves the member's own phone"
 
     in_member_chat = len(member.visible_messages())
+    mark = bot.server.mark()
     send(alice)
     told = (
         staff_texts.relay_refused_file(tr)
         if reason == "file"
         else staff_texts.relay_refused_kind(tr)
     )
-    await sent_and_settled(bot, alice, told)
+    await alice.wait_for_message(text=told, after=mark)
+    await bot.settle()  # nothing follows: nothing reaches the member
     assert len(member.visible_messages()) == in_member_chat, f"a {kind} reached the member"
     assert not bot.server.calls("copyMessage") or all(
         call.params.get("message_id") != sent for call in bot.server.calls("copyMessage")
@@ -95,14 +100,10 @@ async def test_safe_kinds_pass_both_ways(bot: RunningBot) -> None:
     member, _ = await conversation(bot, alice, 8400110)
     for kind, (send, field) in SAFE.items():
         for sender, receiver in ((member, alice), (alice, member)):
-            before = len(receiver.visible_messages())
+            mark = bot.server.mark()
             send(sender)
-            await bot.server.wait_for(
-                lambda receiver=receiver, before=before: len(receiver.visible_messages()) > before,
-                timeout=15,
-            )
-            await bot.settle()
-            copy = receiver.last_message()
+            copy = await receiver.wait_for_message(predicate=any_message, after=mark)
+            assert copy.message_id == receiver.last_message().message_id
             assert field in copy.raw, f"{kind} from {sender}"
             assert copy.protect_content
             assert "forward_origin" not in copy.raw
@@ -120,20 +121,18 @@ async def test_hidden_link_targets_and_mentions_are_stripped_both_ways(bot: Runn
     member, _ = await conversation(bot, alice, 8400210)
     text = "click here mate right now"
     for sender, receiver in ((member, alice), (alice, member)):
+        mark = bot.server.mark()
         sender.send_text_with_entities(text, [*LINK, *MENTION, *BOLD])
-        await bot.server.wait_for(lambda receiver=receiver: text in texts_of(receiver), timeout=15)
-        await bot.settle()
-        copy = receiver.last_message()
+        copy = await receiver.wait_for_message(predicate=any_message, after=mark)
+        assert copy.message_id == receiver.last_message().message_id
         assert copy.text == text, "the words pass"
         assert copy.entities == BOLD, "formatting stays, hidden targets go"
         assert "evil.example" not in str(copy.raw)
 
+        mark = bot.server.mark()
         sender.send_photo_with_entities(CAPTION, LINK)
-        await bot.server.wait_for(
-            lambda receiver=receiver: CAPTION in texts_of(receiver), timeout=15
-        )
-        await bot.settle()
-        copy = receiver.last_message()
+        copy = await receiver.wait_for_message(text=CAPTION, after=mark)
+        assert copy.message_id == receiver.last_message().message_id
         assert "photo" in copy.raw
         assert "evil.example" not in str(copy.raw)
 
@@ -143,21 +142,25 @@ async def test_edits_are_never_relayed_and_the_sender_is_told(bot: RunningBot) -
     tr = bot.tr("en")
     member, _ = await conversation(bot, alice, 8400310)
 
+    mark = bot.server.mark()
     first = member.send_text("first version 7404")
-    await bot.server.wait_for(lambda: "first version 7404" in texts_of(alice), timeout=15)
-    await bot.settle()
+    await alice.wait_for_message(text="first version 7404", after=mark)
     in_alice_chat = len(alice.visible_messages())
+    mark = bot.server.mark()
     member.edit_text(first, "changed to name a street 7405")
-    await sent_and_settled(bot, member, tr.finish(referral_texts.relay_edit_refused(tr)))
+    await member.wait_for_message(text=tr.finish(referral_texts.relay_edit_refused(tr)), after=mark)
+    await bot.settle()  # nothing follows: the edit reaches no one
     assert len(alice.visible_messages()) == in_alice_chat
     assert "changed to name a street 7405" not in str([m.raw for m in alice.visible_messages()])
 
+    mark = bot.server.mark()
     reply = alice.send_text("my first answer 7406")
-    await bot.server.wait_for(lambda: "my first answer 7406" in texts_of(member), timeout=15)
-    await bot.settle()
+    await member.wait_for_message(text="my first answer 7406", after=mark)
     in_member_chat = len(member.visible_messages())
+    mark = bot.server.mark()
     alice.edit_text(reply, "my second answer 7407")
-    await sent_and_settled(bot, alice, staff_texts.relay_edit_refused(tr))
+    await alice.wait_for_message(text=staff_texts.relay_edit_refused(tr), after=mark)
+    await bot.settle()  # nothing follows: the edit reaches no one
     assert len(member.visible_messages()) == in_member_chat
     assert "my second answer 7407" not in texts_of(member)
 
@@ -166,16 +169,13 @@ async def test_an_edited_command_is_not_run_again(bot: RunningBot) -> None:
     _, alice, _ = await team(bot, 8400400)
     member, referral = await conversation(bot, alice, 8400410)
     tr = bot.tr("en")
+    mark = bot.server.mark()
     command = alice.send_text("/mine")
-    await bot.server.wait_for(
-        lambda: staff_texts.release_label(tr) in alice.last_message().button_texts, timeout=15
-    )
-    await bot.settle()
+    await alice.wait_for_button(staff_texts.release_label(tr), after=mark)
     in_alice_chat = len(alice.visible_messages())
     in_member_chat = len(member.visible_messages())
     alice.edit_text(command, "/mine")
-    await bot.server.wait_for(lambda: bot.server.pending_update_count() == 0, timeout=15)
-    await bot.settle()  # nothing more happens
+    await bot.settle()  # fetched, and nothing follows
     assert len(alice.visible_messages()) == in_alice_chat
     assert len(member.visible_messages()) == in_member_chat
     del referral

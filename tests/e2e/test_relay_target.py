@@ -11,14 +11,7 @@ from bot import referral_texts, staff_texts
 from bot.referral_desk import reference
 from tests.e2e.harness import RunningBot
 from tests.e2e.referral_steps import claim, talk
-from tests.e2e.relay_steps import (
-    conversation,
-    hand_over,
-    new_member,
-    sent_and_settled,
-    team,
-    texts_of,
-)
+from tests.e2e.relay_steps import conversation, hand_over, new_member, team, texts_of
 
 ABOUT_A = "about your passport, member A 7310"
 
@@ -32,15 +25,17 @@ async def test_claiming_another_request_keeps_the_conversation(bot: RunningBot) 
     await claim(bot, alice, b, talk_here=False)
     note = staff_texts.hold_note(tr, reference(b.id), reference(a.id))
     assert note in texts_of(alice), "the claim says where her messages still go"
+    mark = bot.server.mark()
     alice.send_text(ABOUT_A)
-    await bot.server.wait_for(lambda: ABOUT_A in texts_of(first), timeout=15)
-    await bot.settle()
+    await first.wait_for_message(text=ABOUT_A, after=mark)
+    await bot.settle()  # nothing follows: no copy to B
     assert ABOUT_A not in texts_of(second), "a claim never moves her conversation"
 
     # Only her own choice moves it, and it is said.
     await talk(bot, alice, b)
+    mark = bot.server.mark()
     alice.send_text("now to member B 7311")
-    await bot.server.wait_for(lambda: "now to member B 7311" in texts_of(second), timeout=15)
+    await second.wait_for_message(text="now to member B 7311", after=mark)
     assert "now to member B 7311" not in texts_of(first)
 
 
@@ -50,8 +45,10 @@ async def test_a_first_claim_chooses_no_one_until_talk_here(bot: RunningBot) -> 
     member, referral = await new_member(bot, 8300110)
     await claim(bot, alice, referral, talk_here=False)
     assert staff_texts.hold_note(tr, reference(referral.id), None) in texts_of(alice)
+    mark = bot.server.mark()
     alice.send_text("typed too early 7312")
-    await sent_and_settled(bot, alice, staff_texts.no_conversation(tr))
+    await alice.wait_for_message(text=staff_texts.no_conversation(tr), after=mark)
+    await bot.settle()  # nothing follows: no copy to anyone
     assert "typed too early 7312" not in texts_of(member)
 
 
@@ -64,21 +61,24 @@ async def test_a_hand_over_never_moves_the_new_holders_conversation(bot: Running
     await hand_over(bot, alice, coordinator, b, to=bob)
     assert staff_texts.hold_note(tr, reference(b.id), reference(a.id)) in texts_of(bob)
     assert tr.finish(referral_texts.handed_over(tr)) in texts_of(second), "the member is told"
+    mark = bot.server.mark()
     bob.send_text(ABOUT_A)
-    await bot.server.wait_for(lambda: ABOUT_A in texts_of(first), timeout=15)
-    await bot.settle()
+    await first.wait_for_message(text=ABOUT_A, after=mark)
+    await bot.settle()  # nothing follows: no copy to B
     assert ABOUT_A not in texts_of(second), "a coordinator's choice never moves Bob's talk"
+    mark = bot.server.mark()
     alice.send_text("are we still connected 7313")
-    await sent_and_settled(bot, alice, staff_texts.no_conversation(tr))
+    await alice.wait_for_message(text=staff_texts.no_conversation(tr), after=mark)
+    await bot.settle()  # nothing follows: no copy to anyone
     assert "are we still connected 7313" not in texts_of(second)
 
     # Handed back to Alice later: her old choice does not come back to life.
     await hand_over(bot, bob, coordinator, b, to=alice)
+    mark = bot.server.mark()
     alice.send_text("typed after it came back 7314")
-    await bot.server.wait_for(
-        lambda: texts_of(alice).count(staff_texts.no_conversation(tr)) == 2, timeout=15
-    )
-    await bot.settle()
+    await alice.wait_for_message(text=staff_texts.no_conversation(tr), after=mark)
+    assert texts_of(alice).count(staff_texts.no_conversation(tr)) == 2
+    await bot.settle()  # nothing follows: no copy to anyone
     assert "typed after it came back 7314" not in texts_of(second)
 
 
@@ -87,11 +87,15 @@ async def test_another_members_message_stops_and_says_so(bot: RunningBot) -> Non
     tr = bot.tr("en")
     first, a = await conversation(bot, alice, 8300310)
     second, b = await conversation(bot, alice, 8300311)  # she now talks with B
+    mark = bot.server.mark()
     first.send_text("a message from A 7315")
     header = staff_texts.relay_header(tr, reference(a.id)) + "\n"
     header += staff_texts.target_dropped(tr, reference(b.id))
-    await sent_and_settled(bot, alice, header)
+    # Sent once her choice is dropped: what she types next goes to no one.
+    await alice.wait_for_message(text=header, after=mark)
+    mark = bot.server.mark()
     alice.send_text("meant for A 7316")
-    await sent_and_settled(bot, alice, staff_texts.no_conversation(tr))
+    await alice.wait_for_message(text=staff_texts.no_conversation(tr), after=mark)
+    await bot.settle()  # nothing follows: no copy to anyone
     assert "meant for A 7316" not in texts_of(second)
     assert "meant for A 7316" not in texts_of(first)

@@ -9,23 +9,9 @@ import pytest
 
 from bot import texts
 from bot.i18n import LANGUAGE_NAMES
-from tests.e2e.harness import FakeClock, RunningBot, running_bot, settings_for
-from tests.e2e.test_member_journeys import label, node_text
-from tests.fakebot import FakeBotApi, FakeUser
-
-
-def _has_button(user: FakeUser, text: str) -> bool:
-    return any(text in message.button_texts for message in user.visible_messages())
-
-
-async def _press(bot: RunningBot, user: FakeUser, text: str) -> None:
-    await bot.server.wait_for(lambda: _has_button(user, text), timeout=15)
-    user.press(text)
-
-
-async def _see(bot: RunningBot, user: FakeUser, text: str) -> str:
-    await bot.server.wait_for(lambda: user.last_message().text == text, timeout=15)
-    return text
+from tests.e2e.harness import FakeClock, running_bot, settings_for
+from tests.e2e.steps import label, node_text, say, tap
+from tests.fakebot import FakeBotApi
 
 
 @pytest.mark.parametrize("locale", ["en", "zh_Hans", "zh_Hant", "ug"])
@@ -36,14 +22,22 @@ async def test_retention_days_come_from_the_setting(
     member = server.user(7300001, first_name="Member", language_code="en")
     async with running_bot(server, settings, clock) as bot:
         tr = bot.tr(locale)
-        member.send_text("/start")
-        await _press(bot, member, LANGUAGE_NAMES[locale])
-        await _press(bot, member, label(bot, tr, "main", "menu", "about"))
-        await _press(bot, member, label(bot, tr, "about", "intro", "stored"))
-        stored = await _see(bot, member, node_text(bot, tr, "about", "stored"))
-        await _press(bot, member, tr.finish(texts.menu_label(tr)))
-        await _press(bot, member, label(bot, tr, "main", "menu", "volunteer"))
-        consent = await _see(bot, member, node_text(bot, tr, "volunteer", "intro"))
+        about = label(bot, tr, "main", "menu", "about")
+        stored_label = label(bot, tr, "about", "intro", "stored")
+        menu_label = tr.finish(texts.menu_label(tr))
+        volunteer = label(bot, tr, "main", "menu", "volunteer")
+        stored = node_text(bot, tr, "about", "stored")
+        consent = node_text(bot, tr, "volunteer", "intro")
+        picker = await say(bot, member, "/start", button=LANGUAGE_NAMES[locale])
+        menu = await tap(
+            bot, member, LANGUAGE_NAMES[locale], message_id=picker.message_id, button=about
+        )
+        screen = await tap(bot, member, about, message_id=menu.message_id, button=stored_label)
+        screen = await tap(bot, member, stored_label, message_id=screen.message_id, text=stored)
+        assert screen.message_id == member.last_message().message_id
+        screen = await tap(bot, member, menu_label, message_id=screen.message_id, button=volunteer)
+        screen = await tap(bot, member, volunteer, message_id=screen.message_id, text=consent)
+        assert screen.message_id == member.last_message().message_id
     for shown in (stored, consent):
         assert "7" in shown
         assert "30" not in shown

@@ -16,20 +16,17 @@ from tests.e2e.referral_steps import (
     claim,
     invite,
     join,
+    language_request,
     language_request_of,
     make_coordinator,
     notice_of,
     staff_label,
+    staff_press,
     volunteer,
 )
-from tests.e2e.relay_steps import (
-    mine_button,
-    new_member,
-    request_of,
-    sent_and_settled,
-    texts_of,
-)
-from tests.fakebot import FakeBotApi, FakeUser
+from tests.e2e.relay_steps import mine_button, new_member, request_of, texts_of
+from tests.e2e.steps import say
+from tests.fakebot import BotMessage, FakeBotApi, FakeUser
 
 
 def _alert(bot: RunningBot, query: str) -> str | None:
@@ -39,27 +36,20 @@ def _alert(bot: RunningBot, query: str) -> str | None:
 
 
 async def _answered(bot: RunningBot, query: str) -> str | None:
-    await bot.server.wait_for(lambda: bot.server.answered_callback(query), timeout=15)
-    await bot.settle()
+    """The alert a staff press was refused with, if any, once it is answered."""
+    await bot.server.wait_for_answer(query)
     return _alert(bot, query)
 
 
 async def _roster_line(bot: RunningBot, coordinator: FakeUser, user: FakeUser) -> str:
     label = staff_label(bot, user)
-    before = {m.message_id for m in coordinator.visible_messages()}
-    coordinator.send_text("/volunteers")
 
-    def line() -> str | None:
-        for m in coordinator.visible_messages():
-            if m.message_id not in before and (m.text or "").startswith(label):
-                return m.text
-        return None
+    def its_line(message: BotMessage) -> bool:
+        return (message.text or "").startswith(label)
 
-    await bot.server.wait_for(lambda: line() is not None, timeout=15)
-    await bot.settle()
-    found = line()
-    assert found is not None
-    return found
+    found = await say(bot, coordinator, "/volunteers", predicate=its_line)
+    assert found.text is not None
+    return found.text
 
 
 async def test_languages_wait_for_a_coordinators_approval(bot: RunningBot) -> None:
@@ -88,10 +78,13 @@ async def test_languages_wait_for_a_coordinators_approval(bot: RunningBot) -> No
 
     english = language_request_of(bot, coordinator, vera, "en")
     chinese = language_request_of(bot, coordinator, vera, "zh_Hans")
-    coordinator.press(staff_texts.approve_label(tr), message_id=english)
-    await sent_and_settled(bot, vera, staff_texts.language_approved(tr, LANGUAGE_NAMES["en"]))
-    coordinator.press(staff_texts.refuse_label(tr), message_id=chinese)
-    await sent_and_settled(bot, vera, staff_texts.language_refused(tr, LANGUAGE_NAMES["zh_Hans"]))
+    mark = bot.server.mark()
+    await staff_press(bot, coordinator, staff_texts.approve_label(tr), message_id=english)
+    approved = staff_texts.language_approved(tr, LANGUAGE_NAMES["en"])
+    await vera.wait_for_message(text=approved, after=mark)
+    await staff_press(bot, coordinator, staff_texts.refuse_label(tr), message_id=chinese)
+    refused = staff_texts.language_refused(tr, LANGUAGE_NAMES["zh_Hans"])
+    await vera.wait_for_message(text=refused, after=mark)
     decided = staff_texts.language_decided(
         tr, staff_label(bot, vera), LANGUAGE_NAMES["en"], True, staff_label(bot, coordinator)
     )
@@ -109,21 +102,15 @@ async def test_languages_wait_for_a_coordinators_approval(bot: RunningBot) -> No
     assert (await request_of(bot, member)).status == "open"
 
     # A language added later waits too; dropping one needs nobody.
-    vera.send_text("/languages")
-    await bot.server.wait_for(
-        lambda: LANGUAGE_NAMES["ug"] in vera.last_message().button_texts, timeout=15
-    )
-    vera.press(LANGUAGE_NAMES["ug"])
-    await bot.server.wait_for(
-        lambda: "⏳ " + LANGUAGE_NAMES["ug"] in vera.last_message().button_texts, timeout=15
-    )
-    vera.press("✅ " + LANGUAGE_NAMES["en"])
-    await bot.server.wait_for(
-        lambda: LANGUAGE_NAMES["en"] in vera.last_message().button_texts, timeout=15
-    )
-    vera.press(staff_texts.done_label(tr))
-    await bot.server.wait_for(lambda: _has_request(bot, coordinator, vera, "ug"), timeout=15)
-    await bot.settle()
+    # Each press is answered once the picker is redrawn (staff_press).
+    picker = await say(bot, vera, "/languages", button=LANGUAGE_NAMES["ug"])
+    await staff_press(bot, vera, LANGUAGE_NAMES["ug"], message_id=picker.message_id)
+    assert "⏳ " + LANGUAGE_NAMES["ug"] in vera.last_message().button_texts
+    await staff_press(bot, vera, "✅ " + LANGUAGE_NAMES["en"], message_id=picker.message_id)
+    assert LANGUAGE_NAMES["en"] in vera.last_message().button_texts
+    mark = bot.server.mark()
+    await staff_press(bot, vera, staff_texts.done_label(tr), message_id=picker.message_id)
+    await language_request(bot, coordinator, vera, "ug", after=mark)
     held = await bot.services.staff.get(key)
     assert held is not None
     assert held.languages == frozenset()
@@ -138,14 +125,6 @@ async def test_languages_wait_for_a_coordinators_approval(bot: RunningBot) -> No
     assert f"approve-language:{label}:en" in actions
     assert f"refuse-language:{label}:zh_Hans" in actions
     assert [e.actor for e in await bot.services.audit.entries() if "approve" in e.action] == [boss]
-
-
-def _has_request(bot: RunningBot, coordinator: FakeUser, user: FakeUser, locale: str) -> bool:
-    try:
-        language_request_of(bot, coordinator, user, locale)
-    except LookupError:
-        return False
-    return True
 
 
 async def test_a_volunteer_holds_only_a_few_requests(
@@ -169,10 +148,10 @@ async def test_a_volunteer_holds_only_a_few_requests(
         # A coordinator cannot hand a full volunteer more either.
         fourth = requests[3][1]
         await claim(bot, bob, fourth)
+        mark = server.mark()
         await mine_button(bot, bob, fourth, staff_texts.handover_label(tr))
         asked = staff_texts.handover_request(tr, reference(fourth.id), staff_label(bot, bob))
-        await bot.server.wait_for(lambda: asked in texts_of(coordinator), timeout=15)
-        request = next(m for m in reversed(coordinator.visible_messages()) if m.text == asked)
+        request = await coordinator.wait_for_message(text=asked, after=mark)
         query = coordinator.press(staff_label(bot, alice), message_id=request.message_id)
         assert await _answered(bot, query) == staff_texts.target_full(tr, staff_label(bot, alice))
         assert (await request_of(bot, requests[3][0])).volunteer == bot.services.members.key_for(

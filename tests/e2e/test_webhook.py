@@ -41,7 +41,7 @@ async def webhook(server: FakeBotApi, tmp_path: Path) -> AsyncIterator[Webhook]:
     )
     process = _start(env, tmp_path)
     try:
-        await server.wait_for(lambda: bool(server.webhook), timeout=60)
+        await server.wait_for_call("setWebhook", timeout=60)  # its port is open before
         yield Webhook(server, port, f"http://127.0.0.1:{port}/telegram")
     finally:
         code, stderr = _stop(process)
@@ -110,7 +110,7 @@ async def test_a_chunked_body_is_cut_off_at_one_megabyte(webhook: Webhook) -> No
     finally:
         writer.close()
     assert answer.startswith(b"HTTP/1.1 400") or answer == b"closed while sending", answer[:80]
-    await webhook.server.wait_idle(min_quiet=QUIET_SECONDS, timeout=30)
+    await webhook.server.wait_idle(min_quiet=QUIET_SECONDS, timeout=30)  # nothing follows
     assert webhook.server.calls("sendMessage") == []
 
 
@@ -124,7 +124,7 @@ async def test_a_body_just_under_the_limit_is_served(webhook: Webhook) -> None:
             headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET},
         )
     assert answer.status_code == 200
-    await webhook.server.wait_for(lambda: bool(webhook.server.calls("sendMessage")), timeout=30)
+    await webhook.server.wait_for_call("sendMessage", chat_id=8400001)
 
 
 @pytest.mark.parametrize(
@@ -147,7 +147,7 @@ async def test_a_wrong_secret_is_refused(webhook: Webhook, headers: dict[str, st
             headers={"Content-Type": "application/json", **headers},
         )
     assert answer.status_code == 403
-    await webhook.server.wait_idle(min_quiet=QUIET_SECONDS, timeout=30)
+    await webhook.server.wait_idle(min_quiet=QUIET_SECONDS, timeout=30)  # nothing follows
     assert webhook.server.calls("sendMessage") == []
 
 
@@ -163,5 +163,5 @@ async def test_bad_bodies_and_types_are_refused(webhook: Webhook) -> None:
     assert plain.status_code == 415
     assert broken.status_code == 400
     assert fetched.status_code == 405
-    await webhook.server.wait_idle(min_quiet=QUIET_SECONDS, timeout=30)
+    await webhook.server.wait_idle(min_quiet=QUIET_SECONDS, timeout=30)  # nothing follows
     assert webhook.server.calls("sendMessage") == []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -25,14 +24,11 @@ from flows.registry import LOCALES_DIR, RegistrySources, build_registry
 from flows.values import TextValues
 from storage.content import SqliteContentRepository
 from storage.content_records import LocaleSwitch
-from storage.crypto import Pseudonymizer
 from storage.database import Database
 from storage.errors import VersionConflict
-from storage.keys import RootKeys
 from tests.unit.content_edits import edit_entry, edit_flow, swap_options
+from tests.unit.storage_samples import PSEUDONYMS
 
-ROOT = RootKeys(keys={1: b"\x0d" * 32}, active=1, pseudonym_key_id=1)
-PSEUDONYMS = Pseudonymizer(ROOT)
 TODAY = date(2024, 7, 1)
 OLD = "It is recorded in Interpol's files."
 NEW = "It is also recorded in Interpol's files."
@@ -61,13 +57,10 @@ class Setup:
 
 
 @pytest.fixture
-async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
-    path = tmp_path / "yardem.db"
-    db = await Database.open(path)
+def setup(db: Database, db_path: Path) -> Setup:
     repository = SqliteContentRepository(db, PSEUDONYMS.content_key(), PSEUDONYMS.audit_key())
     content = Content(DEFINITIONS_DIR, LOCALES_DIR, VALUES, repository)
-    yield Setup(db, path, content)
-    await db.close()
+    return Setup(db, db_path, content)
 
 
 def english_fix(sources: RegistrySources) -> RegistrySources:

@@ -170,11 +170,18 @@ def test_obsolete_entries_are_ignored_and_keep_their_flags() -> None:
     assert entry(catalog, None, "Empty").msgstr == ("",)
 
 
-def test_obsolete_fuzzy_entry_between_entries() -> None:
-    catalog = parse(
+@pytest.mark.parametrize(
+    "text",
+    [
         'msgid "one"\nmsgstr "eins"\n\n#, fuzzy\n#~ msgid "old"\n#~ msgstr "alt"\n\n'
-        '#: a.py:2\nmsgid "two"\nmsgstr "zwei"\n'
-    )
+        '#: a.py:2\nmsgid "two"\nmsgstr "zwei"\n',
+        # With gettext's previous msgids, of the obsolete entry (#~|) and of the next (#|).
+        'msgid "one"\nmsgstr "eins"\n\n#, fuzzy\n#~| msgid "olde"\n#~ msgid "old"\n'
+        '#~ msgstr "alt"\n\n#| msgid "tow"\nmsgid "two"\nmsgstr "zwei"\n',
+    ],
+)
+def test_obsolete_fuzzy_entry_between_entries(text: str) -> None:
+    catalog = parse(text)
     assert set(catalog.entries) == {(None, "one"), (None, "two")}
     assert not entry(catalog, None, "two").fuzzy
 
@@ -220,6 +227,7 @@ def test_duplicate_with_context_is_an_error() -> None:
         ('msgid "a\\"\nmsgstr ""\n', "x.po:1", "bad string escape"),
         ('"floating"\nmsgid "a"\n', "x.po:1", "continuation line without a keyword"),
         ('msgid "a"\nmsgid_plural "as"\nmsgstr[x] "b"\n', "x.po:3", "bad plural index"),
+        ('msgid "a"\nmsgid_plural "as"\nmsgstr[\u00b2] "b"\n', "x.po:3", "bad plural index"),
         ('\n\nmsgctxt "c"\n\n# comment\n', "x.po:3", "entry without msgid"),
         ('msgid "a"\nmsgstr "b"\n\n\nmsgstr "again"\n', "x.po:5", "msgstr without its own msgid"),
         ('msgstr "orphan"\nmsgid "a"\n', "x.po:1", "msgstr without its own msgid"),
@@ -232,6 +240,18 @@ def test_duplicate_with_context_is_an_error() -> None:
         ("<html>\n", "x.po:1", "expected a quoted string"),
         ("<html> <body>\n", "x.po:1", "expected a quoted string"),
         ('msgidd "a"\n', "x.po:1", "unknown keyword 'msgidd'"),
+        # Escapes Babel would show members as typed (gettext's octal and hex included).
+        ('msgid "a"\nmsgstr "\\x41"\n', "x.po:2", "bad string escape '\\\\x'"),
+        ('msgid "a"\nmsgstr "\\101"\n', "x.po:2", "bad string escape '\\\\1'"),
+        ('msgid "a"\nmsgstr ""\n"it\\\'s"\n', "x.po:3", "bad string escape"),
+        ('msgid "a"\nmsgstr "say "hi""\n', "x.po:2", "quote inside a string"),
+        ('msgctxt "c"\nmsgid ""\nmsgstr "x"\n', "x.po:1", "empty msgid is only for the header"),
+        ('msgid "a"\nmsgstr[1] "b"\n', "x.po:2", "msgstr[1] without a msgid_plural"),
+        ('msgid "a"\nmsgstr "b"\nmsgid_plural "as"\n', "x.po:3", "msgid_plural must follow"),
+        ('msgid "a"\nmsgid_plural "as"\nmsgid_plural "bs"\n', "x.po:3", "msgid_plural must"),
+        # What Babel's own parser refuses keeps its line too.
+        ('msgid "a"\n\nmsgid "b"\nmsgstr "c"\n', "x.po:1", "missing msgstr for msgid 'a'"),
+        ('msgid "a"\nmsgstr "b"\n#-#-#-#-#  ug.po  #-#-#-#-#\n', "x.po:3", "conflicts"),
     ],
 )
 def test_garbage_names_file_and_line(text: str, where: str, what: str) -> None:
@@ -239,6 +259,44 @@ def test_garbage_names_file_and_line(text: str, where: str, what: str) -> None:
         parse(text)
     assert str(caught.value).startswith(f"{where}: ")
     assert what in str(caught.value)
+
+
+def _with_plural_forms(forms: str, body: str) -> str:
+    return f'msgid ""\nmsgstr ""\n"Plural-Forms: {forms}\\n"\n\n{body}'
+
+
+def test_more_forms_than_plural_forms_declares_are_refused() -> None:
+    body = 'msgid "a"\nmsgid_plural "as"\nmsgstr[0] "b"\nmsgstr[1] "bs"\n'
+    with pytest.raises(CatalogError, match=r"^x\.po:8: msgstr\[1\] but Plural-Forms says"):
+        parse(_with_plural_forms("nplurals=1; plural=0;", body))
+    with pytest.raises(CatalogError, match=r"^x\.po:1: Plural-Forms: .* is not a number"):
+        parse(_with_plural_forms("nplurals=two; plural=(n != 1);", body))
+
+
+def test_three_plural_forms_are_read_and_fewer_written_stay_fewer() -> None:
+    forms = "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 ? 1 : 2);"
+    catalog = parse(
+        _with_plural_forms(
+            forms,
+            'msgid "a"\nmsgid_plural "as"\nmsgstr[0] "x"\nmsgstr[1] "y"\nmsgstr[2] "z"\n\n'
+            'msgid "b"\nmsgid_plural "bs"\nmsgstr[0] "u"\nmsgstr[1] "v"\n',
+        )
+    )
+    assert entry(catalog, None, "a").msgstr == ("x", "y", "z")
+    assert entry(catalog, None, "b").msgstr == ("u", "v")
+    assert catalog.plural_forms == forms
+
+
+def test_header_flags_and_values_are_read_as_written() -> None:
+    # A template's header is "#, fuzzy": that flag must not reach the first message.
+    catalog = parse(
+        '#, fuzzy\nmsgid ""\nmsgstr ""\n"Language: ../../etc/passwd\\n"\n'
+        '"POT-Creation-Date: not a date\\n"\n\nmsgid "a"\nmsgstr "b"\n'
+    )
+    assert not entry(catalog, None, "a").fuzzy
+    # Judging the language is the upload checks' job (flows.bundle), not a syntax error.
+    assert catalog.headers["Language"] == "../../etc/passwd"
+    assert catalog.headers["POT-Creation-Date"] == "not a date"
 
 
 # Against Babel ---------------------------------------------------------------

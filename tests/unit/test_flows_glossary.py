@@ -232,7 +232,7 @@ def with_glossary(sources: RegistrySources, glossary: str | None) -> RegistrySou
 
 
 def check(sources: RegistrySources) -> list[Issue]:
-    return inspect(build_registry(sources), sources, facts=FACTS)
+    return inspect(build_registry(sources), facts=FACTS)
 
 
 def test_right_words_give_no_issue() -> None:

@@ -20,8 +20,9 @@ from flows.graph import (
     registry_graph_dot,
     render,
 )
+from flows.inspect import load_registry
 from flows.pending import PendingReason, pending_nodes, pending_texts
-from flows.registry import Registry, build_registry, load_registry
+from flows.registry import Registry, build_registry
 from tests.unit.flow_samples import CLEAN_FLOWS, PoEntry, make_sources, replaced, write_tree
 
 _STATEMENT = re.compile(r'^\s*("(?:[^"\\]|\\.)*")(?: -> ("(?:[^"\\]|\\.)*"))? \[(.*)\];$')

@@ -33,7 +33,7 @@ Where = tuple[IssueCode, str | None, str | None, str | None]
 
 
 def check(sources: RegistrySources, facts: Facts | None = FACTS) -> list[Issue]:
-    return inspect(build_registry(sources), sources, facts=facts)
+    return inspect(build_registry(sources), facts=facts)
 
 
 def found(issues: list[Issue]) -> set[Where]:

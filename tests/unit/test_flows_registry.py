@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
+import flows.catalog
+from flows.changes import summarize_changes
 from flows.errors import DefinitionError, RegistryError
-from flows.loader import parse_flow
+from flows.inspect import check_set, load_registry
+from flows.loader import parse_flow, parse_flows
 from flows.model import NodeKind, QuestionNode, Validator
 from flows.registry import (
     RegistrySources,
     build_registry,
-    load_registry,
     read_sources,
     version_of,
 )
@@ -93,6 +98,73 @@ def test_unreadable_catalog_is_refused_naming_file_and_line(tmp_path: Path) -> N
 def test_missing_definitions_directory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RegistryError, match="flow directory not found"):
         load_registry(tmp_path / "absent", tmp_path)
+
+
+# one parse per load -------------------------------------------------------------
+
+
+@dataclass
+class Parses:
+    flows: int = 0
+    catalogs: int = 0
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> Parses:
+    """Counts the YAML and PO parses that go on, each still done by the real parser."""
+    counted = Parses()
+    safe_load, check_lines = yaml.safe_load, flows.catalog._check_lines
+
+    def counting_safe_load(stream: Any) -> Any:
+        counted.flows += 1
+        return safe_load(stream)
+
+    def counting_check_lines(lines: list[str], origin: str) -> Any:
+        counted.catalogs += 1
+        return check_lines(lines, origin)
+
+    monkeypatch.setattr(yaml, "safe_load", counting_safe_load)
+    monkeypatch.setattr(flows.catalog, "_check_lines", counting_check_lines)
+    return counted
+
+
+SET = make_sources()  # parsed once here, to make the catalogs, before anything is counted
+
+
+def test_checking_a_set_parses_each_file_once(parses: Parses) -> None:
+    sources = SET
+    checked = check_set(sources, live_desk=True)
+    assert checked.registry.flow_by_file.keys() == sources.flow_files.keys()
+    assert checked.registry.template is not None
+    assert parses.flows == len(sources.flow_files)
+    assert parses.catalogs == len(sources.po_files) + 1  # the catalogs and the template
+
+
+def test_loading_a_set_parses_each_file_once(tmp_path: Path, parses: Parses) -> None:
+    sources = SET
+    definitions, locales = write_tree(tmp_path, sources)
+    load_registry(definitions, locales)
+    assert parses.flows == len(sources.flow_files)
+    assert parses.catalogs == len(sources.po_files) + 1
+
+
+def test_summarizing_built_sets_parses_nothing(parses: Parses) -> None:
+    live = SET
+    draft = make_sources(replaced(CLEAN_FLOWS, "info.yaml", "More facts.", "More facts!"))
+    live_registry, draft_registry = build_registry(live), build_registry(draft)
+    before = (parses.flows, parses.catalogs)
+    summary = summarize_changes(
+        live, draft, live_registry=live_registry, draft_registry=draft_registry
+    )
+    assert summary.texts["en"].changed
+    assert (parses.flows, parses.catalogs) == before
+
+
+def test_two_files_with_one_id_both_reach_the_checks() -> None:
+    files = {**CLEAN_FLOWS, "copy.yaml": CLEAN_FLOWS["info.yaml"]}
+    registry = build_registry(make_sources(files))
+    assert registry.flow_by_file["copy.yaml"].id == registry.flow_by_file["info.yaml"].id
+    assert list(registry.flows) == [flow.id for flow in parse_flows(CLEAN_FLOWS)]
 
 
 # version_of ------------------------------------------------------------------

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -24,13 +23,6 @@ ROWS: list[tuple[str, str, str | None]] = [
     ("vera0001", "close:informed", "abcdefgh"),
     ("system", "expire", "stuvwxyz"),
 ]
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "yardem.db")
-    yield database
-    await database.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -17,13 +16,6 @@ from storage.errors import StorageError
 DAY = date(2024, 5, 1)
 KEY = b"\x21" * 32
 OTHER_KEY = b"\x22" * 32
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "yardem.db")
-    yield database
-    await database.close()
 
 
 async def _append(db: Database, day: date, action: str = "claim", key: bytes = KEY) -> None:

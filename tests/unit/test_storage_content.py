@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import zlib
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
@@ -20,14 +19,13 @@ from storage.content_records import (
     LocaleSwitch,
     VersionInfo,
 )
-from storage.crypto import FieldCipher, Pseudonymizer
+from storage.crypto import Pseudonymizer
 from storage.database import Database
 from storage.errors import ContentIntegrityError, UnknownVersion, VersionConflict
 from storage.keys import RootKeys
 from storage.staff import StaffRepository
+from tests.unit.storage_samples import AUDIT_KEY, CIPHER, PSEUDONYMS
 
-ROOT = RootKeys(keys={1: b"\x0b" * 32}, active=1, pseudonym_key_id=1)
-PSEUDONYMS = Pseudonymizer(ROOT)
 OTHER = Pseudonymizer(RootKeys(keys={1: b"\x0c" * 32}, active=1, pseudonym_key_id=1))
 TODAY = date(2024, 6, 3)
 COORDINATOR = PSEUDONYMS.member_key(3_000_001)
@@ -48,14 +46,9 @@ def repository(db: Database, pseudonyms: Pseudonymizer = PSEUDONYMS) -> SqliteCo
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "yardem.db"
-
-
-@pytest.fixture
-async def db(db_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(db_path)
-    staff = StaffRepository(database, FieldCipher(ROOT), PSEUDONYMS.audit_key())
+async def db(db: Database) -> Database:
+    """The shared fresh database, with two coordinators to publish."""
+    staff = StaffRepository(db, CIPHER, AUDIT_KEY)
     for key, chat in ((COORDINATOR, 1), (SECOND, 2)):
         await staff.add(
             key,
@@ -66,8 +59,7 @@ async def db(db_path: Path) -> AsyncIterator[Database]:
             actor="admin",
             today=TODAY,
         )
-    yield database
-    await database.close()
+    return db
 
 
 @pytest.fixture
@@ -326,10 +318,9 @@ async def test_each_coordinator_has_one_draft_that_survives_reopening(
 
 
 async def test_a_draft_goes_with_its_coordinator(
-    db: Database, content: SqliteContentRepository
+    content: SqliteContentRepository, staff: StaffRepository
 ) -> None:
     await content.save_draft(Draft(COORDINATOR, 0, files(), TODAY))
-    staff = StaffRepository(db, FieldCipher(ROOT), PSEUDONYMS.audit_key())
     await staff.remove(COORDINATOR, actor="admin", today=TODAY, announce_all=True)
     assert await content.draft(COORDINATOR) is None
 

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from storage.crypto import FieldCipher, Pseudonymizer
 from storage.database import Database
 from storage.integrity import (
     REFERRALS,
@@ -22,15 +19,11 @@ from storage.integrity import (
     seal_unsealed,
     unsealed_rows,
 )
-from storage.keys import RootKeys
 from storage.members import MemberRepository
 from storage.referrals import Escalated, Referral, ReferralRepository, Refused
 from storage.staff import StaffMember, StaffRepository
+from tests.unit.storage_samples import AUDIT_KEY, CIPHER, PSEUDONYMS
 
-ROOT = RootKeys(keys={1: b"\x31" * 32}, active=1, pseudonym_key_id=1)
-CIPHER = FieldCipher(ROOT)
-PSEUDONYMS = Pseudonymizer(ROOT)
-AUDIT_KEY = PSEUDONYMS.audit_key()
 SEAL = RowSeal(row_key(AUDIT_KEY))
 TODAY = date(2024, 6, 3)
 VERA = PSEUDONYMS.member_key(3_000_001)
@@ -39,21 +32,10 @@ MEMBER = PSEUDONYMS.member_key(3_000_003)
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "yardem.db")
-    await MemberRepository(database, CIPHER).save(MEMBER, {}, today=TODAY)
-    yield database
-    await database.close()
-
-
-@pytest.fixture
-def staff(db: Database) -> StaffRepository:
-    return StaffRepository(db, CIPHER, AUDIT_KEY)
-
-
-@pytest.fixture
-def referrals(db: Database) -> ReferralRepository:
-    return ReferralRepository(db, CIPHER, AUDIT_KEY)
+async def db(db: Database) -> Database:
+    """The shared fresh database, with a member to file requests for."""
+    await MemberRepository(db, CIPHER).save(MEMBER, {}, today=TODAY)
+    return db
 
 
 async def _sql(db: Database, sql: str, *args: object) -> None:

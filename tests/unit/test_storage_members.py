@@ -1,50 +1,23 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from storage.crypto import FieldCipher, Pseudonymizer
+from storage.crypto import FieldCipher
 from storage.database import Database
 from storage.errors import DecryptionError, StorageError
 from storage.keys import RootKeys
 from storage.members import MemberRepository
+from tests.unit.storage_samples import PSEUDONYMS, disk_bytes
 
-ROOT = RootKeys(keys={1: b"\x05" * 32}, active=1, pseudonym_key_id=1)
-PSEUDONYMS = Pseudonymizer(ROOT)
 ALICE = PSEUDONYMS.member_key(1_000_001)
 BOB = PSEUDONYMS.member_key(1_000_002)
 TODAY = date(2024, 5, 17)
 # Half past the hour, so the hour-granular window is exercised off its edges.
 NOW = datetime(2024, 5, 17, 12, 30, tzinfo=UTC)
 CANARY = "CANARY-Ürümqi-ئۈرۈمچی-乌鲁木齐-7f3a9c"
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "yardem.db"
-
-
-@pytest.fixture
-async def db(db_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(db_path)
-    yield database
-    await database.close()
-
-
-@pytest.fixture
-def members(db: Database) -> MemberRepository:
-    return MemberRepository(db, FieldCipher(ROOT))
-
-
-def _disk_bytes(db_path: Path) -> bytes:
-    data = b""
-    for candidate in (db_path, Path(f"{db_path}-wal")):
-        if candidate.exists():
-            data += candidate.read_bytes()
-    return data
 
 
 async def test_save_load_round_trip(members: MemberRepository) -> None:
@@ -63,12 +36,12 @@ async def test_state_is_not_plaintext_on_disk(
 ) -> None:
     await members.save(ALICE, {"text": CANARY, "flow": "asylum_steps"}, today=TODAY)
     canaries = [CANARY.encode("utf-8"), b"asylum_steps", CANARY.encode("utf-16-le")]
-    live = _disk_bytes(db_path)
+    live = disk_bytes(db_path)
     assert ALICE in live  # the scan does see row contents
     for canary in canaries:
         assert canary not in live
     await db.close()
-    closed = _disk_bytes(db_path)
+    closed = disk_bytes(db_path)
     assert ALICE in closed
     for canary in canaries:
         assert canary not in closed
@@ -98,7 +71,7 @@ async def test_erase_removes_row_messages_and_bytes(
     await members.save(BOB, {"flow": "main"}, today=TODAY)
     await members.remember_messages(ALICE, [11, 12, 13], now=NOW)
     await members.remember_messages(BOB, [21], now=NOW)
-    assert ALICE in _disk_bytes(db_path)
+    assert ALICE in disk_bytes(db_path)
 
     await members.erase(ALICE)
 
@@ -107,11 +80,11 @@ async def test_erase_removes_row_messages_and_bytes(
     assert await members.load(BOB) == {"flow": "main"}
     assert await members.deletable_messages(BOB, now=NOW) == [21]
     assert await members.count() == 1
-    live = _disk_bytes(db_path)
+    live = disk_bytes(db_path)
     assert ALICE not in live
     assert BOB in live
     await db.close()
-    assert ALICE not in _disk_bytes(db_path)
+    assert ALICE not in disk_bytes(db_path)
 
 
 async def test_erase_of_unknown_member_is_harmless(members: MemberRepository) -> None:

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from storage.audit import AuditLog
-from storage.crypto import FieldCipher, Pseudonymizer
+from storage.crypto import FieldCipher
 from storage.database import Database
 from storage.errors import DecryptionError
 from storage.keys import RootKeys
@@ -31,11 +31,8 @@ from storage.referrals import (
 )
 from storage.relay_copies import Copy, copies_at
 from storage.staff import StaffRepository
+from tests.unit.storage_samples import AUDIT_KEY, CIPHER, PSEUDONYMS, disk_bytes
 
-ROOT = RootKeys(keys={1: b"\x07" * 32}, active=1, pseudonym_key_id=1)
-CIPHER = FieldCipher(ROOT)
-PSEUDONYMS = Pseudonymizer(ROOT)
-AUDIT_KEY = PSEUDONYMS.audit_key()
 ALICE = PSEUDONYMS.member_key(1_000_001)
 BOB = PSEUDONYMS.member_key(1_000_002)
 CAROL = PSEUDONYMS.member_key(1_000_003)
@@ -51,18 +48,13 @@ ID_ALPHABET = set("abcdefghjkmnpqrstuvwxyz23456789")
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "yardem.db"
-
-
-@pytest.fixture
-async def db(db_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(db_path)
-    members = MemberRepository(database, CIPHER)
+async def db(db: Database) -> Database:
+    """The shared fresh database, with members to file for and volunteers to claim."""
+    members = MemberRepository(db, CIPHER)
     for key in (ALICE, BOB, CAROL):
         await members.save(key, {}, today=TODAY)
     # Only active staff accounts can be given a referral.
-    staff = StaffRepository(database, CIPHER, AUDIT_KEY)
+    staff = StaffRepository(db, CIPHER, AUDIT_KEY)
     for n, key in enumerate((VERA, VICTOR, *CONTENDERS)):
         await staff.add(
             key,
@@ -73,18 +65,7 @@ async def db(db_path: Path) -> AsyncIterator[Database]:
             actor="cli",
             today=TODAY,
         )
-    yield database
-    await database.close()
-
-
-@pytest.fixture
-def referrals(db: Database) -> ReferralRepository:
-    return ReferralRepository(db, CIPHER, AUDIT_KEY)
-
-
-@pytest.fixture
-def staff(db: Database) -> StaffRepository:
-    return StaffRepository(db, CIPHER, AUDIT_KEY)
+    return db
 
 
 async def request(
@@ -149,14 +130,6 @@ async def actions(db: Database) -> list[tuple[str, str | None]]:
 
 def _wal_size(db_path: Path) -> int:
     return Path(f"{db_path}-wal").stat().st_size
-
-
-def _disk_bytes(db_path: Path) -> bytes:
-    data = b""
-    for candidate in (db_path, Path(f"{db_path}-wal")):
-        if candidate.exists():
-            data += candidate.read_bytes()
-    return data
 
 
 async def _raw_chat_ref(db: Database, referral_id: str) -> bytes | None:
@@ -521,7 +494,7 @@ async def test_close_only_by_the_holder(
     await claim(referrals, referral, VERA)
     blob = await _raw_chat_ref(db, referral.id)
     assert blob is not None
-    assert blob in _disk_bytes(db_path)
+    assert blob in disk_bytes(db_path)
 
     assert await referrals.close(referral.id, VICTOR, "informed", actor="x", today=TODAY) is None
     assert await referrals.member_chat(referral) == ALICE_CHAT
@@ -536,7 +509,7 @@ async def test_close_only_by_the_holder(
     assert await referrals.member_chat(closed) is None
     assert await _raw_chat_ref(db, referral.id) is None
     # The dropped reference left the file and the WAL, not only the row.
-    assert blob not in _disk_bytes(db_path)
+    assert blob not in disk_bytes(db_path)
     assert await referrals.held_by(VERA) == []
     assert await referrals.active_for_member(ALICE) is None
     assert await referrals.close(referral.id, VERA, "other", actor="v", today=TODAY) is None
@@ -576,7 +549,7 @@ async def test_withdraw_deletes_the_row(
     assert await referrals.member_chat(referral) is None
     assert await referrals.held_by(VERA) == []
     assert await referrals.count() == 1
-    assert blob not in _disk_bytes(db_path)
+    assert blob not in disk_bytes(db_path)
     assert (await actions(db))[-1] == ("wipe", referral.id)
     assert await referrals.withdraw(ALICE, today=TODAY, action="wipe") is None
 
@@ -613,11 +586,11 @@ async def test_chat_ref_is_encrypted(
     assert digits not in blob
     assert ALICE_CHAT.to_bytes(8, "big") not in blob
     assert ALICE_CHAT.to_bytes(8, "little") not in blob
-    disk = _disk_bytes(db_path)
+    disk = disk_bytes(db_path)
     assert referral.id.encode() in disk  # the scan does see the row
     assert digits not in disk
     await db.close()
-    assert digits not in _disk_bytes(db_path)
+    assert digits not in disk_bytes(db_path)
 
 
 async def test_chat_ref_moved_to_another_row_fails_closed(
@@ -915,7 +888,7 @@ async def test_relay_copies_live_as_long_as_the_request_and_are_taken_once(
     ):
         [(blob,)] = await cur.fetchall()
     assert VICTOR.hex().encode() not in bytes(blob)
-    assert b"987654321" not in _disk_bytes(db_path)
+    assert b"987654321" not in disk_bytes(db_path)
     padded = len(bytes(blob)) - 31  # version, key id, nonce and tag
     assert padded >= 256
     assert padded & (padded - 1) == 0, "padded to a power of two: a blob tells only a bucket"

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from storage.audit import AuditLog
-from storage.crypto import FieldCipher, Pseudonymizer
 from storage.database import Database
 from storage.errors import DecryptionError, StorageError
-from storage.keys import RootKeys
 from storage.members import MemberRepository
 from storage.referrals import Referral, ReferralRepository
 from storage.staff import Change, Invite, StaffMember, StaffRepository
+from tests.unit.storage_samples import AUDIT_KEY, CIPHER, PSEUDONYMS, disk_bytes
 
-ROOT = RootKeys(keys={1: b"\x09" * 32}, active=1, pseudonym_key_id=1)
-CIPHER = FieldCipher(ROOT)
-PSEUDONYMS = Pseudonymizer(ROOT)
-AUDIT_KEY = PSEUDONYMS.audit_key()
 TODAY = date(2024, 5, 17)
 VERA = PSEUDONYMS.member_key(2_000_001)
 VICTOR = PSEUDONYMS.member_key(2_000_002)
@@ -32,28 +26,12 @@ MEMBERS = [PSEUDONYMS.member_key(1_000_000 + n) for n in range(4)]
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "yardem.db"
-
-
-@pytest.fixture
-async def db(db_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(db_path)
-    members = MemberRepository(database, CIPHER)
+async def db(db: Database) -> Database:
+    """The shared fresh database, with members to file requests for."""
+    members = MemberRepository(db, CIPHER)
     for key in MEMBERS:
         await members.save(key, {}, today=TODAY)
-    yield database
-    await database.close()
-
-
-@pytest.fixture
-def staff(db: Database) -> StaffRepository:
-    return StaffRepository(db, CIPHER, AUDIT_KEY)
-
-
-@pytest.fixture
-def referrals(db: Database) -> ReferralRepository:
-    return ReferralRepository(db, CIPHER, AUDIT_KEY)
+    return db
 
 
 async def add_team(staff: StaffRepository) -> tuple[StaffMember, StaffMember, StaffMember]:
@@ -104,14 +82,6 @@ async def file(referrals: ReferralRepository, member: bytes, chat: int) -> Refer
     )
     assert isinstance(result, Referral)
     return result
-
-
-def _disk_bytes(db_path: Path) -> bytes:
-    data = b""
-    for candidate in (db_path, Path(f"{db_path}-wal")):
-        if candidate.exists():
-            data += candidate.read_bytes()
-    return data
 
 
 # Accounts --------------------------------------------------------------------
@@ -191,12 +161,12 @@ async def test_chat_id_round_trip_and_not_plaintext(
         row = await cur.fetchone()
     assert row is not None
     assert str(VERA_CHAT).encode() not in bytes(row[0])
-    disk = _disk_bytes(db_path)
+    disk = disk_bytes(db_path)
     assert VERA in disk  # the scan does see the rows
     for chat in (VERA_CHAT, VICTOR_CHAT, COORD_CHAT):
         assert str(chat).encode() not in disk
     await db.close()
-    closed = _disk_bytes(db_path)
+    closed = disk_bytes(db_path)
     for chat in (VERA_CHAT, VICTOR_CHAT, COORD_CHAT):
         assert str(chat).encode() not in closed
 
@@ -311,7 +281,7 @@ async def test_remove_deletes_the_row_and_returns_referrals(
         row = await cur.fetchone()
     assert row is not None
     blob = bytes(row[0])
-    assert blob in _disk_bytes(db_path)
+    assert blob in disk_bytes(db_path)
 
     change = await staff.remove(VERA, actor="c1", today=TODAY)
     assert change.returned == [held.id]
@@ -325,7 +295,7 @@ async def test_remove_deletes_the_row_and_returns_referrals(
     assert (back.status, back.volunteer) == ("open", None)
     assert await referrals.take_notices(held.id) == []  # cascaded with the account
     assert await referrals.take_notices(waiting.id) == [(VICTOR, 97)]
-    assert blob not in _disk_bytes(db_path)
+    assert blob not in disk_bytes(db_path)
     assert (await AuditLog(db, AUDIT_KEY).entries())[-2].action == "remove:vera0001"
     assert {m.label for m in await staff.everyone()} == {"vict0002", "coor0003"}
     assert await staff.remove(VERA, actor="c1", today=TODAY) == Change([], [])
@@ -412,5 +382,5 @@ async def test_invite_codes_are_not_stored(
     await staff.add_invite(
         PSEUDONYMS.invite_hash(code), "volunteer", created_by="c1", expires_at=9, today=TODAY
     )
-    assert code.encode() not in _disk_bytes(db_path)
+    assert code.encode() not in disk_bytes(db_path)
     assert await _invite_count(db) == 1
