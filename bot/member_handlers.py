@@ -179,7 +179,8 @@ async def load_turn(update: Update, context: YardemContext) -> Turn | None:
             return None
         state = admitted.state
     snapshot = services.content.current
-    conversation = Conversation(snapshot, state, suggest_locale(user.language_code))
+    suggested = suggest_locale(user.language_code, snapshot.member_locales)
+    conversation = Conversation(snapshot, state, suggested)
     return Turn(context, chat.id, key, snapshot, conversation)
 
 
