@@ -124,7 +124,7 @@ _SIMPLE: dict[str, Action] = {
     "X": CancelConfirm(),
 }
 ANSWER_FIELDS = frozenset("tucl")
-STAFF_VERBS = frozenset("cgdtrhxoaSARlYN")
+STAFF_VERBS = frozenset("cgdtrhxoaSARlYNQZ")
 _ARG = re.compile(r"^[0-9A-Za-z_-]{1,16}$")
 STAFF_PREFIX = "s"
 
