@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flows.registry import LOCALES
+from flows.locales import is_locale_code
 
 MAX_CALLBACK_BYTES = 64
 _TOKEN = re.compile(r"^[0-9a-f]{8}$")
@@ -124,7 +124,7 @@ _SIMPLE: dict[str, Action] = {
     "X": CancelConfirm(),
 }
 ANSWER_FIELDS = frozenset("tucl")
-STAFF_VERBS = frozenset("cgdtrhxoaSARlYN")
+STAFF_VERBS = frozenset("cgdtrhxoaSARlYNQZ")
 _ARG = re.compile(r"^[0-9A-Za-z_-]{1,16}$")
 STAFF_PREFIX = "s"
 
@@ -151,7 +151,8 @@ def encode(action: Action, layout: str) -> str:
 def _action(verb: str, args: list[str]) -> Action | None:
     if verb in _SIMPLE and not args:
         return _SIMPLE[verb]
-    if verb == "l" and len(args) == 1 and args[0] in LOCALES:
+    # Only the shape here: whether members may pick it is the conversation's question.
+    if verb == "l" and len(args) == 1 and is_locale_code(args[0]):
         return PickLanguage(args[0])
     if verb == "b" and len(args) == 1 and _TOKEN.fullmatch(args[0]):
         return BackButton(args[0])

@@ -16,7 +16,7 @@ from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import flood, newcomers, referral_texts, staff_handlers, texts
+from bot import flood, locale_switch, newcomers, referral_texts, staff_handlers, texts
 from bot.callbacks import WipeConfirm, decode
 from bot.content import Snapshot
 from bot.context import YardemApplication, YardemContext
@@ -179,7 +179,8 @@ async def load_turn(update: Update, context: YardemContext) -> Turn | None:
             return None
         state = admitted.state
     snapshot = services.content.current
-    conversation = Conversation(snapshot, state, suggest_locale(user.language_code))
+    suggested = suggest_locale(user.language_code, snapshot.member_locales)
+    conversation = Conversation(snapshot, state, suggested)
     return Turn(context, chat.id, key, snapshot, conversation)
 
 
@@ -349,6 +350,8 @@ COMMANDS = ("start", "menu", "language", "wipe", "status")
 def register(application: YardemApplication) -> None:
     for name in COMMANDS:
         application.add_handler(_command_handler(name))
+    # The language switch's buttons first: the staff handler takes every other ``s|`` press.
+    locale_switch.register(application, on_member_message)
     staff_handlers.register(application, on_member_message)
     application.add_handler(CallbackQueryHandler(on_button))
     private = filters.ChatType.PRIVATE

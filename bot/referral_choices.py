@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 
 from babel import Locale
 
 from bot.i18n import LANGUAGE_NAMES, Translator
-from flows.registry import LOCALES
+from flows.locales import UnknownLocale, parse_locale
+from flows.registry import LOCALES, SOURCE_LOCALE
 
 
 def _topics(tr: Translator) -> dict[str, str]:
@@ -55,9 +55,13 @@ FIELDS = ("t", "u", "c", "l")
 PRESET = "preset"
 """Draft key listing the fields a handoff answered already, so the count skips them."""
 
-_BABEL_LOCALES: Mapping[str, str] = MappingProxyType(
-    {"en": "en", "zh_Hans": "zh_Hans", "zh_Hant": "zh_Hant", "ug": "ug"}
-)
+
+def _cldr(locale: str) -> Locale:
+    """The member's language as CLDR knows it, for country names in their words."""
+    try:
+        return parse_locale(locale)
+    except UnknownLocale:
+        return Locale.parse(SOURCE_LOCALE)
 
 
 def choices(field: str, tr: Translator, locale: str) -> dict[str, str]:
@@ -67,7 +71,7 @@ def choices(field: str, tr: Translator, locale: str) -> dict[str, str]:
     if field == "u":
         return _urgencies(tr)
     if field == "c":
-        names = Locale.parse(_BABEL_LOCALES[locale]).territories
+        names = _cldr(locale).territories
         listed = {code: names.get(code, code) for code in COUNTRIES}
         listed[NO_COUNTRY] = tr.gettext("Another country, or rather not say")
         return listed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import locale_texts
 from bot.i18n import Translator, substitute
 
 
@@ -18,6 +19,7 @@ def help_text(tr: Translator, coordinator: bool) -> str:
             "/invite volunteer or /invite coordinator: a single-use invite link\n"
             "/volunteers: list, suspend or remove volunteers"
         )
+        text += "\n" + locale_texts.command_help(tr)
     return text
 
 
