@@ -124,7 +124,8 @@ _SIMPLE: dict[str, Action] = {
     "X": CancelConfirm(),
 }
 ANSWER_FIELDS = frozenset("tucl")
-STAFF_VERBS = frozenset("cgdtrhxoaSARlYN")
+STAFF_VERBS = frozenset("cgdtrhxoaSARlYNTP")
+"""T: the text desk, P: its preview (bot/desk/); the rest: bot/staff_handlers.py."""
 _ARG = re.compile(r"^[0-9A-Za-z_-]{1,16}$")
 STAFF_PREFIX = "s"
 
