@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from bot.content import Content, Snapshot, files_of, sources_of
-from bot.desk.files import overlay, unstamp, zip_version
+from bot.desk.files import overlay, unstamp, unstamp_flow, zip_version
 from bot.publishing import prepared
 from flows.bundle import UploadError, read_upload
 from flows.changes import ChangeSummary, summarize_changes
@@ -155,6 +155,11 @@ async def take_upload(
             versions.append(number)
         if is_partial:
             partial.add(locale)
+    flow_files: dict[str, str] = {}
+    for flow_name, text in upload.flow_files.items():
+        flow_files[flow_name], number = unstamp_flow(text)
+        if number is not None:
+            versions.append(number)
     base_number = _upload_base(name, versions, live.number)
     base = await version_sources(content, base_number)
     if base is None:
@@ -163,7 +168,7 @@ async def take_upload(
     for locale in partial:
         if locale in base.po_files:
             po_files[locale] = overlay(base.po_files[locale], po_files[locale])
-    theirs = replace(upload, po_files=po_files).apply_to(base)
+    theirs = replace(upload, po_files=po_files, flow_files=flow_files).apply_to(base)
     try:
         merged = await asyncio.to_thread(merge_sources, base, working.sources, theirs)
     except MergeConflict as conflict:

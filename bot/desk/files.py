@@ -47,6 +47,19 @@ def unstamp(po_text: str) -> tuple[str, int | None, bool]:
     return _PARTIAL.sub("", _STAMP.sub("", po_text)), number, partial
 
 
+_FLOW_STAMP = re.compile(rf"^# {VERSION_HEADER}: (\d{{1,9}})\n")
+
+
+def stamp_flow(text: str, number: int) -> str:
+    """A flow file with the version it was downloaded from in a first comment line."""
+    return f"# {VERSION_HEADER}: {number}\n{text}"
+
+
+def unstamp_flow(text: str) -> tuple[str, int | None]:
+    match = _FLOW_STAMP.match(text)
+    return (text[match.end() :], int(match[1])) if match else (text, None)
+
+
 def zip_version(name: str) -> int | None:
     """The version a download's file name names (``yardem-texts-v3.zip``), if any."""
     match = _ZIP_VERSION.search(name)
@@ -74,7 +87,7 @@ def download_zip(sources: RegistrySources, number: int) -> bytes:
         if sources.template is not None:
             add("messages.pot", sources.template)
         for name, text in sorted(sources.flow_files.items()):
-            add(name, text)
+            add(name, stamp_flow(text, number))
     return buffer.getvalue()
 
 

@@ -21,6 +21,7 @@ from telegram import (
     InlineKeyboardMarkup,
     InputFile,
     Message,
+    ReplyParameters,
     Update,
 )
 from telegram.error import BadRequest, TelegramError
@@ -123,12 +124,21 @@ class TextDesk:
         tr: Translator,
         lines: Sequence[str],
         markup: InlineKeyboardMarkup | None = None,
+        reply_to: int | None = None,
     ) -> Message:
         text = tr.finish("\n".join(lines))
         if len(text) > 4000:
             text = text[:3990] + "…"
         return await context.bot.send_message(
-            chat_id, text, reply_markup=markup, protect_content=True
+            chat_id,
+            text,
+            reply_markup=markup,
+            protect_content=True,
+            reply_parameters=(
+                None
+                if reply_to is None
+                else ReplyParameters(reply_to, allow_sending_without_reply=True)
+            ),
         )
 
     # -- /texts ----------------------------------------------------------
@@ -265,7 +275,13 @@ class TextDesk:
             error = UploadError(
                 UploadErrorCode.TOO_LARGE, file=name, size=document.file_size, limit=MAX_FILE_BYTES
             )
-            await self.say(context, message.chat_id, tr, [report.upload_error(tr, error)])
+            await self.say(
+                context,
+                message.chat_id,
+                tr,
+                [report.upload_error(tr, error)],
+                reply_to=message.message_id,
+            )
             return
         telegram_file = await context.bot.get_file(document.file_id)
         data = bytes(await telegram_file.download_as_bytearray())
@@ -278,7 +294,14 @@ class TextDesk:
             today=context.services.clock().date(),
         )
         self.previews.pop(member.key, None)
-        await self.say(context, message.chat_id, tr, upload_report(tr, name, result))
+        # The report answers the file, so which upload it is about is never in doubt.
+        await self.say(
+            context,
+            message.chat_id,
+            tr,
+            upload_report(tr, name, result),
+            reply_to=message.message_id,
+        )
 
     # -- preview ---------------------------------------------------------
 

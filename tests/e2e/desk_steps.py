@@ -62,10 +62,14 @@ async def download(bot: RunningBot, user: FakeUser, locale: str = "en") -> dict[
 async def upload(
     bot: RunningBot, user: FakeUser, name: str, data: bytes, *, mime_type: str = "text/plain"
 ) -> BotMessage:
-    """Send a file; returns the bot's one answer to it."""
+    """Send a file; returns the bot's one answer to it (a reply to the file)."""
     mark = bot.server.mark()
-    user.send_document(file_name=name, mime_type=mime_type, data=data)
-    return await user.wait_for_message(predicate=lambda m: bool(m.text), after=mark)
+    sent = user.send_document(file_name=name, mime_type=mime_type, data=data)
+
+    def answers(message: BotMessage) -> bool:
+        return bool(message.raw.get("reply_to_message", {}).get("message_id") == sent)
+
+    return await user.wait_for_message(predicate=answers, after=mark)
 
 
 def zipped(files: dict[str, bytes]) -> bytes:

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import shutil
 import stat
 import zipfile
+from pathlib import Path
+
+import pytest
 
 from bot.desk import texts
 from flows.bundle import MAX_FILE_BYTES
-from tests.e2e.desk_steps import download, make_coordinator, open_desk, press, upload, zipped
+from tests.e2e.desk_steps import (
+    document_bytes,
+    download,
+    has_document,
+    make_coordinator,
+    open_desk,
+    press,
+    upload,
+    zipped,
+)
 from tests.e2e.harness import RunningBot
 from tests.fakebot import BotMessage
 
@@ -121,3 +134,72 @@ async def test_members_sending_texts_or_files_meet_no_desk(bot: RunningBot) -> N
     assert not bot.server.calls("sendDocument")
     key = bot.services.members.key_for(member.user_id)
     assert await bot.services.content.versions.draft(key) is None  # type: ignore[union-attr]
+
+
+async def test_two_coordinators_merge_or_conflict_by_entry(bot: RunningBot) -> None:
+    first = bot.server.user(7400301, first_name="First", language_code="en")
+    second = bot.server.user(7400302, first_name="Second", language_code="en")
+    await make_coordinator(bot, first)
+    await make_coordinator(bot, second)
+    en = bot.tr("en")
+    mine = await download(bot, first)
+    theirs = await download(bot, second)
+    flow = mine["red_notices.yaml"].decode()
+    old = "It is recorded in Interpol's files."
+    await upload(
+        bot, first, "red_notices.yaml", flow.replace(old, "Changed by the first.").encode()
+    )
+    desk = await open_desk(bot, first)
+    confirm = await press(
+        bot,
+        first,
+        en.finish(texts.publish_label(en)),
+        desk.message_id,
+        lambda m: texts.publish_ask(en, 1) in (m.text or ""),
+    )
+    await press(
+        bot,
+        first,
+        en.finish(texts.publish_now_label(en)),
+        confirm.message_id,
+        lambda m: texts.published(en, 1) in (m.text or ""),
+    )
+    # The second made their change from version 0: the same screen is refused, by name.
+    clash = theirs["red_notices.yaml"].decode().replace(old, "Changed by the second.")
+    answer = await upload(bot, second, "red_notices.yaml", clash.encode())
+    assert texts.conflicted(en, 0, 1) in (answer.text or "")
+    assert "red_notices:diffusions" in (answer.text or "")
+    # Another screen of the same file merges, keeping the first one's change.
+    intro = bot.snapshot.registry.node("red_notices", "intro")
+    assert intro is not None
+    words = intro.text.split()[0]
+    other = theirs["red_notices.yaml"].decode().replace(words, words + " (reviewed)", 1)
+    answer = await upload(bot, second, "red_notices.yaml", other.encode())
+    assert texts.merged_note(en, 0, 1) in (answer.text or ""), answer.text
+    draft = await bot.services.content.versions.draft(  # type: ignore[union-attr]
+        bot.services.members.key_for(second.user_id)
+    )
+    assert draft is not None
+    assert "Changed by the first." in draft.files.flow_files["red_notices.yaml"]
+
+
+async def test_the_map_is_a_document_or_says_how_to_get_graphviz(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    coordinator = bot.server.user(7400401, first_name="Coord", language_code="en")
+    await make_coordinator(bot, coordinator)
+    en = bot.tr("en")
+    desk = await open_desk(bot, coordinator)
+    if shutil.which("dot") is not None:
+        sent = await press(
+            bot, coordinator, en.finish(texts.map_label(en)), desk.message_id, has_document
+        )
+        assert document_bytes(bot, sent).lstrip().startswith((b"<?xml", b"<svg"))
+    monkeypatch.setenv("PATH", str(tmp_path))  # a server without Graphviz
+    await press(
+        bot,
+        coordinator,
+        en.finish(texts.map_label(en)),
+        desk.message_id,
+        lambda m: texts.map_needs_graphviz(en) in (m.text or ""),
+    )
