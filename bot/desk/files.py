@@ -137,8 +137,8 @@ def pending_catalog(
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=PO_WIDTH, omit_header=False)
     # Babel keeps only the headers it knows; the desk's own go in as text.
-    text = stamp(buffer.getvalue().decode("utf-8"), number)
-    return _add_header(text, f"{PARTIAL_HEADER}: yes").encode("utf-8")
+    written = stamp(buffer.getvalue().decode("utf-8"), number)
+    return _add_header(written, f"{PARTIAL_HEADER}: yes").encode("utf-8")
 
 
 def _add_header(po_text: str, header: str) -> str:
