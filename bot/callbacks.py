@@ -124,7 +124,9 @@ _SIMPLE: dict[str, Action] = {
     "X": CancelConfirm(),
 }
 ANSWER_FIELDS = frozenset("tucl")
-STAFF_VERBS = frozenset("cgdtrhxoaSARlYNQZ")
+STAFF_VERBS = frozenset("cgdtrhxoaSARlYNQZTP")
+"""T: the text desk, P: its preview (bot/desk/); Q, Z: the language switch (bot/locale_switch.py);
+the rest: bot/staff_handlers.py."""
 _ARG = re.compile(r"^[0-9A-Za-z_-]{1,16}$")
 STAFF_PREFIX = "s"
 
