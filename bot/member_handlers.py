@@ -24,6 +24,7 @@ from bot.conversation import Conversation, Outcome
 from bot.i18n import suggest_locale
 from bot.members import MemberState
 from bot.referral_desk import Desk
+from bot.referral_terms import Status, WithdrawReason, status_of
 from bot.relay_policy import judge
 from bot.screens import Screen
 from bot.telegram_io import (
@@ -64,14 +65,14 @@ class Turn:
             # The row must exist before any id is recorded against it.
             await services.members.save(self.key, MemberState())
         desk = Desk(bot, services)
-        withdrawn = await desk.withdraw(self.key, "cancel") if outcome.cancel else None
+        withdrawn = await desk.withdraw(self.key, WithdrawReason.CANCEL) if outcome.cancel else None
         if outcome.referral is not None:
             filed = await desk.file(self.key, self.chat_id, outcome.referral)
             after = Conversation(self.snapshot, outcome.state, self.conversation.suggested)
             if isinstance(filed, Refused):
                 outcome = after.refused(filed.reason)
             elif isinstance(filed, Escalated):
-                outcome = after.escalated(claimed=filed.referral.status != "open")
+                outcome = after.escalated(claimed=status_of(filed.referral) is not Status.OPEN)
         if incoming is not None:
             # Typed text may hold a name or a story: it goes before anything else,
             # and stays recorded for /wipe if it could not be deleted now.
@@ -122,7 +123,7 @@ class Turn:
             doomed.append(pressed.message_id)
         # The stored data goes first: if Telegram fails below, nothing is kept.
         desk = Desk(bot, services)
-        withdrawn = await desk.withdraw(self.key, "wipe")
+        withdrawn = await desk.withdraw(self.key, WithdrawReason.WIPE)
         await services.members.erase(self.key)
         # The screens in view may be older than Telegram's 48 hours and then
         # cannot be deleted; blank them first (edits have no age limit).
@@ -198,7 +199,7 @@ def _command_handler(name: str) -> CommandHandler[YardemContext, None]:
                 "none"
                 if referral is None
                 else "claimed"
-                if referral.status != "open"
+                if status_of(referral) is not Status.OPEN
                 else "urgent"
                 if referral.urgent
                 else "open"
@@ -253,7 +254,7 @@ async def on_edit(update: Update, context: YardemContext) -> None:
     if turn is None:
         return
     referral = await context.services.referrals.active_for_member(turn.key)
-    if referral is not None and referral.status != "open":
+    if referral is not None and status_of(referral) is not Status.OPEN:
         await _relay(turn, referral, message, edited=True)
 
 
@@ -265,7 +266,7 @@ async def on_member_message(update: Update, context: YardemContext) -> None:
     services = context.services
     referral = await services.referrals.active_for_member(turn.key)
     is_command = (message.text or "").startswith("/")
-    if referral is not None and referral.status != "open" and not is_command:
+    if referral is not None and status_of(referral) is not Status.OPEN and not is_command:
         if turn.conversation.state is None:
             await services.members.save(turn.key, MemberState())
         # The member's own message stays in their chat; /wipe can delete it.

@@ -21,21 +21,37 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import referral_texts, staff_texts
-from bot.callbacks import StaffAction, decode
+from bot.callbacks import (
+    STAFF_ACTIONS,
+    AskClose,
+    AskHandover,
+    Assign,
+    Claim,
+    Close,
+    DecideLanguage,
+    LanguagesDone,
+    ManageStaff,
+    Release,
+    StaffAction,
+    StaffChange,
+    Talk,
+    ToggleLanguage,
+    decode,
+)
 from bot.context import YardemApplication, YardemContext
 from bot.i18n import LANGUAGE_NAMES, Translator, suggest_locale
 from bot.referral_choices import label
 from bot.referral_desk import Desk, button, claims_counted_from, reference
+from bot.referral_terms import HELD, Field, Status, status_of
 from bot.relay_policy import judge
 from flows.registry import LOCALES
 from storage.errors import StorageError
-from storage.referrals import Referral, valid_referral_id
+from storage.referrals import Referral
 from storage.staff import Role, StaffMember
 
 log = logging.getLogger(__name__)
 
 INVITE_LIFETIME = timedelta(hours=48)
-OUTCOMES = ("informed", "lawyer", "ngo", "no_response", "other")
 StrayHandler = Callable[[Update, YardemContext], Awaitable[None]]
 
 
@@ -150,10 +166,8 @@ def _languages_markup(
     def mark(code: str) -> str:
         return "✅ " if code in chosen else "⏳ " if code in pending else ""
 
-    rows = [
-        [button(mark(code) + LANGUAGE_NAMES[code], StaffAction("g", (code,)))] for code in LOCALES
-    ]
-    rows.append([button(staff_texts.done_label(tr), StaffAction("d"))])
+    rows = [[button(mark(code) + LANGUAGE_NAMES[code], ToggleLanguage(code))] for code in LOCALES]
+    rows.append([button(staff_texts.done_label(tr), LanguagesDone())])
     return InlineKeyboardMarkup(rows)
 
 
@@ -177,13 +191,13 @@ def _referral_line(tr: Translator, referral: Referral, current: bool) -> str:
     line = staff_texts.mine_item(
         tr,
         reference(referral.id),
-        label("t", referral.topic, tr, tr.locale),
+        label(Field.TOPIC, referral.topic, tr, tr.locale),
         LANGUAGE_NAMES.get(referral.language, referral.language),
-        label("u", referral.urgency, tr, tr.locale),
+        label(Field.URGENCY, referral.urgency, tr, tr.locale),
     )
     if referral.country:
         # Only the holder sees the country, never the notice every volunteer gets.
-        line += f" · {label('c', referral.country, tr, tr.locale)}"
+        line += f" · {label(Field.COUNTRY, referral.country, tr, tr.locale)}"
     return f"{line} {staff_texts.current_mark(tr)}" if current else line
 
 
@@ -198,12 +212,12 @@ async def _mine(desk: Desk, member: StaffMember) -> None:
         markup = InlineKeyboardMarkup(
             [
                 [
-                    button(staff_texts.talk_label(tr), StaffAction("t", (rid,))),
-                    button(staff_texts.release_label(tr), StaffAction("r", (rid,))),
+                    button(staff_texts.talk_label(tr), Talk(rid)),
+                    button(staff_texts.release_label(tr), Release(rid)),
                 ],
                 [
-                    button(staff_texts.handover_label(tr), StaffAction("h", (rid,))),
-                    button(staff_texts.close_label(tr), StaffAction("x", (rid,))),
+                    button(staff_texts.handover_label(tr), AskHandover(rid)),
+                    button(staff_texts.close_label(tr), AskClose(rid)),
                 ],
             ]
         )
@@ -238,12 +252,21 @@ async def _roster(desk: Desk, member: StaffMember) -> None:
     for other in others:
         tr = desk.tr(member.locale)
         toggle = (
-            button(staff_texts.suspend_label(tr), StaffAction("S", (other.label,)))
+            button(staff_texts.suspend_label(tr), ManageStaff(other.label, StaffChange.SUSPEND))
             if other.active
-            else button(staff_texts.reinstate_label(tr), StaffAction("A", (other.label,)))
+            else button(
+                staff_texts.reinstate_label(tr), ManageStaff(other.label, StaffChange.REINSTATE)
+            )
         )
         markup = InlineKeyboardMarkup(
-            [[toggle, button(staff_texts.remove_label(tr), StaffAction("R", (other.label,)))]]
+            [
+                [
+                    toggle,
+                    button(
+                        staff_texts.remove_label(tr), ManageStaff(other.label, StaffChange.REMOVE)
+                    ),
+                ]
+            ]
         )
         line = partial(
             _roster_line,
@@ -319,16 +342,41 @@ async def on_staff_button(update: Update, context: YardemContext) -> None:
     member = await current_staff(update, context)
     action = pressed.action
     desk = _desk(context)
-    if member is None or not isinstance(action, StaffAction):
+    if member is None or not isinstance(action, STAFF_ACTIONS):
         # Not a volunteer (any more), or data no staff button carries.
         await _answer(query, desk.tr(_locale_of(update)), staff_texts.not_allowed)
         return
     message = query.message if isinstance(query.message, Message) else None
-    handler = _BUTTONS.get(action.verb)
-    refusal = None if handler is None else await handler(desk, member, action.args, message)
-    if handler is None:
-        refusal = staff_texts.not_allowed
+    refusal = await _carry_out(desk, member, action, message)
     await _answer(query, desk.tr(member.locale), refusal)
+
+
+async def _carry_out(
+    desk: Desk, member: StaffMember, action: StaffAction, message: Message | None
+) -> Refusal:
+    match action:
+        case Claim():
+            return await _claim(desk, member, action)
+        case Talk():
+            return await _talk(desk, member, action)
+        case Release():
+            return await _release(desk, member, action)
+        case AskHandover():
+            return await _handover(desk, member, action)
+        case Assign():
+            return await _assign(desk, member, action, message)
+        case AskClose():
+            return await _close_ask(desk, member, action)
+        case Close():
+            return await _close(desk, member, action, message)
+        case ToggleLanguage():
+            return await _toggle_language(desk, member, action, message)
+        case LanguagesDone():
+            return await _languages_done(desk, member, message)
+        case DecideLanguage():
+            return await _decide_language(desk, member, action, message)
+        case ManageStaff():
+            return await _manage(desk, member, action)
 
 
 def _locale_of(update: Update) -> str:
@@ -349,27 +397,20 @@ async def _answer(
 
 
 Refusal = Callable[[Translator], str] | None
-ButtonHandler = Callable[[Desk, StaffMember, tuple[str, ...], Message | None], Awaitable[Refusal]]
 
 
-async def _held(desk: Desk, member: StaffMember, args: tuple[str, ...]) -> Referral | None:
+async def _held(desk: Desk, member: StaffMember, referral_id: str) -> Referral | None:
     """The referral named by the button, if this account holds it now."""
-    if not args or not valid_referral_id(args[0]):
-        return None
-    referral = await desk.services.referrals.get(args[0])
+    referral = await desk.services.referrals.get(referral_id)
     if referral is None or referral.volunteer != member.key:
         return None
-    return referral if referral.status in ("claimed", "handover") else None
+    return referral if status_of(referral) in HELD else None
 
 
-async def _claim(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
-) -> Refusal:
-    if len(args) != 1 or not valid_referral_id(args[0]):
-        return staff_texts.not_allowed
+async def _claim(desk: Desk, member: StaffMember, action: Claim) -> Refusal:
     services = desk.services
-    referral = await services.referrals.get(args[0])
-    if referral is None or referral.status != "open":
+    referral = await services.referrals.get(action.referral)
+    if referral is None or status_of(referral) is not Status.OPEN:
         return staff_texts.claim_lost
     if not member.is_coordinator and referral.language not in member.languages:
         return staff_texts.not_allowed
@@ -401,9 +442,7 @@ async def _offer_talk(desk: Desk, member: StaffMember, referral_id: str) -> None
     fresh = await desk.services.staff.get(member.key)
     current = fresh.current_referral if fresh is not None else None
     tr = desk.tr(member.locale)
-    markup = InlineKeyboardMarkup(
-        [[button(staff_texts.talk_label(tr), StaffAction("t", (referral_id,)))]]
-    )
+    markup = InlineKeyboardMarkup([[button(staff_texts.talk_label(tr), Talk(referral_id))]])
     await desk.tell_staff(
         member,
         lambda tr: staff_texts.hold_note(
@@ -429,10 +468,8 @@ async def _watch_claim_rate(desk: Desk, member: StaffMember, claims_today: int) 
             )
 
 
-async def _talk(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
-) -> Refusal:
-    referral = await _held(desk, member, args)
+async def _talk(desk: Desk, member: StaffMember, action: Talk) -> Refusal:
+    referral = await _held(desk, member, action.referral)
     if referral is None:
         return staff_texts.not_allowed
     await desk.services.staff.set_current(member.key, referral.id)
@@ -440,10 +477,8 @@ async def _talk(
     return None
 
 
-async def _release(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
-) -> Refusal:
-    referral = await _held(desk, member, args)
+async def _release(desk: Desk, member: StaffMember, action: Release) -> Refusal:
+    referral = await _held(desk, member, action.referral)
     if referral is None:
         return staff_texts.not_allowed
     services = desk.services
@@ -463,10 +498,8 @@ async def _release(
     return None
 
 
-async def _handover(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
-) -> Refusal:
-    referral = await _held(desk, member, args)
+async def _handover(desk: Desk, member: StaffMember, action: AskHandover) -> Refusal:
+    referral = await _held(desk, member, action.referral)
     if referral is None:
         return staff_texts.not_allowed
     services = desk.services
@@ -485,7 +518,7 @@ async def _handover(
         and (referral.language in m.languages or m.is_coordinator)
     ]
     for coordinator in (m for m in staff if m.active and m.is_coordinator):
-        rows = [[button(c.label, StaffAction("a", (referral.id, c.label)))] for c in candidates]
+        rows = [[button(c.label, Assign(referral.id, c.label))] for c in candidates]
         text: Callable[[Translator], str] = (
             (lambda tr: staff_texts.handover_request(tr, reference(referral.id), member.label))
             if rows
@@ -496,14 +529,19 @@ async def _handover(
 
 
 async def _assign(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], message: Message | None
+    desk: Desk, member: StaffMember, action: Assign, message: Message | None
 ) -> Refusal:
-    if not member.is_coordinator or len(args) != 2 or not valid_referral_id(args[0]):
+    if not member.is_coordinator:
         return staff_texts.not_allowed
     services = desk.services
-    target = await services.staff.by_label(args[1])
-    referral = await services.referrals.get(args[0])
-    if target is None or not target.active or referral is None or referral.status != "handover":
+    target = await services.staff.by_label(action.label)
+    referral = await services.referrals.get(action.referral)
+    if (
+        target is None
+        or not target.active
+        or referral is None
+        or status_of(referral) is not Status.HANDOVER
+    ):
         return staff_texts.not_allowed
     if not target.is_coordinator and referral.language not in target.languages:
         return staff_texts.not_allowed
@@ -543,16 +581,13 @@ async def _assign(
     return None
 
 
-async def _close_ask(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
-) -> Refusal:
-    referral = await _held(desk, member, args)
+async def _close_ask(desk: Desk, member: StaffMember, action: AskClose) -> Refusal:
+    referral = await _held(desk, member, action.referral)
     if referral is None:
         return staff_texts.not_allowed
     tr = desk.tr(member.locale)
     rows = [
-        [button(text, StaffAction("o", (referral.id, code)))]
-        for code, text in staff_texts.outcomes(tr).items()
+        [button(text, Close(referral.id, code))] for code, text in staff_texts.outcomes(tr).items()
     ]
     await desk.tell_staff(
         member,
@@ -563,15 +598,15 @@ async def _close_ask(
 
 
 async def _close(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], message: Message | None
+    desk: Desk, member: StaffMember, action: Close, message: Message | None
 ) -> Refusal:
-    referral = await _held(desk, member, args)
-    if referral is None or len(args) != 2 or args[1] not in OUTCOMES:
+    referral = await _held(desk, member, action.referral)
+    if referral is None:
         return staff_texts.not_allowed
     services = desk.services
     chat = await services.referrals.member_chat(referral)
     closed = await services.referrals.close(
-        referral.id, member.key, args[1], actor=member.label, today=services.clock().date()
+        referral.id, member.key, action.outcome, actor=member.label, today=services.clock().date()
     )
     if closed is None:
         return staff_texts.not_allowed
@@ -590,27 +625,23 @@ async def _close(
 
 
 async def _toggle_language(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], message: Message | None
+    desk: Desk, member: StaffMember, action: ToggleLanguage, message: Message | None
 ) -> Refusal:
-    if len(args) != 1 or args[0] not in LOCALES:
-        return staff_texts.not_allowed
     staff = desk.services.staff
     if member.is_coordinator:
         # Coordinators see every request anyway; their languages only match hand-overs.
-        await staff.set_languages(member.key, set(member.languages) ^ {args[0]})
+        await staff.set_languages(member.key, set(member.languages) ^ {action.locale})
     else:
         # One infiltrated volunteer must not reach every language unseen: a
         # language added waits for a coordinator's approval; dropping one is at once.
-        await staff.toggle_requested_language(member.key, args[0])
+        await staff.toggle_requested_language(member.key, action.locale)
     updated = await staff.get(member.key)
     if updated is not None:
         await _show_languages(desk, updated, message)
     return None
 
 
-async def _languages_done(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], message: Message | None
-) -> Refusal:
+async def _languages_done(desk: Desk, member: StaffMember, message: Message | None) -> Refusal:
     if message is not None:
         try:
             await message.edit_reply_markup(None)
@@ -640,10 +671,12 @@ async def _ask_coordinators(desk: Desk, member: StaffMember, language: str) -> N
             [
                 [
                     button(
-                        staff_texts.approve_label(tr), StaffAction("Y", (member.label, language))
+                        staff_texts.approve_label(tr),
+                        DecideLanguage(member.label, language, approve=True),
                     ),
                     button(
-                        staff_texts.refuse_label(tr), StaffAction("N", (member.label, language))
+                        staff_texts.refuse_label(tr),
+                        DecideLanguage(member.label, language, approve=False),
                     ),
                 ]
             ]
@@ -656,19 +689,15 @@ async def _ask_coordinators(desk: Desk, member: StaffMember, language: str) -> N
 
 
 async def _decide_language(
-    desk: Desk,
-    member: StaffMember,
-    args: tuple[str, ...],
-    message: Message | None,
-    approve: bool,
+    desk: Desk, member: StaffMember, action: DecideLanguage, message: Message | None
 ) -> Refusal:
-    if not member.is_coordinator or len(args) != 2 or args[1] not in LOCALES:
+    if not member.is_coordinator:
         return staff_texts.not_allowed
     services = desk.services
-    volunteer = await services.staff.by_label(args[0])
+    volunteer = await services.staff.by_label(action.label)
     if volunteer is None or volunteer.key == member.key:
         return staff_texts.not_allowed
-    language = args[1]
+    language, approve = action.locale, action.approve
     decided = await services.staff.decide_language(
         volunteer.key, language, approve, actor=member.label, today=services.clock().date()
     )
@@ -691,23 +720,12 @@ async def _decide_language(
     return None
 
 
-async def _approve_language(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], message: Message | None
-) -> Refusal:
-    return await _decide_language(desk, member, args, message, approve=True)
-
-
-async def _refuse_language(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], message: Message | None
-) -> Refusal:
-    return await _decide_language(desk, member, args, message, approve=False)
-
-
-async def _manage(desk: Desk, member: StaffMember, args: tuple[str, ...], verb: str) -> Refusal:
-    if not member.is_coordinator or len(args) != 1:
+async def _manage(desk: Desk, member: StaffMember, action: ManageStaff) -> Refusal:
+    if not member.is_coordinator:
         return staff_texts.not_allowed
     services = desk.services
-    target = await services.staff.by_label(args[0])
+    change_to = action.change
+    target = await services.staff.by_label(action.label)
     if target is None or target.key == member.key:
         return staff_texts.not_allowed
     if target.is_coordinator:
@@ -720,11 +738,11 @@ async def _manage(desk: Desk, member: StaffMember, args: tuple[str, ...], verb: 
     except StorageError:
         return staff_texts.not_allowed  # removed by someone else a moment ago
     cleared: set[str] = set()
-    if verb != "A":
+    if change_to is not StaffChange.REINSTATE:
         for held in await services.referrals.held_by(target.key):
             if await desk.end_relay(held.id, await services.referrals.member_chat(held)):
                 cleared.add(held.id)
-    if verb == "R":
+    if change_to is StaffChange.REMOVE:
         change = await services.staff.remove(
             target.key, actor=member.label, today=today, next_round_at=desk.next_round_at()
         )
@@ -737,53 +755,22 @@ async def _manage(desk: Desk, member: StaffMember, args: tuple[str, ...], verb: 
     else:
         change = await services.staff.set_active(
             target.key,
-            verb == "A",
+            change_to is StaffChange.REINSTATE,
             actor=member.label,
             today=today,
             next_round_at=desk.next_round_at(),
         )
-        notice = staff_texts.access_restored if verb == "A" else staff_texts.access_paused
+        notice = (
+            staff_texts.access_restored
+            if change_to is StaffChange.REINSTATE
+            else staff_texts.access_paused
+        )
     await desk.tell_staff(target, notice, chat_id=chat)
     await desk.requeue(change.returned, cleared=cleared)
     returned = len(change.returned)
     await _say(desk, member, lambda tr: staff_texts.staff_changed(tr, target.label, returned))
     return None
 
-
-async def _suspend(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
-) -> Refusal:
-    return await _manage(desk, member, args, "S")
-
-
-async def _reinstate(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
-) -> Refusal:
-    return await _manage(desk, member, args, "A")
-
-
-async def _remove(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
-) -> Refusal:
-    return await _manage(desk, member, args, "R")
-
-
-_BUTTONS: dict[str, ButtonHandler] = {
-    "c": _claim,
-    "t": _talk,
-    "r": _release,
-    "h": _handover,
-    "a": _assign,
-    "x": _close_ask,
-    "o": _close,
-    "g": _toggle_language,
-    "d": _languages_done,
-    "Y": _approve_language,
-    "N": _refuse_language,
-    "S": _suspend,
-    "A": _reinstate,
-    "R": _remove,
-}
 
 STAFF_COMMANDS = ("mine", "volunteers", "invite", "languages")
 
