@@ -42,6 +42,7 @@ from bot.referral_desk import (
 )
 from bot.referral_terms import Field, Status, status_of
 from bot.screens import MAX_MESSAGE_CHARS, telegram_length
+from bot.staff_decisions import may_serve
 from storage.errors import StorageError
 from storage.referrals import Referral
 from storage.staff import StaffMember
@@ -74,9 +75,8 @@ class Item:
 
 
 def _for(member: StaffMember, item: Item) -> bool:
-    if member.is_coordinator:
-        return True
-    return item.referral.language in member.languages and item.round < COORDINATORS_ONLY_ROUND
+    late = item.round >= COORDINATORS_ONLY_ROUND
+    return may_serve(member, item.referral.language) and (member.is_coordinator or not late)
 
 
 def _lead(member: StaffMember, item: Item, tr: Translator) -> str:

@@ -21,9 +21,10 @@ from bot import referral_texts, staff_texts
 from bot.callbacks import Claim, StaffAction, Talk, encode
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.referral_choices import ReferralRequest, label
-from bot.referral_terms import HELD, Field, Status, WithdrawReason, status_of
+from bot.referral_terms import Field, Status, WithdrawReason, status_of
 from bot.relay_policy import Kind, has_hidden, visible
 from bot.services import Services
+from bot.staff_decisions import holds
 from bot.telegram_io import blank_media, blank_out, delete_messages
 from storage import relay_copies
 from storage.errors import StorageError
@@ -345,11 +346,7 @@ class Desk:
             if volunteer.current_referral
             else None
         )
-        if (
-            referral is None
-            or referral.volunteer != volunteer.key
-            or status_of(referral) not in HELD
-        ):
+        if referral is None or not holds(volunteer.key, referral):
             if volunteer.current_referral is not None:
                 # A target left over from a request no longer held must never
                 # come back to life if the request returns to this volunteer.

@@ -42,12 +42,29 @@ from bot.context import YardemApplication, YardemContext
 from bot.i18n import LANGUAGE_NAMES, Translator, suggest_locale
 from bot.referral_choices import label
 from bot.referral_desk import Desk, button, claims_counted_from, reference
-from bot.referral_terms import HELD, Field, Status, status_of
+from bot.referral_terms import Field, Outcome
 from bot.relay_policy import judge
+from bot.staff_decisions import (
+    Decision,
+    Facts,
+    OnAccount,
+    OnReferral,
+    OwnLanguages,
+    PassOn,
+    Reason,
+    Refused,
+    claim_alert_due,
+    coordinators,
+    decide,
+    handover_candidates,
+    invite_role,
+    may_see_roster,
+)
+from bot.telegram_io import remove_keyboard
 from flows.registry import LOCALES
 from storage.errors import StorageError
 from storage.referrals import Referral
-from storage.staff import Role, StaffMember
+from storage.staff import StaffMember
 
 log = logging.getLogger(__name__)
 
@@ -128,14 +145,13 @@ async def redeem_invite(update: Update, context: YardemContext, code: str) -> bo
 
 async def _invite(update: Update, context: YardemContext, member: StaffMember) -> None:
     desk = _desk(context)
-    args = context.args or []
-    if not member.is_coordinator:
+    role = invite_role(member, context.args or [])
+    if isinstance(role, Refused):
         await _say(desk, member, staff_texts.not_allowed)
         return
-    if len(args) != 1 or args[0] not in ("volunteer", "coordinator"):
+    if role is None:
         await _say(desk, member, staff_texts.invite_usage)
         return
-    role: Role = "coordinator" if args[0] == "coordinator" else "volunteer"
     services = context.services
     code = secrets.token_urlsafe(24)
     expires = services.clock() + INVITE_LIFETIME
@@ -238,7 +254,7 @@ def _roster_line(
 
 
 async def _roster(desk: Desk, member: StaffMember) -> None:
-    if not member.is_coordinator:
+    if not may_see_roster(member):
         await _say(desk, member, staff_texts.not_allowed)
         return
     services = desk.services
@@ -347,36 +363,76 @@ async def on_staff_button(update: Update, context: YardemContext) -> None:
         await _answer(query, desk.tr(_locale_of(update)), staff_texts.not_allowed)
         return
     message = query.message if isinstance(query.message, Message) else None
-    refusal = await _carry_out(desk, member, action, message)
+    decision = decide(member, action, await _facts(desk, member, action))
+    refusal = (
+        _refusal(decision)
+        if isinstance(decision, Refused)
+        else await _carry_out(desk, member, action, decision, message)
+    )
     await _answer(query, desk.tr(member.locale), refusal)
 
 
+async def _facts(desk: Desk, member: StaffMember, action: StaffAction) -> Facts:
+    """What :func:`bot.staff_decisions.decide` needs to judge this press, from storage."""
+    services = desk.services
+    cap = services.settings.max_held_requests
+    referral_id = getattr(action, "referral", None)
+    referral = await services.referrals.get(referral_id) if referral_id else None
+    label_named = getattr(action, "label", None)
+    target = await services.staff.by_label(label_named) if label_named else None
+    taker = member if isinstance(action, Claim) else target if isinstance(action, Assign) else None
+    held = len(await services.referrals.held_by(taker.key)) if taker is not None else 0
+    return Facts(max_held=cap, referral=referral, target=target, held=held)
+
+
+def _refusal(refused: Refused) -> Callable[[Translator], str]:
+    match refused.reason:
+        case Reason.CLAIM_LOST:
+            return staff_texts.claim_lost
+        case Reason.HELD_LIMIT:
+            return lambda tr: staff_texts.held_limit(tr, refused.limit)
+        case Reason.TARGET_FULL:
+            return lambda tr: staff_texts.target_full(tr, refused.label)
+        case Reason.COORDINATORS_BY_ADMIN:
+            return staff_texts.coordinators_by_admin
+        case Reason.ALREADY_DECIDED:
+            return staff_texts.already_decided
+        case Reason.NOT_ALLOWED:
+            return staff_texts.not_allowed
+
+
 async def _carry_out(
-    desk: Desk, member: StaffMember, action: StaffAction, message: Message | None
+    desk: Desk,
+    member: StaffMember,
+    action: StaffAction,
+    allowed: Decision,
+    message: Message | None,
 ) -> Refusal:
-    match action:
-        case Claim():
-            return await _claim(desk, member, action)
-        case Talk():
-            return await _talk(desk, member, action)
-        case Release():
-            return await _release(desk, member, action)
-        case AskHandover():
-            return await _handover(desk, member, action)
-        case Assign():
-            return await _assign(desk, member, action, message)
-        case AskClose():
-            return await _close_ask(desk, member, action)
-        case Close():
-            return await _close(desk, member, action, message)
-        case ToggleLanguage():
-            return await _toggle_language(desk, member, action, message)
-        case LanguagesDone():
+    """Make the change :func:`decide` allowed; storage may still refuse it (a race)."""
+    match action, allowed:
+        case Claim(), OnReferral(referral):
+            return await _claim(desk, member, referral)
+        case Talk(), OnReferral(referral):
+            return await _talk(desk, member, referral)
+        case Release(), OnReferral(referral):
+            return await _release(desk, member, referral)
+        case AskHandover(), OnReferral(referral):
+            return await _handover(desk, member, referral)
+        case AskClose(), OnReferral(referral):
+            return await _close_ask(desk, member, referral)
+        case Close(outcome=outcome), OnReferral(referral):
+            return await _close(desk, member, referral, outcome, message)
+        case Assign(), PassOn(referral, target):
+            return await _assign(desk, member, referral, target, message)
+        case ToggleLanguage(locale), OwnLanguages(direct):
+            return await _toggle_language(desk, member, locale, direct, message)
+        case LanguagesDone(), OwnLanguages():
             return await _languages_done(desk, member, message)
-        case DecideLanguage():
-            return await _decide_language(desk, member, action, message)
-        case ManageStaff():
-            return await _manage(desk, member, action)
+        case DecideLanguage(locale=locale, approve=approve), OnAccount(target):
+            return await _decide_language(desk, member, target, locale, approve, message)
+        case ManageStaff(change=change), OnAccount(target):
+            return await _manage(desk, member, target, change)
+    raise AssertionError(f"{type(allowed).__name__} does not answer {type(action).__name__}")
 
 
 def _locale_of(update: Update) -> str:
@@ -399,29 +455,21 @@ async def _answer(
 Refusal = Callable[[Translator], str] | None
 
 
-async def _held(desk: Desk, member: StaffMember, referral_id: str) -> Referral | None:
-    """The referral named by the button, if this account holds it now."""
-    referral = await desk.services.referrals.get(referral_id)
-    if referral is None or referral.volunteer != member.key:
-        return None
-    return referral if status_of(referral) in HELD else None
+async def _clear_buttons(desk: Desk, message: Message | None) -> None:
+    """The question a press answered loses its buttons, so it cannot be answered twice."""
+    if message is not None:
+        await remove_keyboard(desk.bot, message.chat_id, message.message_id)
 
 
-async def _claim(desk: Desk, member: StaffMember, action: Claim) -> Refusal:
+async def _claim(desk: Desk, member: StaffMember, referral: Referral) -> Refusal:
     services = desk.services
-    referral = await services.referrals.get(action.referral)
-    if referral is None or status_of(referral) is not Status.OPEN:
-        return staff_texts.claim_lost
-    if not member.is_coordinator and referral.language not in member.languages:
-        return staff_texts.not_allowed
-    if referral.member_key == member.key:
-        return staff_texts.not_allowed  # nobody handles their own request
-    cap = services.settings.max_held_requests
-    if len(await services.referrals.held_by(member.key)) >= cap:
-        return lambda tr: staff_texts.held_limit(tr, cap)
     today = services.clock().date()
     claimed = await services.referrals.claim(
-        referral.id, member.key, actor=member.label, today=today, max_held=cap
+        referral.id,
+        member.key,
+        actor=member.label,
+        today=today,
+        max_held=services.settings.max_held_requests,
     )
     if claimed is None:
         return staff_texts.claim_lost
@@ -433,7 +481,12 @@ async def _claim(desk: Desk, member: StaffMember, action: Claim) -> Refusal:
         await _say(
             desk, member, lambda tr: staff_texts.member_unreachable(tr, reference(claimed.id))
         )
-    await _watch_claim_rate(desk, member, await services.referrals.claims_on(member.key, today))
+    claims_today = await services.referrals.claims_on(member.key, today)
+    if claim_alert_due(claims_today, services.settings.claim_alert_per_day):
+        for coordinator in coordinators(await services.staff.everyone(), but=member.key):
+            await desk.tell_staff(
+                coordinator, lambda tr: staff_texts.claim_alert(tr, member.label, claims_today)
+            )
     return None
 
 
@@ -452,35 +505,13 @@ async def _offer_talk(desk: Desk, member: StaffMember, referral_id: str) -> None
     )
 
 
-async def _watch_claim_rate(desk: Desk, member: StaffMember, claims_today: int) -> None:
-    """More claims in a day than a person handles: the coordinators hear of it.
-
-    Alerted when the day's count passes the threshold and again at every
-    further multiple of it, so a runaway account keeps being noticed.
-    """
-    threshold = desk.services.settings.claim_alert_per_day
-    if claims_today <= threshold or (claims_today - 1) % threshold != 0:
-        return
-    for coordinator in await desk.services.staff.everyone():
-        if coordinator.active and coordinator.is_coordinator and coordinator.key != member.key:
-            await desk.tell_staff(
-                coordinator, lambda tr: staff_texts.claim_alert(tr, member.label, claims_today)
-            )
-
-
-async def _talk(desk: Desk, member: StaffMember, action: Talk) -> Refusal:
-    referral = await _held(desk, member, action.referral)
-    if referral is None:
-        return staff_texts.not_allowed
+async def _talk(desk: Desk, member: StaffMember, referral: Referral) -> Refusal:
     await desk.services.staff.set_current(member.key, referral.id)
     await _say(desk, member, lambda tr: staff_texts.now_talking(tr, reference(referral.id)))
     return None
 
 
-async def _release(desk: Desk, member: StaffMember, action: Release) -> Refusal:
-    referral = await _held(desk, member, action.referral)
-    if referral is None:
-        return staff_texts.not_allowed
+async def _release(desk: Desk, member: StaffMember, referral: Referral) -> Refusal:
     services = desk.services
     chat = await services.referrals.member_chat(referral)
     released = await services.referrals.release(
@@ -498,10 +529,7 @@ async def _release(desk: Desk, member: StaffMember, action: Release) -> Refusal:
     return None
 
 
-async def _handover(desk: Desk, member: StaffMember, action: AskHandover) -> Refusal:
-    referral = await _held(desk, member, action.referral)
-    if referral is None:
-        return staff_texts.not_allowed
+async def _handover(desk: Desk, member: StaffMember, referral: Referral) -> Refusal:
     services = desk.services
     asked = await services.referrals.ask_handover(
         referral.id, member.key, actor=member.label, today=services.clock().date()
@@ -510,14 +538,8 @@ async def _handover(desk: Desk, member: StaffMember, action: AskHandover) -> Ref
         return staff_texts.not_allowed
     await _say(desk, member, lambda tr: staff_texts.handover_asked(tr, reference(referral.id)))
     staff = await services.staff.everyone()
-    candidates = [
-        m
-        for m in staff
-        if m.active
-        and m.key != member.key
-        and (referral.language in m.languages or m.is_coordinator)
-    ]
-    for coordinator in (m for m in staff if m.active and m.is_coordinator):
+    candidates = handover_candidates(member, staff, referral.language)
+    for coordinator in coordinators(staff):
         rows = [[button(c.label, Assign(referral.id, c.label))] for c in candidates]
         text: Callable[[Translator], str] = (
             (lambda tr: staff_texts.handover_request(tr, reference(referral.id), member.label))
@@ -529,29 +551,21 @@ async def _handover(desk: Desk, member: StaffMember, action: AskHandover) -> Ref
 
 
 async def _assign(
-    desk: Desk, member: StaffMember, action: Assign, message: Message | None
+    desk: Desk,
+    member: StaffMember,
+    referral: Referral,
+    target: StaffMember,
+    message: Message | None,
 ) -> Refusal:
-    if not member.is_coordinator:
-        return staff_texts.not_allowed
     services = desk.services
-    target = await services.staff.by_label(action.label)
-    referral = await services.referrals.get(action.referral)
-    if (
-        target is None
-        or not target.active
-        or referral is None
-        or status_of(referral) is not Status.HANDOVER
-    ):
-        return staff_texts.not_allowed
-    if not target.is_coordinator and referral.language not in target.languages:
-        return staff_texts.not_allowed
-    cap = services.settings.max_held_requests
-    if len(await services.referrals.held_by(target.key)) >= cap:
-        return lambda tr: staff_texts.target_full(tr, target.label)
     previous = referral.volunteer
     chat = await services.referrals.member_chat(referral)
     moved = await services.referrals.reassign(
-        referral.id, target.key, actor=member.label, today=services.clock().date(), max_held=cap
+        referral.id,
+        target.key,
+        actor=member.label,
+        today=services.clock().date(),
+        max_held=services.settings.max_held_requests,
     )
     if moved is None:
         return staff_texts.claim_lost
@@ -573,18 +587,11 @@ async def _assign(
     await _say(
         desk, member, lambda tr: staff_texts.handed_over(tr, reference(referral.id), target.label)
     )
-    if message is not None:
-        try:
-            await message.edit_reply_markup(None)
-        except BadRequest:
-            log.debug("the hand-over request was already without buttons")
+    await _clear_buttons(desk, message)
     return None
 
 
-async def _close_ask(desk: Desk, member: StaffMember, action: AskClose) -> Refusal:
-    referral = await _held(desk, member, action.referral)
-    if referral is None:
-        return staff_texts.not_allowed
+async def _close_ask(desk: Desk, member: StaffMember, referral: Referral) -> Refusal:
     tr = desk.tr(member.locale)
     rows = [
         [button(text, Close(referral.id, code))] for code, text in staff_texts.outcomes(tr).items()
@@ -598,15 +605,12 @@ async def _close_ask(desk: Desk, member: StaffMember, action: AskClose) -> Refus
 
 
 async def _close(
-    desk: Desk, member: StaffMember, action: Close, message: Message | None
+    desk: Desk, member: StaffMember, referral: Referral, outcome: Outcome, message: Message | None
 ) -> Refusal:
-    referral = await _held(desk, member, action.referral)
-    if referral is None:
-        return staff_texts.not_allowed
     services = desk.services
     chat = await services.referrals.member_chat(referral)
     closed = await services.referrals.close(
-        referral.id, member.key, action.outcome, actor=member.label, today=services.clock().date()
+        referral.id, member.key, outcome, actor=member.label, today=services.clock().date()
     )
     if closed is None:
         return staff_texts.not_allowed
@@ -616,25 +620,19 @@ async def _close(
         await desk.tell_member(closed, referral_texts.copies_removed, chat)
     outcome_text = staff_texts.closed if told else staff_texts.closed_untold
     await _say(desk, member, lambda tr: outcome_text(tr, reference(referral.id)))
-    if message is not None:
-        try:
-            await message.edit_reply_markup(None)
-        except BadRequest:
-            log.debug("the close question was already without buttons")
+    await _clear_buttons(desk, message)
     return None
 
 
 async def _toggle_language(
-    desk: Desk, member: StaffMember, action: ToggleLanguage, message: Message | None
+    desk: Desk, member: StaffMember, locale: str, direct: bool, message: Message | None
 ) -> Refusal:
     staff = desk.services.staff
-    if member.is_coordinator:
-        # Coordinators see every request anyway; their languages only match hand-overs.
-        await staff.set_languages(member.key, set(member.languages) ^ {action.locale})
+    if direct:
+        await staff.set_languages(member.key, set(member.languages) ^ {locale})
     else:
-        # One infiltrated volunteer must not reach every language unseen: a
-        # language added waits for a coordinator's approval; dropping one is at once.
-        await staff.toggle_requested_language(member.key, action.locale)
+        # Added: waits for a coordinator's approval; dropped: at once.
+        await staff.toggle_requested_language(member.key, locale)
     updated = await staff.get(member.key)
     if updated is not None:
         await _show_languages(desk, updated, message)
@@ -642,11 +640,7 @@ async def _toggle_language(
 
 
 async def _languages_done(desk: Desk, member: StaffMember, message: Message | None) -> Refusal:
-    if message is not None:
-        try:
-            await message.edit_reply_markup(None)
-        except BadRequest:
-            log.debug("the language picker was already closed")
+    await _clear_buttons(desk, message)
     services = desk.services
     asked = await services.staff.ask_for_languages(
         member.key, actor=member.label, today=services.clock().date()
@@ -663,9 +657,7 @@ async def _languages_done(desk: Desk, member: StaffMember, message: Message | No
 
 
 async def _ask_coordinators(desk: Desk, member: StaffMember, language: str) -> None:
-    for coordinator in await desk.services.staff.everyone():
-        if not (coordinator.active and coordinator.is_coordinator):
-            continue
+    for coordinator in coordinators(await desk.services.staff.everyone()):
         tr = desk.tr(coordinator.locale)
         markup = InlineKeyboardMarkup(
             [
@@ -689,15 +681,14 @@ async def _ask_coordinators(desk: Desk, member: StaffMember, language: str) -> N
 
 
 async def _decide_language(
-    desk: Desk, member: StaffMember, action: DecideLanguage, message: Message | None
+    desk: Desk,
+    member: StaffMember,
+    volunteer: StaffMember,
+    language: str,
+    approve: bool,
+    message: Message | None,
 ) -> Refusal:
-    if not member.is_coordinator:
-        return staff_texts.not_allowed
     services = desk.services
-    volunteer = await services.staff.by_label(action.label)
-    if volunteer is None or volunteer.key == member.key:
-        return staff_texts.not_allowed
-    language, approve = action.locale, action.approve
     decided = await services.staff.decide_language(
         volunteer.key, language, approve, actor=member.label, today=services.clock().date()
     )
@@ -720,17 +711,10 @@ async def _decide_language(
     return None
 
 
-async def _manage(desk: Desk, member: StaffMember, action: ManageStaff) -> Refusal:
-    if not member.is_coordinator:
-        return staff_texts.not_allowed
+async def _manage(
+    desk: Desk, member: StaffMember, target: StaffMember, change_to: StaffChange
+) -> Refusal:
     services = desk.services
-    change_to = action.change
-    target = await services.staff.by_label(action.label)
-    if target is None or target.key == member.key:
-        return staff_texts.not_allowed
-    if target.is_coordinator:
-        # One coordinator must not be able to lock the others out.
-        return staff_texts.coordinators_by_admin
     today = services.clock().date()
     try:
         # Reach the person before their encrypted chat reference is deleted.
