@@ -17,10 +17,10 @@ from contextvars import ContextVar
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop, TypeHandler
+from telegram.ext import ApplicationHandlerStop
 
 from bot import limit_texts
-from bot.context import YardemApplication, YardemContext
+from bot.context import YardemContext
 from bot.i18n import Translator, suggest_locale
 from bot.rate_limits import FLOOD_IGNORE_MINUTES, Verdict
 from bot.services import Services
@@ -158,8 +158,3 @@ async def relay_allowed(
             except StorageError:
                 log.info("a member wiped while being told about the relay's pace")
     return False
-
-
-def register(application: YardemApplication) -> None:
-    # Group -1 runs before every other handler; ApplicationHandlerStop ends the update there.
-    application.add_handler(TypeHandler(Update, guard), group=-1)

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import referral_texts, staff_texts
+from bot.actors import Staff, private_sender
 from bot.callbacks import (
     STAFF_ACTIONS,
     AskClose,
@@ -38,7 +38,7 @@ from bot.callbacks import (
     ToggleLanguage,
     decode,
 )
-from bot.context import YardemApplication, YardemContext
+from bot.context import YardemContext
 from bot.i18n import LANGUAGE_NAMES, Translator, suggest_locale
 from bot.referral_choices import label
 from bot.referral_desk import Desk, button, claims_counted_from, reference
@@ -69,21 +69,10 @@ from storage.staff import StaffMember
 log = logging.getLogger(__name__)
 
 INVITE_LIFETIME = timedelta(hours=48)
-StrayHandler = Callable[[Update, YardemContext], Awaitable[None]]
 
 
 def _desk(context: YardemContext) -> Desk:
     return Desk(context.bot, context.services)
-
-
-async def current_staff(update: Update, context: YardemContext) -> StaffMember | None:
-    """The sender's active staff account, in a private chat; None for everyone else."""
-    user = update.effective_user
-    chat = update.effective_chat
-    if user is None or chat is None or chat.type != chat.PRIVATE:
-        return None
-    member = await context.services.staff.get(context.services.members.key_for(user.id))
-    return member if member is not None and member.active else None
 
 
 async def _say(desk: Desk, member: StaffMember, text: Callable[[Translator], str]) -> None:
@@ -95,12 +84,13 @@ async def _say(desk: Desk, member: StaffMember, text: Callable[[Translator], str
 
 async def redeem_invite(update: Update, context: YardemContext, code: str) -> bool:
     """``/start <code>``: register the sender if the code is a live invite."""
-    user = update.effective_user
-    chat = update.effective_chat
-    if user is None or chat is None or chat.type != chat.PRIVATE or len(code) > 64:
+    sender = private_sender(update)
+    if sender is None or len(code) > 64:
         return False
+    user, chat = sender
     services = context.services
     key = services.members.key_for(user.id)
+    # Any account, a suspended one too: the actor names only active ones.
     existing = await services.staff.get(key)
     desk = _desk(context)
     if existing is not None:
@@ -297,29 +287,21 @@ async def _roster(desk: Desk, member: StaffMember) -> None:
 # Commands and messages -------------------------------------------------------
 
 
-def command_handler(name: str, stray: StrayHandler) -> CommandHandler[YardemContext, None]:
-    """A staff command; from anyone else it is treated as a stray member message."""
-
-    async def handle(update: Update, context: YardemContext) -> None:
-        member = await current_staff(update, context)
-        if member is None:
-            await stray(update, context)
-            return
-        desk = _desk(context)
-        if name == "mine":
-            await _mine(desk, member)
-        elif name == "volunteers":
-            await _roster(desk, member)
-        elif name == "invite":
-            await _invite(update, context, member)
-        elif name == "languages":
-            await _show_languages(desk, member, None)
-        else:
-            await _say(desk, member, lambda tr: staff_texts.help_text(tr, member.is_coordinator))
-
-    return CommandHandler(
-        name, handle, filters=filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    )
+async def on_command(
+    update: Update, context: YardemContext, name: str, member: StaffMember
+) -> None:
+    """One of :data:`COMMANDS`, from an active staff account (routing sends the rest away)."""
+    desk = _desk(context)
+    if name == "mine":
+        await _mine(desk, member)
+    elif name == "volunteers":
+        await _roster(desk, member)
+    elif name == "invite":
+        await _invite(update, context, member)
+    elif name == "languages":
+        await _show_languages(desk, member, None)
+    else:
+        await _say(desk, member, lambda tr: staff_texts.help_text(tr, member.is_coordinator))
 
 
 async def relay_from_staff(message: Message, context: YardemContext, member: StaffMember) -> None:
@@ -355,7 +337,8 @@ async def on_staff_button(update: Update, context: YardemContext) -> None:
     if query is None:
         return
     pressed = decode(query.data)
-    member = await current_staff(update, context)
+    actor = context.actor
+    member = actor.account if isinstance(actor, Staff) else None
     action = pressed.action
     desk = _desk(context)
     if member is None or not isinstance(action, STAFF_ACTIONS):
@@ -756,10 +739,4 @@ async def _manage(
     return None
 
 
-STAFF_COMMANDS = ("mine", "volunteers", "invite", "languages")
-
-
-def register(application: YardemApplication, stray: StrayHandler) -> None:
-    for name in STAFF_COMMANDS:
-        application.add_handler(command_handler(name, stray))
-    application.add_handler(CallbackQueryHandler(on_staff_button, pattern=r"^s\|"))
+COMMANDS = ("mine", "volunteers", "invite", "languages")

@@ -481,3 +481,7 @@ def claim_alert(tr: Translator, label: str, claims: int) -> str:
         ),
         {"label": label, "n": str(claims)},
     )
+
+
+def went_wrong(tr: Translator) -> str:
+    return tr.gettext("Sorry, something went wrong on our side. Please try again in a moment.")
