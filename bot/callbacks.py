@@ -175,19 +175,6 @@ StaffAction = (
 )
 """A volunteer's or coordinator's button, encoded ``s|<verb>|<arg>...`` without
 the flows' layout, since staff screens do not come from the flows."""
-STAFF_ACTIONS = (
-    Claim,
-    Talk,
-    Release,
-    AskHandover,
-    Assign,
-    AskClose,
-    Close,
-    ToggleLanguage,
-    LanguagesDone,
-    DecideLanguage,
-    ManageStaff,
-)
 
 
 Action = (
@@ -202,17 +189,7 @@ Action = (
     | Answer
     | CancelAsk
     | CancelConfirm
-    | Claim
-    | Talk
-    | Release
-    | AskHandover
-    | Assign
-    | AskClose
-    | Close
-    | ToggleLanguage
-    | LanguagesDone
-    | DecideLanguage
-    | ManageStaff
+    | StaffAction
 )
 
 
@@ -290,7 +267,7 @@ _CHANGES = frozenset(StaffChange)
 
 
 def encode(action: Action, layout: str) -> str:
-    if isinstance(action, STAFF_ACTIONS):
+    if isinstance(action, StaffAction):
         data = "|".join((STAFF_PREFIX, *_staff_words(action)))
     elif isinstance(action, Answer):
         data = f"{layout}|a|{action.field}|{action.value}"

@@ -20,6 +20,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot import limit_texts
+from bot.actors import private_sender
 from bot.context import YardemContext
 from bot.i18n import Translator, suggest_locale
 from bot.rate_limits import FLOOD_IGNORE_MINUTES, Verdict
@@ -56,20 +57,20 @@ class FloodCheck:
 
 
 def _check(services: Services, update: Update) -> Verdict:
-    user = update.effective_user
-    chat = update.effective_chat
-    if user is None or chat is None or chat.type != chat.PRIVATE:
+    sender = private_sender(update)
+    if sender is None:
         return Verdict.SERVE
+    user, _ = sender
     key = services.members.key_for(user.id)
     return services.limits.flood.check(key, services.clock().timestamp(), wipe=is_wipe(update))
 
 
 async def guard(update: Update, context: YardemContext) -> None:
     """Stop what FloodCheck refused; tell the account once when it is slowed or ignored."""
-    user = update.effective_user
-    chat = update.effective_chat
-    if user is None or chat is None or chat.type != chat.PRIVATE:
+    sender = private_sender(update)
+    if sender is None:
         return
+    user, chat = sender
     services = context.services
     verdict = _verdict.get()
     if verdict is None:  # processed without FloodCheck (an update fed in directly)

@@ -22,7 +22,6 @@ from telegram.error import BadRequest, TelegramError
 from bot import referral_texts, staff_texts
 from bot.actors import Staff, private_sender
 from bot.callbacks import (
-    STAFF_ACTIONS,
     AskClose,
     AskHandover,
     Assign,
@@ -341,7 +340,7 @@ async def on_staff_button(update: Update, context: YardemContext) -> None:
     member = actor.account if isinstance(actor, Staff) else None
     action = pressed.action
     desk = _desk(context)
-    if member is None or not isinstance(action, STAFF_ACTIONS):
+    if member is None or not isinstance(action, StaffAction):
         # Not a volunteer (any more), or data no staff button carries.
         await _answer(query, desk.tr(_locale_of(update)), staff_texts.not_allowed)
         return

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from bot.callbacks import (
     MAX_CALLBACK_BYTES,
-    STAFF_ACTIONS,
     Answer,
     AskClose,
     AskHandover,
@@ -144,7 +143,7 @@ def test_decoded_staff_actions_are_well_formed(text: str) -> None:
     pressed = decode("s|" + text)
     if pressed.action is None:
         return
-    assert isinstance(pressed.action, STAFF_ACTIONS)
+    assert isinstance(pressed.action, StaffAction)
     assert pressed.layout is None
     assert encode(pressed.action, LAYOUT) == "s|" + text
 
