@@ -31,6 +31,7 @@ from bot.i18n import Translator
 from bot.members import MemberState
 from bot.referral_choices import PRESET, ReferralRequest, next_field, valid
 from bot.referral_screens import cancel_screen, question_screen, status_screen
+from bot.referral_terms import Field
 from bot.screens import (
     Screen,
     language_screen,
@@ -138,11 +139,13 @@ class Conversation:
         if not isinstance(node, HandoffNode):
             return ()
         given = {
-            "t": node.presets.get("topic"),
-            "u": node.presets.get("urgency"),
+            Field.TOPIC: node.presets.get("topic"),
+            Field.URGENCY: node.presets.get("urgency"),
             # Someone detained now reads in the language they can best use under
             # stress: the volunteer should speak it, without one more question.
-            "l": self.locale if node.presets.get("language") == MEMBER_LANGUAGE else None,
+            Field.LANGUAGE: self.locale
+            if node.presets.get("language") == MEMBER_LANGUAGE
+            else None,
         }
         known = {
             field: value

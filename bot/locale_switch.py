@@ -16,21 +16,24 @@ coordinator and the language is looked up in the live set again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import locale_texts, staff_texts
-from bot.callbacks import StaffAction, decode
+from bot.actors import Staff, coordinator_of
+from bot.callbacks import PanelPress, decode
 from bot.content import Snapshot, locale_complete
 from bot.context import YardemApplication, YardemContext
 from bot.i18n import Translator, language_name
 from bot.referral_desk import Desk, button
-from bot.staff_handlers import StrayHandler, current_staff
 from flows.pending import pending_texts
 from flows.registry import SOURCE_LOCALE
 from storage.staff import StaffMember
+
+StrayHandler = Callable[[Update, YardemContext], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +69,7 @@ def _overview(tr: Translator, snapshot: Snapshot) -> tuple[str, InlineKeyboardMa
             if on
             else locale_texts.switch_on_label(tr, name)
         )
-        rows.append([button(label, StaffAction(ASK, (locale, _OFF if on else _ON)))])
+        rows.append([button(label, PanelPress(ASK, (locale, _OFF if on else _ON)))])
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
@@ -94,8 +97,8 @@ async def _ask(desk: Desk, member: StaffMember, locale: str, enabled: bool) -> s
     markup = InlineKeyboardMarkup(
         [
             [
-                button(locale_texts.confirm_label(tr), StaffAction(CONFIRM, (locale, value))),
-                button(locale_texts.cancel_label(tr), StaffAction(CONFIRM, (locale, _CANCEL))),
+                button(locale_texts.confirm_label(tr), PanelPress(CONFIRM, (locale, value))),
+                button(locale_texts.cancel_label(tr), PanelPress(CONFIRM, (locale, _CANCEL))),
             ]
         ]
     )
@@ -127,8 +130,8 @@ async def _confirm(desk: Desk, member: StaffMember, locale: str, value: str) -> 
 
 def _command(stray: StrayHandler) -> CommandHandler[YardemContext, None]:
     async def handle(update: Update, context: YardemContext) -> None:
-        member = await current_staff(update, context)
-        if member is None or not member.is_coordinator:
+        member = coordinator_of(context)
+        if member is None:
             # Answered like any stray message: the command's existence is not confirmed.
             await stray(update, context)
             return
@@ -144,13 +147,14 @@ async def _on_button(update: Update, context: YardemContext) -> None:
     if query is None:
         return
     desk = Desk(context.bot, context.services)
-    member = await current_staff(update, context)
+    actor = context.actor
+    member = actor.account if isinstance(actor, Staff) else None
     action = decode(query.data).action
     refusal: str | None
     if (
         member is None
         or not member.is_coordinator
-        or not isinstance(action, StaffAction)
+        or not isinstance(action, PanelPress)
         or len(action.args) != 2
     ):
         tr = desk.tr(member.locale if member is not None else SOURCE_LOCALE)
@@ -160,9 +164,9 @@ async def _on_button(update: Update, context: YardemContext) -> None:
         tr = desk.tr(member.locale)
         if locale not in _switchable(context.services.content.current):
             refusal = locale_texts.unknown_language(tr)
-        elif action.verb == ASK and value in (_ON, _OFF):
+        elif action.panel == ASK and value in (_ON, _OFF):
             refusal = await _ask(desk, member, locale, value == _ON)
-        elif action.verb == CONFIRM and value in (_ON, _OFF, _CANCEL):
+        elif action.panel == CONFIRM and value in (_ON, _OFF, _CANCEL):
             refusal = await _confirm(desk, member, locale, value)
         else:
             refusal = staff_texts.not_allowed(tr)

@@ -27,7 +27,8 @@ from telegram import (
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.callbacks import StaffAction, decode, encode
+from bot.actors import coordinator_of
+from bot.callbacks import PanelPress, decode, encode
 from bot.content import files_of
 from bot.context import YardemApplication, YardemContext
 from bot.desk import drafts, report, texts
@@ -66,7 +67,7 @@ _DESK_FILES = (CATALOG_SUFFIX, TEMPLATE_SUFFIX, ZIP_SUFFIX, *FLOW_SUFFIXES)
 
 
 def _data(*args: str) -> str:
-    return encode(StaffAction(DESK_VERB, args), "")
+    return encode(PanelPress(DESK_VERB, args), "")
 
 
 def _button(label: str, *args: str) -> InlineKeyboardButton:
@@ -96,15 +97,7 @@ class TextDesk:
     # -- who -------------------------------------------------------------
 
     async def coordinator(self, update: Update, context: YardemContext) -> StaffMember | None:
-        user = update.effective_user
-        chat = update.effective_chat
-        if user is None or chat is None or chat.type != chat.PRIVATE:
-            return None
-        services = context.services
-        member = await services.staff.get(services.members.key_for(user.id))
-        if member is None or not member.active or not member.is_coordinator:
-            return None
-        return member
+        return coordinator_of(context)
 
     @staticmethod
     def tr(context: YardemContext, member: StaffMember) -> Translator:
@@ -194,7 +187,7 @@ class TextDesk:
             return
         member = await self.coordinator(update, context)
         action = decode(query.data).action
-        if member is None or not isinstance(action, StaffAction):
+        if member is None or not isinstance(action, PanelPress):
             await self.button(update, context)
             return
         tr = self.tr(context, member)
@@ -203,7 +196,7 @@ class TextDesk:
         if chat_id is None:
             await _answer(query, tr, texts.stale(tr))
             return
-        if action.verb == PREVIEW_VERB:
+        if action.panel == PREVIEW_VERB:
             await self.preview_press(query, context, member, tr, action.args, message)
             return
         op, *rest = action.args or ("",)

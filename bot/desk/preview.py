@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import BackButton, ChooseButton, MenuButton, StaffAction, encode
+from bot.callbacks import BackButton, ChooseButton, MenuButton, PanelPress, encode
 from bot.desk import texts
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.screens import node_screen
@@ -85,7 +85,7 @@ class Preview:
             [
                 InlineKeyboardButton(
                     viewer.finish(texts.end_preview_label(viewer)),
-                    callback_data=encode(StaffAction(PREVIEW_VERB, (QUIT,)), ""),
+                    callback_data=encode(PanelPress(PREVIEW_VERB, (QUIT,)), ""),
                 )
             ]
         )
@@ -101,4 +101,4 @@ def _data(action: object) -> str | None:
         args = (_MENU,)
     else:
         return None  # language and wipe belong to the member's own chat, not to a preview
-    return encode(StaffAction(PREVIEW_VERB, args), "")
+    return encode(PanelPress(PREVIEW_VERB, args), "")

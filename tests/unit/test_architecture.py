@@ -101,3 +101,34 @@ def test_checker_reports_offending_file_and_line() -> None:
         "storage/sample.py:5: imports telegram",
         "storage/sample.py:8: imports httpx",
     ]
+
+
+def _bot_imports(filename: str) -> set[str]:
+    """The ``bot.<module>`` names one bot module imports (``from bot import x`` counts as x)."""
+    source = (ROOT / "bot" / filename).read_text(encoding="utf-8")
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source, filename=filename)):
+        if isinstance(node, ast.ImportFrom) and node.module == "bot":
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bot."):
+            found.add((node.module or "").split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("bot."))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("module", "other"),
+    [("member_handlers", "staff_handlers"), ("staff_handlers", "member_handlers")],
+)
+def test_member_and_staff_sides_do_not_import_each_other(module: str, other: str) -> None:
+    """bot/routing.py joins them; a side that imports the other would route behind its back."""
+    assert other not in _bot_imports(f"{module}.py")
+
+
+def test_staff_rules_are_pure() -> None:
+    """bot/staff_decisions.py decides without Telegram or the database, like the conversation."""
+    source = (ROOT / "bot" / "staff_decisions.py").read_text(encoding="utf-8")
+    modules = {module for _, module in imported_modules(source, "bot/staff_decisions.py")}
+    assert "telegram" not in modules
+    assert not {"services", "context", "referral_desk"} & _bot_imports("staff_decisions.py")
