@@ -36,11 +36,13 @@ from datetime import date
 
 import aiosqlite
 
-from storage import audit, content, relay_copies
+from storage.audit import Rechained
 from storage.crypto import FieldCipher, Pseudonymizer
-from storage.database import Database
 from storage.errors import DecryptionError, KeyFileError, StorageError
 from storage.integrity import INVITES, REFERRALS, STAFF, RowSeal, Sealed, row_key
+from storage.sqlite import audit, content, relay_copies
+from storage.sqlite.database import Database
+from storage.sqlite.integrity import SqliteRowSeal
 
 
 @dataclass(frozen=True)
@@ -334,7 +336,7 @@ class Switched:
     """Sealed rows that failed their MAC before and still do (never re-sealed)."""
     content_signed: int
     content_failing: int
-    audit: audit.Rechained
+    audit: Rechained
 
 
 def _b(value: object) -> bytes:
@@ -375,7 +377,8 @@ async def switch(
     ``cipher`` must open every field (the re-encryption step put them all under
     its active key) and seals them again under it. Run with the bot stopped.
     """
-    old_seal, new_seal = RowSeal(row_key(old.audit_key())), RowSeal(row_key(new.audit_key()))
+    old_seal = RowSeal(row_key(old.audit_key()))
+    new_seal = SqliteRowSeal(row_key(new.audit_key()))
     labels = _Labels()
     async with db.transaction() as connection:
         stored = await _rows(connection, "SELECT pepper_check FROM key_check WHERE id = 1")

@@ -16,9 +16,9 @@ from datetime import date, datetime
 from typing import Any
 
 from storage.crypto import FieldCipher
-from storage.database import Database
 from storage.deletable import oldest_deletable_hour, sent_hour
 from storage.errors import StorageError
+from storage.sqlite.database import Database
 
 _TABLE = "members"
 _STATE_COLUMN = "state"
@@ -40,7 +40,7 @@ def _day(value: date) -> str:
     return value.isoformat()
 
 
-class MemberRepository:
+class SqliteMemberRepository:
     """Encrypted member state and deletable message ids, keyed by pseudonym."""
 
     def __init__(self, db: Database, cipher: FieldCipher) -> None:
