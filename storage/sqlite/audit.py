@@ -148,7 +148,7 @@ class SqliteAuditLog:
         replaces, and must not launder an edit. A broken chain raises
         StorageError and stays as it is, for someone to look at.
         """
-        async with self._db.transaction() as connection:
+        async with self._db.transaction(erasing=True) as connection:
             # Take the head first, as an append does: no writer moves it meanwhile.
             await connection.execute("UPDATE audit_head SET seq = seq WHERE id = 1")
             rows, head = await _rows(connection)
@@ -175,7 +175,6 @@ class SqliteAuditLog:
                 today=today,
             )
             await connection.execute("DELETE FROM audit_log WHERE seq <= ?", (through,))
-        await self._db.checkpoint()
         return Compaction(old, through)
 
 

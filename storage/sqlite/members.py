@@ -10,14 +10,13 @@ features need.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
 from storage.crypto import FieldCipher
 from storage.deletable import oldest_deletable_hour, sent_hour
-from storage.errors import StorageError
+from storage.errors import ConstraintViolation, StorageError
 from storage.sqlite.database import Database
 
 _TABLE = "members"
@@ -93,12 +92,11 @@ class SqliteMemberRepository:
     async def erase(self, member_key: bytes) -> None:
         """Delete everything stored about the member and push it out of the WAL."""
         _check_member_key(member_key)
-        async with self._db.transaction() as connection:
+        async with self._db.transaction(erasing=True) as connection:
             await connection.execute(
                 "DELETE FROM chat_messages WHERE member_key = ?", (member_key,)
             )
             await connection.execute("DELETE FROM members WHERE member_key = ?", (member_key,))
-        await self._db.checkpoint()
 
     async def remember_messages(
         self, member_key: bytes, message_ids: Iterable[int], *, now: datetime
@@ -124,7 +122,7 @@ class SqliteMemberRepository:
                     "VALUES (?, ?, ?) ON CONFLICT (member_key, message_id) DO NOTHING",
                     rows,
                 )
-        except sqlite3.IntegrityError:
+        except ConstraintViolation:
             raise StorageError(
                 "cannot remember messages for a member that is not saved; save the member first"
             ) from None
@@ -146,14 +144,12 @@ class SqliteMemberRepository:
     async def forget_old_messages(self, *, now: datetime) -> int:
         """Drop ids too old to delete in Telegram: keeping them would only record activity."""
         async with (
-            self._db.transaction() as connection,
+            self._db.transaction(erasing=True) as connection,
             connection.execute(
                 "DELETE FROM chat_messages WHERE sent_hour < ?", (oldest_deletable_hour(now),)
             ) as cursor,
         ):
             removed = cursor.rowcount
-        if removed:
-            await self._db.checkpoint()
         return removed
 
     async def purge_idle(self, *, before: date) -> int:
@@ -168,7 +164,7 @@ class SqliteMemberRepository:
             "SELECT member_key FROM members WHERE updated_day < ? AND member_key NOT IN "
             "(SELECT member_key FROM referrals WHERE status != 'closed')"
         )
-        async with self._db.transaction() as connection:
+        async with self._db.transaction(erasing=True) as connection:
             await connection.execute(
                 f"DELETE FROM chat_messages WHERE member_key IN ({idle})",  # noqa: S608 -- literal
                 (day,),
@@ -178,8 +174,6 @@ class SqliteMemberRepository:
                 (day,),
             ) as cursor:
                 removed = cursor.rowcount
-        if removed:
-            await self._db.checkpoint()
         return removed
 
     async def count(self) -> int:

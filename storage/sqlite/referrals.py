@@ -56,6 +56,8 @@ _COLUMNS = (
     "created_day, notify_count"
 )
 _WIDTH = len(_COLUMNS.split(","))
+_EXPIRES = "status = 'open' AND queued_day < ?"
+"""An open referral nobody claimed since it (last) entered the queue before the day given."""
 _STATUSES: tuple[Status, ...] = ("open", "claimed", "handover", "closed")
 _SELECT = f"SELECT {_COLUMNS}, {REFERRALS.columns} FROM referrals"  # noqa: S608 -- literals
 """The referral, then the sealed fields and MAC that vouch for its holder."""
@@ -72,6 +74,11 @@ def _status(value: object) -> Status:
         if value == status:
             return status
     raise StorageError("a referral has an unknown status")
+
+
+def _age(row: tuple[object, ...]) -> tuple[str, str]:
+    """Oldest first: (created day, id) of a row selected with ``_COLUMNS`` first."""
+    return (str(row[9]), str(row[0]))
 
 
 def _referral(row: tuple[object, ...]) -> Referral:
@@ -290,10 +297,13 @@ class SqliteReferralRepository:
             "SELECT chat_ref FROM referrals WHERE id = ?", (referral_id,)
         ) as cur:
             row = await cur.fetchone()
-        if row is None or row[0] is None:
+        return None if row is None else self._open_chat(referral_id, row[0])
+
+    def _open_chat(self, referral_id: str, sealed: object) -> int | None:
+        if sealed is None:
             return None
         plain = self._cipher.decrypt(
-            bytes(row[0]), table=_TABLE, column=_CHAT_COLUMN, row=referral_id.encode()
+            _blob(sealed), table=_TABLE, column=_CHAT_COLUMN, row=referral_id.encode()
         )
         return int(plain.decode())
 
@@ -317,12 +327,14 @@ class SqliteReferralRepository:
         action: str,
         today: date,
         then: tuple[str, tuple[object, ...]] | None = None,
+        erasing: bool = False,
     ) -> Referral | None:
         """One guarded UPDATE: it changes the row only if ``where_sql`` still holds.
 
-        ``then`` is one more statement run in the same transaction if it did.
+        ``then`` is one more statement run in the same transaction if it did;
+        ``erasing`` when the change drops data that must leave the file.
         """
-        async with self._db.transaction() as connection:
+        async with self._db.transaction(erasing=erasing) as connection:
             # Only a row that verifies changes hands, and only as it verified (the
             # MAC in the WHERE): a tampered holder or status is never sealed as genuine.
             mac = await self._seal.check(connection, REFERRALS, referral_id)
@@ -445,9 +457,8 @@ class SqliteReferralRepository:
             actor=actor,
             action=f"close:{outcome}",
             today=today,
+            erasing=True,
         )
-        if closed is not None:
-            await self._db.checkpoint()
         return closed
 
     async def withdraw(self, member_key: bytes, *, today: date, action: str) -> Withdrawn | None:
@@ -456,7 +467,7 @@ class SqliteReferralRepository:
         Returns it with the notices sent about it, for the caller to retire, and
         the copies of relayed words, for the caller to remove from both chats.
         """
-        async with self._db.transaction() as connection:
+        async with self._db.transaction(erasing=True) as connection:
             referral = await self._one(
                 connection, "member_key = ? AND status != 'closed'", (member_key,)
             )
@@ -480,7 +491,6 @@ class SqliteReferralRepository:
                 referral=referral.id,
                 today=today,
             )
-        await self._db.checkpoint()
         return Withdrawn(referral, notices, copies, chat)
 
     async def relayed(self, referral_id: str, *, actor: str, today: date) -> None:
@@ -609,56 +619,70 @@ class SqliteReferralRepository:
             return cur.rowcount == 1
 
     async def expire_unclaimed(self, *, before: date, today: date) -> list[Expired]:
-        """Delete open referrals filed before ``before``; return what is needed to tell people."""
-        doomed = await self._many("status = 'open' AND queued_day < ?", (before.isoformat(),))
-        expired: list[Expired] = []
-        for referral in doomed:
-            chat = await self.member_chat(referral)
-            async with self._db.transaction() as connection:
-                # Inside the write lock: a claim that won meanwhile keeps its referral.
-                if (
-                    await self._one(connection, "id = ? AND status = 'open'", (referral.id,))
-                    is None
-                ):
-                    continue
-                notices = await _take_notices(connection, referral.id)
-                await connection.execute("DELETE FROM referrals WHERE id = ?", (referral.id,))
+        """Delete open referrals queued before ``before``; return what is needed to tell people.
+
+        One statement decides what expires, inside one write transaction, so a
+        claim by another worker either lands first (and keeps its referral) or
+        waits and finds it gone: no worker can expire what another just claimed,
+        and two workers expiring at once each take different referrals. A row
+        that fails its check expires too (erasing is always safe) but nobody is
+        told: its member cannot be trusted.
+        """
+        stale = (before.isoformat(),)
+        async with self._db.transaction(erasing=True) as connection:
+            # Notices first: deleting a referral cascades to them.
+            async with connection.execute(
+                "DELETE FROM referral_notices WHERE referral_id IN "  # noqa: S608 -- literals
+                f"(SELECT id FROM referrals WHERE {_EXPIRES}) "
+                "RETURNING referral_id, staff_key, message_id",
+                stale,
+            ) as cur:
+                notices: dict[str, list[tuple[bytes, int]]] = {}
+                for row in await cur.fetchall():
+                    notices.setdefault(str(row[0]), []).append((bytes(row[1]), int(row[2])))
+            async with connection.execute(
+                f"DELETE FROM referrals WHERE {_EXPIRES} "  # noqa: S608 -- literals
+                f"RETURNING {_COLUMNS}, {REFERRALS.columns}, {_CHAT_COLUMN}",
+                stale,
+            ) as cur:
+                gone = sorted((tuple(found) for found in await cur.fetchall()), key=_age)
+            expired: list[Expired] = []
+            for values in gone:
+                referral_id = str(values[0])
                 await audit.append(
                     connection,
                     self._audit_key,
                     actor="system",
                     action="expire",
-                    referral=referral.id,
+                    referral=referral_id,
                     today=today,
                 )
-            expired.append(Expired(referral, chat, notices))
-        if expired:
-            await self._db.checkpoint()
+                referral = self._verified(values[:-1])
+                if referral is not None:
+                    chat = self._open_chat(referral_id, values[-1])
+                    for_it = sorted(notices.get(referral_id, []))
+                    expired.append(Expired(referral, chat, for_it))
         return expired
 
     async def purge_closed(self, *, before: date) -> int:
         async with (
-            self._db.transaction() as connection,
+            self._db.transaction(erasing=True) as connection,
             connection.execute(
                 "DELETE FROM referrals WHERE status = 'closed' AND closed_day < ?",
                 (before.isoformat(),),
             ) as cur,
         ):
             removed = cur.rowcount
-        if removed:
-            await self._db.checkpoint()
         return removed
 
     async def forget_request_counts(self, *, before: date) -> int:
         async with (
-            self._db.transaction() as connection,
+            self._db.transaction(erasing=True) as connection,
             connection.execute(
                 "DELETE FROM referral_requests WHERE day < ?", (before.isoformat(),)
             ) as cur,
         ):
             removed = cur.rowcount
-        if removed:
-            await self._db.checkpoint()
         return removed
 
     async def count(self, status: Status | None = None) -> int:

@@ -380,7 +380,8 @@ async def switch(
     old_seal = RowSeal(row_key(old.audit_key()))
     new_seal = SqliteRowSeal(row_key(new.audit_key()))
     labels = _Labels()
-    async with db.transaction() as connection:
+    # The old pseudonyms and labels are deleted: erasing pushes them out of the WAL too.
+    async with db.transaction(erasing=True) as connection:
         stored = await _rows(connection, "SELECT pepper_check FROM key_check WHERE id = 1")
         if not stored or _b(stored[0][0]) != old.check_value():
             raise KeyFileError("the database is not at the key generation being replaced")
@@ -510,8 +511,6 @@ async def switch(
             "UPDATE key_check SET pepper_check = ? WHERE id = 1", (new.check_value(),)
         )
         await connection.execute("DELETE FROM key_rotation WHERE id = 1")
-    # The old pseudonyms and labels were deleted: push them out of the WAL too.
-    await db.checkpoint()
     return Switched(
         members=len(member_map),
         accounts=len(staff_map),
@@ -590,7 +589,7 @@ async def drop_unreadable(db: Database, cipher: FieldCipher) -> Unreadable:
     reference is left: only removing the account clears it. Returns what is left.
     """
     found = await _unreadable_keys(db, cipher)
-    async with db.transaction() as connection:
+    async with db.transaction(erasing=True) as connection:
         for place, keys in found.items():
             for key in keys:
                 if place.table == "members":
@@ -606,5 +605,4 @@ async def drop_unreadable(db: Database, cipher: FieldCipher) -> Unreadable:
                     await connection.execute(
                         "DELETE FROM relay_copies WHERE referral_id = ?", (key,)
                     )
-    await db.checkpoint()
     return await unreadable(db, cipher)

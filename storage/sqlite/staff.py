@@ -372,7 +372,8 @@ class SqliteStaffRepository:
         next_round_at: int,
         announce_all: bool,
     ) -> Change:
-        async with self._db.transaction() as connection:
+        # A removal drops the account's label and chat: they must leave the file too.
+        async with self._db.transaction(erasing=remove) as connection:
             async with connection.execute(
                 "SELECT label FROM staff WHERE staff_key = ?", (key,)
             ) as cur:
@@ -437,8 +438,6 @@ class SqliteStaffRepository:
                     referral=referral_id,
                     today=today,
                 )
-        if remove:
-            await self._db.checkpoint()
         return Change(returned, notices)
 
     # Invites --------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -14,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from storage.crypto import FieldCipher
-from storage.errors import DecryptionError
+from storage.errors import ConstraintViolation, DecryptionError
 from storage.keys import RootKeys
 from storage.referrals import (
     Escalated,
@@ -251,7 +250,7 @@ async def test_referral_of_an_unknown_member_is_refused_by_the_schema(
     db: Database, referrals: SqliteReferralRepository
 ) -> None:
     stranger = PSEUDONYMS.member_key(9_999_999)
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+    with pytest.raises(ConstraintViolation, match="FOREIGN KEY"):
         await file(referrals, stranger)
     assert await referrals.count() == 0
     # The whole request rolled back, its count included.
