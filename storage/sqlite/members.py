@@ -17,6 +17,7 @@ from typing import Any
 from storage.crypto import FieldCipher
 from storage.deletable import oldest_deletable_hour, sent_hour
 from storage.errors import ConstraintViolation, StorageError
+from storage.sqlite.conditions import LIVE_SQL
 from storage.sqlite.database import Database
 
 _TABLE = "members"
@@ -161,8 +162,8 @@ class SqliteMemberRepository:
         """
         day = _day(before)
         idle = (
-            "SELECT member_key FROM members WHERE updated_day < ? AND member_key NOT IN "
-            "(SELECT member_key FROM referrals WHERE status != 'closed')"
+            "SELECT member_key FROM members WHERE updated_day < ? AND member_key NOT IN "  # noqa: S608 -- literals
+            f"(SELECT member_key FROM referrals WHERE {LIVE_SQL})"
         )
         async with self._db.transaction(erasing=True) as connection:
             await connection.execute(

@@ -31,18 +31,19 @@ from storage.referrals import (
 )
 from storage.relay_copies import REMOVE_FIXED_AFTER_HOURS, Copy
 from storage.sqlite import audit, relay_copies
+from storage.sqlite.conditions import (
+    ACTIVE_STAFF_SQL,
+    HELD_BY_SQL,
+    HELD_SQL,
+    LIVE_SQL,
+    RELEASE_SET_SQL,
+    UNDER_CAP_SQL,
+    URGENT_SQL,
+)
 from storage.sqlite.database import Database
 from storage.sqlite.integrity import SqliteRowSeal
 
-URGENT_SQL = "urgency IN (" + ", ".join(f"'{urgency}'" for urgency in URGENT) + ")"
-"""The same, as an SQL condition on a referrals row."""
 _TABLE = "referrals"
-_ACTIVE_STAFF = "EXISTS (SELECT 1 FROM staff WHERE staff_key = ? AND status = 'active')"
-"""A referral is only given to an account that is still active as the change lands."""
-_UNDER_CAP = (
-    "(SELECT COUNT(*) FROM referrals WHERE volunteer = ? AND status IN ('claimed', 'handover')) < ?"
-)
-"""The account holds fewer than the cap as the change lands."""
 _CHAT_COLUMN = "chat_ref"
 # SET expressions all see the row as it was, so "not urgent" means before the change.
 _STARTS_ROUNDS = f"status = 'open' AND NOT {URGENT_SQL}"
@@ -176,7 +177,7 @@ class SqliteReferralRepository:
         async with self._db.transaction() as connection:
             # Any such row counts, even one that fails its check: one per member.
             async with connection.execute(
-                "SELECT id FROM referrals WHERE member_key = ? AND status != 'closed'",
+                f"SELECT id FROM referrals WHERE member_key = ? AND {LIVE_SQL}",  # noqa: S608 -- literals
                 (member_key,),
             ) as cur:
                 found = await cur.fetchone()
@@ -203,7 +204,7 @@ class SqliteReferralRepository:
             held = crisis and filed_today > daily_limit
             await connection.execute(
                 "INSERT INTO referral_requests (rate_key, day, count) VALUES (?, ?, 1) "
-                "ON CONFLICT (rate_key) DO UPDATE SET count = count + 1",
+                "ON CONFLICT (rate_key) DO UPDATE SET count = referral_requests.count + 1",
                 (rate_key, day),
             )
             await connection.execute(
@@ -277,14 +278,12 @@ class SqliteReferralRepository:
 
     async def active_for_member(self, member_key: bytes) -> Referral | None:
         async with self._db.snapshot() as connection:
-            return await self._one(
-                connection, "member_key = ? AND status != 'closed'", (member_key,)
-            )
+            return await self._one(connection, f"member_key = ? AND {LIVE_SQL}", (member_key,))
 
     async def held_by(self, staff_key: bytes) -> list[Referral]:
         """The referrals a volunteer holds now, oldest first."""
         return await self._many(
-            "volunteer = ? AND status IN ('claimed', 'handover') ORDER BY created_day, id",
+            f"{HELD_BY_SQL} ORDER BY created_day, id",
             (staff_key,),
         )
 
@@ -309,7 +308,7 @@ class SqliteReferralRepository:
 
     async def held_counts(self) -> dict[bytes, int]:
         """How many referrals each account holds now (only those whose holder verifies)."""
-        held = await self._many("status IN ('claimed', 'handover')", ())
+        held = await self._many(HELD_SQL, ())
         counts: dict[bytes, int] = {}
         for referral in held:
             if referral.volunteer is not None:
@@ -376,12 +375,12 @@ class SqliteReferralRepository:
         many; a claim that lands is counted for the account's day.
         """
         cap_sql, cap_args = (
-            ("", ()) if max_held is None else (f" AND {_UNDER_CAP}", (staff_key, max_held))
+            ("", ()) if max_held is None else (f" AND {UNDER_CAP_SQL}", (staff_key, max_held))
         )
         claimed = await self._transition(
             referral_id,
             set_sql="status = 'claimed', volunteer = ?, notify_at = NULL",
-            where_sql=f"status = 'open' AND {_ACTIVE_STAFF}{cap_sql}",
+            where_sql=f"status = 'open' AND {ACTIVE_STAFF_SQL}{cap_sql}",
             args=(staff_key, staff_key, *cap_args),
             actor=actor,
             action="claim",
@@ -400,10 +399,9 @@ class SqliteReferralRepository:
         """Back to the queue; if urgent, its next re-announcement is due at ``next_round_at``."""
         return await self._transition(
             referral_id,
-            set_sql="status = 'open', volunteer = NULL, notify_count = 0, queued_day = ?, "
-            f"notify_at = CASE WHEN {URGENT_SQL} THEN ? END",
-            where_sql="volunteer = ? AND status IN ('claimed', 'handover')",
-            args=(today.isoformat(), next_round_at, staff_key),
+            set_sql=RELEASE_SET_SQL,
+            where_sql=HELD_BY_SQL,
+            args=(today.isoformat(), False, next_round_at, staff_key),
             actor=actor,
             action="release",
             today=today,
@@ -432,12 +430,12 @@ class SqliteReferralRepository:
         max_held: int | None = None,
     ) -> Referral | None:
         cap_sql, cap_args = (
-            ("", ()) if max_held is None else (f" AND {_UNDER_CAP}", (new_volunteer, max_held))
+            ("", ()) if max_held is None else (f" AND {UNDER_CAP_SQL}", (new_volunteer, max_held))
         )
         return await self._transition(
             referral_id,
             set_sql="status = 'claimed', volunteer = ?",
-            where_sql=f"status = 'handover' AND {_ACTIVE_STAFF}{cap_sql}",
+            where_sql=f"status = 'handover' AND {ACTIVE_STAFF_SQL}{cap_sql}",
             args=(new_volunteer, new_volunteer, *cap_args),
             actor=actor,
             action="reassign",
@@ -452,7 +450,7 @@ class SqliteReferralRepository:
             referral_id,
             set_sql="status = 'closed', outcome = ?, chat_ref = NULL, notify_at = NULL, "
             "closed_day = ?",
-            where_sql="volunteer = ? AND status IN ('claimed', 'handover')",
+            where_sql=HELD_BY_SQL,
             args=(outcome, today.isoformat(), staff_key),
             actor=actor,
             action=f"close:{outcome}",
@@ -468,14 +466,12 @@ class SqliteReferralRepository:
         the copies of relayed words, for the caller to remove from both chats.
         """
         async with self._db.transaction(erasing=True) as connection:
-            referral = await self._one(
-                connection, "member_key = ? AND status != 'closed'", (member_key,)
-            )
+            referral = await self._one(connection, f"member_key = ? AND {LIVE_SQL}", (member_key,))
             if referral is None:
                 # One that fails its check goes too (erasing is always safe), but
                 # nobody is told: its holder cannot be trusted.
                 await connection.execute(
-                    "DELETE FROM referrals WHERE member_key = ? AND status != 'closed'",
+                    f"DELETE FROM referrals WHERE member_key = ? AND {LIVE_SQL}",  # noqa: S608 -- literals
                     (member_key,),
                 )
                 return None
@@ -511,10 +507,14 @@ class SqliteReferralRepository:
         async with (
             self._db.transaction() as connection,
             connection.execute(
-                "INSERT OR IGNORE INTO referral_notices (referral_id, staff_key, message_id) "
+                # The account may have been removed meanwhile too: nothing is recorded
+                # then, rather than the foreign key refusing the whole write.
+                "INSERT INTO referral_notices (referral_id, staff_key, message_id) "
                 "SELECT ?, ?, ? WHERE EXISTS "
-                "(SELECT 1 FROM referrals WHERE id = ? AND status = 'open')",
-                (referral_id, staff_key, message_id, referral_id),
+                "(SELECT 1 FROM referrals WHERE id = ? AND status = 'open') "
+                "AND EXISTS (SELECT 1 FROM staff WHERE staff_key = ?) "
+                "ON CONFLICT (referral_id, staff_key, message_id) DO NOTHING",
+                (referral_id, staff_key, message_id, referral_id, staff_key),
             ) as cur,
         ):
             return cur.rowcount == 1
@@ -686,12 +686,12 @@ class SqliteReferralRepository:
         return removed
 
     async def count(self, status: Status | None = None) -> int:
-        where = "1" if status is None else "status = ?"
-        args: tuple[object, ...] = () if status is None else (status,)
-        async with (
-            self._db.snapshot() as connection,
-            connection.execute(f"SELECT COUNT(*) FROM referrals WHERE {where}", args) as cur,  # noqa: S608 -- fragments are literals of this module
-        ):
+        sql, args = (
+            ("SELECT COUNT(*) FROM referrals", ())
+            if status is None
+            else ("SELECT COUNT(*) FROM referrals WHERE status = ?", (status,))
+        )
+        async with self._db.snapshot() as connection, connection.execute(sql, args) as cur:
             row = await cur.fetchone()
         if row is None:
             raise StorageError("COUNT returned nothing")

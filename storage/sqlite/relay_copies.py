@@ -12,6 +12,7 @@ import aiosqlite
 
 from storage.crypto import FieldCipher
 from storage.relay_copies import Copy, pack, unpack
+from storage.sqlite.conditions import LIVE_SQL
 
 _TABLE = "relay_copies"
 _COLUMN = "copies"
@@ -56,7 +57,8 @@ async def add(
     removed, so the caller must remove these at once.
     """
     async with connection.execute(
-        "SELECT 1 FROM referrals WHERE id = ? AND status != 'closed'", (referral_id,)
+        f"SELECT 1 FROM referrals WHERE id = ? AND {LIVE_SQL}",  # noqa: S608 -- literals
+        (referral_id,),
     ) as cur:
         if await cur.fetchone() is None:
             return False

@@ -16,9 +16,14 @@ from storage.crypto import FieldCipher
 from storage.errors import StorageError
 from storage.integrity import INVITES, REFERRALS, STAFF, TamperedRow, row_key
 from storage.sqlite import audit
+from storage.sqlite.conditions import (
+    CLEAR_TARGET_SQL,
+    HELD_BY_SQL,
+    RELEASE_SET_SQL,
+    SET_LANGUAGES_SQL,
+)
 from storage.sqlite.database import Database
 from storage.sqlite.integrity import SqliteRowSeal
-from storage.sqlite.referrals import URGENT_SQL
 from storage.staff import Change, Invite, Role, StaffMember
 
 _TABLE = "staff"
@@ -154,7 +159,7 @@ class SqliteStaffRepository:
             self._seal.changing(connection, STAFF, key),
         ):
             await connection.execute(
-                "UPDATE staff SET languages = ? WHERE staff_key = ?",
+                SET_LANGUAGES_SQL,
                 (" ".join(sorted(set(languages))), key),
             )
 
@@ -179,9 +184,7 @@ class SqliteStaffRepository:
             previous = None if row is None or row[0] is None else str(row[0])
             if previous is None or previous == keep:
                 return None
-            await connection.execute(
-                "UPDATE staff SET current_referral = NULL WHERE staff_key = ?", (key,)
-            )
+            await connection.execute(CLEAR_TARGET_SQL, (key,))
         return previous
 
     async def drop_target(self, referral_id: str) -> list[bytes]:
@@ -243,7 +246,7 @@ class SqliteStaffRepository:
                 withdrawn = await cur.fetchone() is not None
             if language in held:
                 await connection.execute(
-                    "UPDATE staff SET languages = ? WHERE staff_key = ?",
+                    SET_LANGUAGES_SQL,
                     (" ".join(sorted(held - {language})), key),
                 )
             elif not withdrawn:
@@ -301,7 +304,7 @@ class SqliteStaffRepository:
             if approve:
                 languages = set(str(row[1]).split()) | {language}
                 await connection.execute(
-                    "UPDATE staff SET languages = ? WHERE staff_key = ?",
+                    SET_LANGUAGES_SQL,
                     (" ".join(sorted(languages)), key),
                 )
             verb = "approve" if approve else "refuse"
@@ -388,8 +391,7 @@ class SqliteStaffRepository:
             notices: list[int] = []
             if not active:
                 async with connection.execute(
-                    f"SELECT id, {REFERRALS.columns} FROM referrals "  # noqa: S608 -- literals
-                    "WHERE volunteer = ? AND status IN ('claimed', 'handover')",
+                    f"SELECT id, {REFERRALS.columns} FROM referrals WHERE {HELD_BY_SQL}",  # noqa: S608 -- literals
                     (key,),
                 ) as cur:
                     held = [tuple(r) for r in await cur.fetchall()]
@@ -399,19 +401,14 @@ class SqliteStaffRepository:
                     if not self._seal.valid(REFERRALS, referral_id, sealed_row):
                         continue
                     async with connection.execute(
-                        "UPDATE referrals SET status = 'open', volunteer = NULL, notify_count = 0, "  # noqa: S608 -- URGENT_SQL is a literal
-                        "queued_day = ?, "
-                        f"notify_at = CASE WHEN ? OR {URGENT_SQL} THEN ? END "
-                        "WHERE id = ? AND volunteer = ? AND status IN ('claimed', 'handover') "
-                        "RETURNING id",
+                        f"UPDATE referrals SET {RELEASE_SET_SQL} "  # noqa: S608 -- literals
+                        f"WHERE id = ? AND {HELD_BY_SQL} RETURNING id",
                         (today.isoformat(), announce_all, next_round_at, referral_id, key),
                     ) as cur:
                         if await cur.fetchone() is not None:
                             returned.append(str(referral_id))
                             await self._seal.reseal(connection, REFERRALS, referral_id)
-                await connection.execute(
-                    "UPDATE staff SET current_referral = NULL WHERE staff_key = ?", (key,)
-                )
+                await connection.execute(CLEAR_TARGET_SQL, (key,))
             if remove:
                 async with connection.execute(
                     "SELECT message_id FROM referral_notices WHERE staff_key = ?", (key,)
