@@ -12,7 +12,7 @@ from flows.engine import Session
 from flows.locales import is_locale_code
 from storage.crypto import Pseudonymizer
 from storage.errors import DecryptionError
-from storage.members import MemberRepository
+from storage.ports import MemberRepository
 
 log = logging.getLogger(__name__)
 

@@ -22,10 +22,10 @@ from flows.loader import DEFINITIONS_DIR
 from flows.model import text_context
 from flows.registry import LOCALES_DIR, RegistrySources, build_registry
 from flows.values import TextValues
-from storage.content import SqliteContentRepository
 from storage.content_records import LocaleSwitch
-from storage.database import Database
 from storage.errors import VersionConflict
+from storage.sqlite.content import SqliteContentRepository
+from storage.sqlite.database import Database
 from tests.unit.content_edits import edit_entry, edit_flow, swap_options
 from tests.unit.storage_samples import PSEUDONYMS
 
