@@ -28,14 +28,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from storage import rotation
 from storage.crypto import FieldCipher, Pseudonymizer, pepper_of
-from storage.database import Database
-from storage.key_check import verify_root_key
 from storage.keys import RootKeys
-from storage.members import MemberRepository
-from storage.referrals import ReferralRepository
-from storage.staff import StaffRepository
+from storage.sqlite import rotation
+from storage.sqlite.database import Database
+from storage.sqlite.key_check import verify_root_key
+from storage.sqlite.members import SqliteMemberRepository
+from storage.sqlite.referrals import SqliteReferralRepository
+from storage.sqlite.staff import SqliteStaffRepository
 
 OLD = RootKeys(keys={1: b"\x41" * 32}, active=1, pseudonym_key_id=1)
 BOTH = RootKeys(keys={1: b"\x41" * 32, 2: b"\x42" * 32}, active=2, pseudonym_key_id=1)
@@ -59,11 +59,11 @@ async def _fill(db: Database, members: int) -> list[bytes]:
     names, cipher = Pseudonymizer(OLD), FieldCipher(OLD)
     audit_key = names.audit_key()
     await verify_root_key(db, names)
-    repository = MemberRepository(db, cipher)
+    repository = SqliteMemberRepository(db, cipher)
     keys = [names.member_key(9_000_000 + n) for n in range(members)]
     for key in keys:
         await repository.save(key, STATE, today=TODAY)
-    staff = StaffRepository(db, cipher, audit_key)
+    staff = SqliteStaffRepository(db, cipher, audit_key)
     for n in range(50):
         key = names.member_key(9_900_000 + n)
         await staff.add(
@@ -75,7 +75,7 @@ async def _fill(db: Database, members: int) -> list[bytes]:
             actor="admin",
             today=TODAY,
         )
-    referrals = ReferralRepository(db, cipher, audit_key)
+    referrals = SqliteReferralRepository(db, cipher, audit_key)
     for key in keys[: members // 10]:
         await referrals.open(
             key,
@@ -94,7 +94,7 @@ async def _fill(db: Database, members: int) -> list[bytes]:
 
 async def _saves(db: Database, keys: list[bytes], stop: asyncio.Event) -> list[float]:
     """A member's save every few milliseconds on the bot's connection, timed."""
-    repository = MemberRepository(db, FieldCipher(BOTH))
+    repository = SqliteMemberRepository(db, FieldCipher(BOTH))
     samples: list[float] = []
     n = 0
     while not stop.is_set():

@@ -29,9 +29,9 @@ from flows.loader import DEFINITIONS_DIR
 from flows.registry import LOCALES_DIR
 from flows.values import TextValues
 from storage.crypto import FieldCipher, Pseudonymizer
-from storage.database import Database
 from storage.keys import generate_root_key_file
-from storage.members import MemberRepository
+from storage.sqlite.database import Database
+from storage.sqlite.members import SqliteMemberRepository
 
 
 def _report(name: str, samples: list[float]) -> None:
@@ -69,7 +69,7 @@ async def bench_storage() -> None:
         keys = generate_root_key_file(Path(tmp) / "root.key")
         database = await Database.open(Path(tmp) / "bench.sqlite3")
         members = Members(
-            MemberRepository(database, FieldCipher(keys)), Pseudonymizer(keys), utc_now
+            SqliteMemberRepository(database, FieldCipher(keys)), Pseudonymizer(keys), utc_now
         )
         state = MemberState("ug", engine.Session())
         samples = []

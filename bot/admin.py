@@ -26,8 +26,12 @@ from bot.installation import (
 from bot.services import open_storage
 from bot.settings import Settings
 from flows.registry import LOCALES
-from storage.audit import AuditLog, AuditReport
-from storage.backup import (
+from storage.audit import AuditReport
+from storage.crypto import Pseudonymizer
+from storage.integrity import STAFF, RowSeal, Unsealed, row_key
+from storage.keys import load_root_keys, shred_key_file, write_root_key_file
+from storage.sqlite.audit import SqliteAuditLog
+from storage.sqlite.backup import (
     BackupError,
     BackupInfo,
     backup_database,
@@ -35,20 +39,10 @@ from storage.backup import (
     inspect_backup,
     restore_database,
 )
-from storage.crypto import Pseudonymizer
-from storage.database import Database, packaged_migrations
-from storage.integrity import (
-    STAFF,
-    RowSeal,
-    Unsealed,
-    count_failing,
-    row_key,
-    seal_unsealed,
-    unsealed_rows,
-)
-from storage.key_check import verify_root_key
-from storage.keys import load_root_keys, shred_key_file, write_root_key_file
-from storage.staff import StaffRepository
+from storage.sqlite.database import Database, packaged_migrations
+from storage.sqlite.integrity import count_failing, seal_unsealed, unsealed_rows
+from storage.sqlite.key_check import verify_root_key
+from storage.sqlite.staff import SqliteStaffRepository
 
 
 class AdminError(BotError):
@@ -69,7 +63,7 @@ async def add_coordinator(
     pseudonymizer = storage.pseudonymizer
     try:
         key = pseudonymizer.member_key(telegram_user_id)
-        staff = StaffRepository(storage.database, storage.cipher, pseudonymizer.audit_key())
+        staff = SqliteStaffRepository(storage.database, storage.cipher, pseudonymizer.audit_key())
         existing = await staff.get(key)
         if existing is not None:
             # Re-adding would silently reactivate a suspended account or change a role.
@@ -96,7 +90,7 @@ async def add_coordinator(
 async def verify_audit(settings: Settings) -> AuditReport:
     storage = await open_storage(settings)
     try:
-        return await AuditLog(storage.database, storage.pseudonymizer.audit_key()).verify()
+        return await SqliteAuditLog(storage.database, storage.pseudonymizer.audit_key()).verify()
     finally:
         await storage.database.close()
 
@@ -116,7 +110,9 @@ async def manage(settings: Settings, label: str, action: str, today: date) -> Ma
     """
     storage = await open_storage(settings)
     try:
-        staff = StaffRepository(storage.database, storage.cipher, storage.pseudonymizer.audit_key())
+        staff = SqliteStaffRepository(
+            storage.database, storage.cipher, storage.pseudonymizer.audit_key()
+        )
         # Labels are shown in lower case; an operator may type them otherwise.
         member = await staff.by_label(label.strip().lower())
         if member is None:
@@ -140,7 +136,9 @@ async def roster(settings: Settings) -> list[str]:
     """One line per account: label, role, state, languages. No ids or names exist to show."""
     storage = await open_storage(settings)
     try:
-        staff = StaffRepository(storage.database, storage.cipher, storage.pseudonymizer.audit_key())
+        staff = SqliteStaffRepository(
+            storage.database, storage.cipher, storage.pseudonymizer.audit_key()
+        )
         everyone = await staff.everyone()
     finally:
         await storage.database.close()

@@ -8,7 +8,7 @@ from typing import Any
 from telegram import BotCommand
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 
-from bot import flood, heartbeat, jobs, member_handlers, texts
+from bot import flood, heartbeat, jobs, routing, texts
 from bot.context import BotData, YardemApplication, YardemContext
 from bot.error_handler import on_error
 from bot.members import Clock, utc_now
@@ -67,8 +67,7 @@ def build_application(settings: Settings, *, clock: Clock = utc_now) -> YardemAp
         .post_shutdown(post_shutdown)
         .build()
     )
-    flood.register(application)
-    member_handlers.register(application)
+    routing.register(application)
     application.add_error_handler(on_error)
     jobs.schedule(application)
     heartbeat.schedule(application)

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
+from bot.referral_terms import Field, Outcome
+from flows.locales import is_locale_code
 from flows.registry import LOCALES
+from storage.referrals import valid_referral_id
 
 MAX_CALLBACK_BYTES = 64
 _TOKEN = re.compile(r"^[0-9a-f]{8}$")
 _LAYOUT = re.compile(r"^[0-9a-f]{6}$")
 MAX_OPTION_INDEX = 99
+_FIELDS = frozenset(Field)
 
 
 @dataclass(frozen=True)
@@ -62,9 +67,9 @@ class WipeConfirm:
 
 @dataclass(frozen=True)
 class Answer:
-    """One answer of the referral questions: ``field`` is t, u, c or l."""
+    """One answer of the referral questions; ``value`` is checked by the conversation."""
 
-    field: str
+    field: Field
     value: str
 
 
@@ -78,17 +83,118 @@ class CancelConfirm:
     pass
 
 
-@dataclass(frozen=True)
-class StaffAction:
-    """A volunteer's or coordinator's button: verb and arguments, checked by the handler.
+# Staff buttons: every referral id, label, locale and outcome is checked when
+# decoded; whether the presser may act on it is decided by bot/staff_decisions.py.
 
-    Encoded ``s|<verb>|<arg>...`` without the flows' layout, since staff
-    screens do not come from the flows. Nothing here is trusted: the handler
-    checks the presser's role and hold on the referral before anything changes.
+
+@dataclass(frozen=True)
+class Claim:
+    referral: str
+
+
+@dataclass(frozen=True)
+class Talk:
+    """Aim the volunteer's next messages at this request's member."""
+
+    referral: str
+
+
+@dataclass(frozen=True)
+class Release:
+    referral: str
+
+
+@dataclass(frozen=True)
+class AskHandover:
+    referral: str
+
+
+@dataclass(frozen=True)
+class Assign:
+    """A coordinator passes a request waiting for hand-over to the account ``label``."""
+
+    referral: str
+    label: str
+
+
+@dataclass(frozen=True)
+class AskClose:
+    referral: str
+
+
+@dataclass(frozen=True)
+class Close:
+    referral: str
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class ToggleLanguage:
+    locale: str
+
+
+@dataclass(frozen=True)
+class LanguagesDone:
+    pass
+
+
+@dataclass(frozen=True)
+class DecideLanguage:
+    """A coordinator approves or refuses the language ``label`` asked to serve in."""
+
+    label: str
+    locale: str
+    approve: bool
+
+
+class StaffChange(StrEnum):
+    SUSPEND = "S"
+    REINSTATE = "A"
+    REMOVE = "R"
+
+
+@dataclass(frozen=True)
+class ManageStaff:
+    """A coordinator suspends, reinstates or removes the account ``label``."""
+
+    label: str
+    change: StaffChange
+
+
+PANEL_VERBS = frozenset("TPQZ")
+"""T: the text desk, P: its preview (bot/desk/);
+Q, Z: the language switch (bot/locale_switch.py)."""
+
+
+@dataclass(frozen=True)
+class PanelPress:
+    """A press on a coordinator panel whose module reads its own arguments.
+
+    The codec checks only the shape (a known panel, at most two short
+    arguments); the desk and the language switch validate the arguments against
+    their own state, so nothing here is trusted either.
     """
 
-    verb: str
-    args: tuple[str, ...] = ()
+    panel: str
+    args: tuple[str, ...]
+
+
+StaffAction = (
+    PanelPress
+    | Claim
+    | Talk
+    | Release
+    | AskHandover
+    | Assign
+    | AskClose
+    | Close
+    | ToggleLanguage
+    | LanguagesDone
+    | DecideLanguage
+    | ManageStaff
+)
+"""A volunteer's or coordinator's button, encoded ``s|<verb>|<arg>...`` without
+the flows' layout, since staff screens do not come from the flows."""
 
 
 Action = (
@@ -123,15 +229,68 @@ _SIMPLE: dict[str, Action] = {
     "x": CancelAsk(),
     "X": CancelConfirm(),
 }
-ANSWER_FIELDS = frozenset("tucl")
-STAFF_VERBS = frozenset("cgdtrhxoaSARlYN")
 _ARG = re.compile(r"^[0-9A-Za-z_-]{1,16}$")
 STAFF_PREFIX = "s"
+_BY_REFERRAL: dict[str, type[Claim | Talk | Release | AskHandover | AskClose]] = {
+    "c": Claim,
+    "t": Talk,
+    "r": Release,
+    "h": AskHandover,
+    "x": AskClose,
+}
+
+
+def _staff_words(action: StaffAction) -> tuple[str, ...]:
+    """The verb and arguments a staff action is sent as."""
+    match action:
+        case PanelPress(panel, args):
+            return (panel, *args)
+        case Claim() | Talk() | Release() | AskHandover() | AskClose():
+            verb = next(v for v, kind in _BY_REFERRAL.items() if isinstance(action, kind))
+            return (verb, action.referral)
+        case Assign(referral, label):
+            return ("a", referral, label)
+        case Close(referral, outcome):
+            return ("o", referral, outcome.value)
+        case ToggleLanguage(locale):
+            return ("g", locale)
+        case LanguagesDone():
+            return ("d",)
+        case DecideLanguage(label, locale, approve):
+            return ("Y" if approve else "N", label, locale)
+        case ManageStaff(label, change):
+            return (change.value, label)
+
+
+def _staff_action(verb: str, args: list[str]) -> StaffAction | None:
+    """The staff action the words name, if each argument is of its kind; else None."""
+    if not all(_ARG.fullmatch(arg) for arg in args):
+        return None
+    match verb, args:
+        case (_, [referral]) if verb in _BY_REFERRAL and valid_referral_id(referral):
+            return _BY_REFERRAL[verb](referral)
+        case ("a", [referral, label]) if valid_referral_id(referral):
+            return Assign(referral, label)
+        case ("o", [referral, outcome]) if valid_referral_id(referral) and outcome in _OUTCOMES:
+            return Close(referral, Outcome(outcome))
+        case ("g", [locale]) if locale in LOCALES:
+            return ToggleLanguage(locale)
+        case ("d", []):
+            return LanguagesDone()
+        case ("Y" | "N", [label, locale]) if locale in LOCALES:
+            return DecideLanguage(label, locale, approve=verb == "Y")
+        case (_, [label]) if verb in _CHANGES:
+            return ManageStaff(label, StaffChange(verb))
+    return None
+
+
+_OUTCOMES = frozenset(Outcome)
+_CHANGES = frozenset(StaffChange)
 
 
 def encode(action: Action, layout: str) -> str:
     if isinstance(action, StaffAction):
-        data = "|".join((STAFF_PREFIX, action.verb, *action.args))
+        data = "|".join((STAFF_PREFIX, *_staff_words(action)))
     elif isinstance(action, Answer):
         data = f"{layout}|a|{action.field}|{action.value}"
     elif isinstance(action, ChooseButton):
@@ -151,12 +310,13 @@ def encode(action: Action, layout: str) -> str:
 def _action(verb: str, args: list[str]) -> Action | None:
     if verb in _SIMPLE and not args:
         return _SIMPLE[verb]
-    if verb == "l" and len(args) == 1 and args[0] in LOCALES:
+    # Only the shape here: whether members may pick it is the conversation's question.
+    if verb == "l" and len(args) == 1 and is_locale_code(args[0]):
         return PickLanguage(args[0])
     if verb == "b" and len(args) == 1 and _TOKEN.fullmatch(args[0]):
         return BackButton(args[0])
-    if verb == "a" and len(args) == 2 and args[0] in ANSWER_FIELDS and _ARG.fullmatch(args[1]):
-        return Answer(args[0], args[1])
+    if verb == "a" and len(args) == 2 and args[0] in _FIELDS and _ARG.fullmatch(args[1]):
+        return Answer(Field(args[0]), args[1])
     if verb == "c" and len(args) == 2 and _TOKEN.fullmatch(args[0]):
         index = args[1]
         if index.isascii() and index.isdigit() and int(index) <= MAX_OPTION_INDEX:
@@ -170,9 +330,10 @@ def decode(data: str | None) -> Pressed:
     layout, _, rest = data.partition("|")
     if layout == STAFF_PREFIX:
         verb, *args = rest.split("|")
-        if verb in STAFF_VERBS and len(args) <= 2 and all(_ARG.fullmatch(a) for a in args):
-            return Pressed(None, StaffAction(verb, tuple(args)))
-        return Pressed(None, None)
+        if verb in PANEL_VERBS:
+            shaped = len(args) <= 2 and all(_ARG.fullmatch(arg) for arg in args)
+            return Pressed(None, PanelPress(verb, tuple(args)) if shaped else None)
+        return Pressed(None, _staff_action(verb, args))
     if not _LAYOUT.fullmatch(layout) or not rest:
         return Pressed(None, None)
     verb, *args = rest.split("|")

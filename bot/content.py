@@ -20,21 +20,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 
 from bot.i18n import Translator, translators
 from flows.errors import FlowError
 from flows.inspect import CheckedSet, check_set, load_registry
+from flows.locales import ordered_locales
 from flows.pending import pending_texts
-from flows.registry import (
-    LOCALES,
-    SOURCE_LOCALE,
-    TRANSLATED_LOCALES,
-    Registry,
-    RegistrySources,
-)
+from flows.registry import SOURCE_LOCALE, Registry, RegistrySources
 from flows.values import TextValues
 from storage.content_records import (
     ContentFiles,
@@ -58,6 +55,13 @@ class Snapshot:
     """The content version: 0 for the shipped files, else the published number."""
     sources: RegistrySources | None = None
     """The files it was built from (for the desk's drafts, summaries and export)."""
+    locales: tuple[str, ...] | None = None
+    """The languages members may pick, as :func:`member_locales` decides with the
+    coordinators' switches; None: every language of the set (no switches known)."""
+
+    @property
+    def member_locales(self) -> tuple[str, ...]:
+        return self.registry.locales if self.locales is None else self.locales
 
 
 def load_snapshot(flows_dir: Path, locales_dir: Path, values: TextValues) -> Snapshot:
@@ -124,6 +128,8 @@ class Content:
         self._versions = versions
         self._shipped = load_snapshot(flows_dir, locales_dir, values)
         self._current = self._shipped
+        self._switches: Mapping[str, LocaleSwitch] = MappingProxyType({})
+        self._switches_broken = False
         self._refused: set[int] = set()
         """Versions that failed: logged once, never retried (rows never change legitimately)."""
         self._behind_warned: int | None = None
@@ -140,6 +146,44 @@ class Content:
     @property
     def versions(self) -> ContentRepository | None:
         return self._versions
+
+    @property
+    def switches(self) -> Mapping[str, LocaleSwitch]:
+        """The coordinators' language switches, as last read."""
+        return self._switches
+
+    def _with_locales(self, snapshot: Snapshot) -> Snapshot:
+        shipped = self._shipped.registry.catalogs
+        return replace(snapshot, locales=member_locales(snapshot, self._switches, shipped=shipped))
+
+    async def read_switches(self) -> Mapping[str, LocaleSwitch]:
+        """Re-read the switches and apply them to what is served (part of every poll).
+
+        A switch row edited outside the bot fails its MAC: then none is trusted,
+        and members get the defaults (shipped languages on, added ones off).
+        """
+        if self._versions is None:
+            return self._switches
+        try:
+            switches = await self._versions.locale_switches()
+        except ContentIntegrityError as exc:
+            if not self._switches_broken:
+                log.error("%s; language switches ignored until it is fixed", exc)
+            self._switches_broken = True
+            switches = MappingProxyType({})
+        else:
+            self._switches_broken = False
+        if dict(switches) != dict(self._switches) or self._current.locales is None:
+            self._switches = switches
+            self._current = self._with_locales(self._current)
+        return self._switches
+
+    async def switch_locale(self, locale: str, enabled: bool, *, by: str, today: date) -> None:
+        """Store a coordinator's switch (audited) and serve it here at once."""
+        if self._versions is None:
+            raise RuntimeError("language switches need the database")
+        await self._versions.switch_locale(LocaleSwitch(locale, enabled, by, today))
+        await self.read_switches()
 
     @property
     def values(self) -> TextValues:
@@ -161,13 +205,15 @@ class Content:
                     current.registry.version,
                     shipped.registry.version,
                 )
-            self._current = shipped
+            self._current = self._with_locales(shipped)
         else:
-            self._current = replace(
-                current,
-                translators=translators(
-                    current.registry, self._values, fallback=shipped.registry.catalogs
-                ),
+            self._current = self._with_locales(
+                replace(
+                    current,
+                    translators=translators(
+                        current.registry, self._values, fallback=shipped.registry.catalogs
+                    ),
+                )
             )
             log.info(
                 "shipped files reloaded; still serving published content version %d",
@@ -180,9 +226,10 @@ class Content:
         return await self.refresh()
 
     async def refresh(self) -> Snapshot:
-        """The poll: swap in a newer published version if there is a good one."""
+        """The poll: the switches, and a newer published version if there is a good one."""
         if self._versions is None:
             return self._current
+        await self.read_switches()
         newest = await self._versions.newest_number()
         current = self._current.number
         if newest < current:
@@ -247,28 +294,36 @@ class Content:
             current.registry.layout,
             snapshot.registry.layout,
         )
-        self._current = snapshot
+        self._current = self._with_locales(snapshot)
         return True
 
 
-def member_locales(snapshot: Snapshot, switches: Mapping[str, LocaleSwitch]) -> tuple[str, ...]:
+def member_locales(
+    snapshot: Snapshot, switches: Mapping[str, LocaleSwitch], *, shipped: Collection[str]
+) -> tuple[str, ...]:
     """The languages members may pick in ``snapshot``, given the coordinators' switches.
 
-    English always. A shipped language unless a coordinator switched it off (its
-    pending texts show in English with the marker). Any other language only once a
-    coordinator switched it on and its catalog is complete: a half-translated new
-    language would be mostly English.
+    English always. A ``shipped`` language (one with a catalog in version 0) unless
+    a coordinator switched it off (its pending texts show in English with the
+    marker). Any other language only once a coordinator switched it on and while
+    its catalog is complete: a half-translated new language would be mostly English.
     """
     chosen = [SOURCE_LOCALE]
-    template = snapshot.registry.template
-    for locale in (*TRANSLATED_LOCALES, *sorted(set(snapshot.registry.catalogs) - set(LOCALES))):
+    for locale in snapshot.registry.catalogs:
         switch = switches.get(locale)
-        if locale in TRANSLATED_LOCALES:
+        if locale in shipped:
             visible = switch is None or switch.enabled
         else:
-            flows, catalog = snapshot.registry.flows.values(), snapshot.registry.catalogs[locale]
-            complete = not pending_texts(flows, catalog, template)
-            visible = bool(switch and switch.enabled) and complete
+            visible = bool(switch and switch.enabled) and locale_complete(snapshot, locale)
         if visible:
             chosen.append(locale)
-    return tuple(chosen)
+    return ordered_locales(chosen)
+
+
+def locale_complete(snapshot: Snapshot, locale: str) -> bool:
+    """Whether ``locale``'s catalog translates every text of ``snapshot``, program's included."""
+    catalog = snapshot.registry.catalogs.get(locale)
+    if catalog is None:
+        return False
+    template = snapshot.registry.template
+    return not pending_texts(snapshot.registry.flows.values(), catalog, template)

@@ -29,10 +29,12 @@ from bot.content import Content, Snapshot, VersionRefused, files_of
 from bot.publishing import NothingToPublish, Published, PublishRefused, publish, rollback
 from bot.services import Storage, content_repository, open_content, open_storage
 from bot.settings import Settings
+from flows.bundle import UploadError, read_upload
 from flows.errors import FlowError
+from flows.glossary import GLOSSARY_FILE, with_columns
 from flows.loader import read_text
 from flows.registry import RegistrySources
-from storage.content_records import LOCALE_CODE, BrokenVersion, ContentFiles
+from storage.content_records import BrokenVersion, ContentFiles
 from storage.errors import StorageError, VersionConflict
 
 OPERATOR = "admin"
@@ -41,6 +43,7 @@ DEFINITIONS = Path("flows/definitions")
 LOCALES = Path("locales")
 CATALOG = Path("LC_MESSAGES/messages.po")
 TEMPLATE = LOCALES / "messages.pot"
+GLOSSARY = LOCALES / GLOSSARY_FILE
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -92,15 +95,21 @@ async def _export(content: Content, directory: Path, number: int | None) -> int:
     else:
         snapshot = await content.load_version(number)
     assert snapshot.sources is not None
-    written, removed = write_files(directory, files_of(snapshot.sources))
+    files = files_of(snapshot.sources)
+    written, removed = write_files(directory, files, glossary=snapshot.sources.glossary)
     for path in removed:
         print(f"removed {path} (not in version {snapshot.number})")
     print(f"version {snapshot.number}: {len(written)} files written to {directory}")
     return 0
 
 
-def write_files(directory: Path, files: ContentFiles) -> tuple[list[Path], list[Path]]:
+def write_files(
+    directory: Path, files: ContentFiles, *, glossary: str | None = None
+) -> tuple[list[Path], list[Path]]:
     """Lay ``files`` out as the repository keeps them; remove flows and catalogs not in it.
+
+    ``glossary`` (the program's) is written with an empty column for each language
+    the set added, for its translators to fill before the repository's check passes.
 
     Returns (written, removed). Names were checked to be plain file and locale
     names when the set was stored, so nothing lands outside ``directory``.
@@ -123,6 +132,8 @@ def write_files(directory: Path, files: ContentFiles) -> tuple[list[Path], list[
         written.append(_write(directory / LOCALES / locale / CATALOG, text))
     if files.template is not None:
         written.append(_write(directory / TEMPLATE, files.template))
+    if glossary is not None:
+        written.append(_write(directory / GLOSSARY, with_columns(glossary, files.po_files)))
     return written, removed
 
 
@@ -149,9 +160,7 @@ def read_files(directory: Path) -> RegistrySources:
         po_files: dict[str, str] = {}
         for path in sorted((directory / LOCALES).glob(f"*/{CATALOG}")):
             locale = path.parents[1].name
-            if not LOCALE_CODE.fullmatch(locale):
-                raise UnusableDirectory(f"{path}: {locale!r} is not a locale directory name")
-            po_files[locale] = read_text(path)
+            po_files[locale] = _catalog(path, locale)
     except FlowError as exc:
         raise UnusableDirectory(str(exc)) from exc
     if not flow_files:
@@ -161,6 +170,23 @@ def read_files(directory: Path) -> RegistrySources:
     except ValueError as exc:
         raise UnusableDirectory(str(exc)) from exc
     return RegistrySources(checked.flow_files, checked.po_files)
+
+
+def _catalog(path: Path, locale: str) -> str:
+    """A catalog read as the desk reads an upload: its ``Language:`` must be a language
+    CLDR knows, and the one its directory names (a new language is welcome)."""
+    try:
+        upload = read_upload(str(path), path.read_bytes(), known_locales=(locale,))
+    except UploadError as exc:
+        raise UnusableDirectory(str(exc)) from exc
+    except OSError as exc:
+        raise UnusableDirectory(f"{path}: {exc.strerror}") from exc
+    [(found, text)] = upload.po_files.items()
+    if found != locale:
+        raise UnusableDirectory(
+            f"{path}: its 'Language:' header names {found!r}, its directory {locale!r}"
+        )
+    return text
 
 
 async def _import(content: Content, directory: Path) -> int:

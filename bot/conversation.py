@@ -31,6 +31,7 @@ from bot.i18n import Translator
 from bot.members import MemberState
 from bot.referral_choices import PRESET, ReferralRequest, next_field, valid
 from bot.referral_screens import cancel_screen, question_screen, status_screen
+from bot.referral_terms import Field
 from bot.screens import (
     Screen,
     language_screen,
@@ -41,6 +42,7 @@ from bot.screens import (
 )
 from flows import engine
 from flows.model import MEMBER_LANGUAGE, HandoffNode, QuestionNode
+from flows.registry import SOURCE_LOCALE
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,10 @@ class Conversation:
 
     @property
     def locale(self) -> str:
-        return self.state.locale if self.state and self.state.locale else self.suggested
+        chosen = self.state.locale if self.state is not None else None
+        if chosen is not None and chosen in self.snapshot.member_locales:
+            return chosen
+        return self.suggested if self.suggested in self.snapshot.member_locales else SOURCE_LOCALE
 
     @property
     def tr(self) -> Translator:
@@ -76,7 +81,13 @@ class Conversation:
 
     @property
     def has_language(self) -> bool:
-        return self.state is not None and self.state.locale is not None
+        """The member picked a language members may still pick.
+
+        One a coordinator switched off since counts as none: the member is asked
+        again (with the picker), never served a language that is off.
+        """
+        chosen = self.state.locale if self.state is not None else None
+        return chosen is not None and chosen in self.snapshot.member_locales
 
     def _state(self) -> MemberState:
         return self.state or MemberState()
@@ -87,7 +98,10 @@ class Conversation:
         """First contact: the safety notice and the language picker."""
         tr = self.tr
         screen = language_screen(
-            self.snapshot.translators, self.suggested, lead=tr.finish(texts.safety_notice(tr))
+            self.snapshot.translators,
+            self.locale,
+            self.snapshot.member_locales,
+            lead=tr.finish(texts.safety_notice(tr)),
         )
         return Outcome(self._state(), (screen,), in_place, delete_incoming)
 
@@ -125,11 +139,13 @@ class Conversation:
         if not isinstance(node, HandoffNode):
             return ()
         given = {
-            "t": node.presets.get("topic"),
-            "u": node.presets.get("urgency"),
+            Field.TOPIC: node.presets.get("topic"),
+            Field.URGENCY: node.presets.get("urgency"),
             # Someone detained now reads in the language they can best use under
             # stress: the volunteer should speak it, without one more question.
-            "l": self.locale if node.presets.get("language") == MEMBER_LANGUAGE else None,
+            Field.LANGUAGE: self.locale
+            if node.presets.get("language") == MEMBER_LANGUAGE
+            else None,
         }
         known = {
             field: value
@@ -214,7 +230,9 @@ class Conversation:
 
     def language_picker(self, *, in_place: bool) -> Outcome:
         leave = self.tr if self.has_language else None
-        screen = language_screen(self.snapshot.translators, self.locale, leave=leave)
+        screen = language_screen(
+            self.snapshot.translators, self.locale, self.snapshot.member_locales, leave=leave
+        )
         return Outcome(self._state(), (screen,), in_place)
 
     def typed(self, text: str | None, *, can_delete: bool) -> Outcome:
@@ -302,6 +320,12 @@ class Conversation:
         return Outcome(filed, (screen,), referral=request)
 
     def _pick_language(self, locale: str) -> Outcome:
+        if locale not in self.snapshot.member_locales:
+            # A picker drawn before a coordinator switched this language off, or a
+            # forged button: say so and offer the languages there are.
+            picker = self.language_picker(in_place=True)
+            unavailable = self.tr.finish(texts.language_unavailable(self.tr))
+            return replace(picker, screens=(with_notice(unavailable, picker.screens[0]),))
         first_time = not self.has_language
         chosen = Conversation(self.snapshot, replace(self._state(), locale=locale), self.suggested)
         if not first_time:

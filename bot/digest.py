@@ -29,7 +29,7 @@ from telegram import InlineKeyboardMarkup
 from telegram.error import TelegramError
 
 from bot import limit_texts, sending, staff_texts
-from bot.callbacks import StaffAction
+from bot.callbacks import Claim
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.referral_choices import label
 from bot.referral_desk import (
@@ -41,7 +41,9 @@ from bot.referral_desk import (
     button,
     reference,
 )
+from bot.referral_terms import Field, Status, status_of
 from bot.screens import MAX_MESSAGE_CHARS, telegram_length
+from bot.staff_decisions import may_serve
 from storage.errors import StorageError
 from storage.referrals import Referral
 from storage.staff import StaffMember
@@ -74,9 +76,8 @@ class Item:
 
 
 def _for(member: StaffMember, item: Item) -> bool:
-    if member.is_coordinator:
-        return True
-    return item.referral.language in member.languages and item.round < COORDINATORS_ONLY_ROUND
+    late = item.round >= COORDINATORS_ONLY_ROUND
+    return may_serve(member, item.referral.language) and (member.is_coordinator or not late)
 
 
 def _lead(member: StaffMember, item: Item, tr: Translator) -> str:
@@ -132,7 +133,7 @@ async def _announce_round(desk: Desk, due: Sequence[Item]) -> None:
     companions: dict[str, Item] = {}
     for referral_id in set().union(*carried.values()) if carried else set():
         found = await services.referrals.get(referral_id)
-        if found is not None and found.status == "open":
+        if found is not None and status_of(found) is Status.OPEN:
             companions[referral_id] = Item(found, found.notify_count)
     for member in await services.staff.everyone():
         if not member.active:
@@ -170,9 +171,9 @@ def digest_view(
         line = "• " + limit_texts.digest_item(
             tr,
             reference(referral.id),
-            label("t", referral.topic, tr, tr.locale),
+            label(Field.TOPIC, referral.topic, tr, tr.locale),
             LANGUAGE_NAMES.get(referral.language, referral.language),
-            label("u", referral.urgency, tr, tr.locale),
+            label(Field.URGENCY, referral.urgency, tr, tr.locale),
             staff_texts.age(tr, (today - referral.created_day).days),
         )
         if member.is_coordinator and item.round >= COORDINATORS_ONLY_ROUND:
@@ -189,7 +190,7 @@ def digest_view(
             [
                 button(
                     limit_texts.digest_claim_label(tr, reference(item.referral.id)),
-                    StaffAction("c", (item.referral.id,)),
+                    Claim(item.referral.id),
                 )
             ]
             for item in shown
@@ -218,7 +219,7 @@ async def redraw_shared(desk: Desk, member: StaffMember, message_id: int) -> boo
     items: list[Item] = []
     for referral_id in await services.notices.sharing(member.key, message_id):
         found = await services.referrals.get(referral_id)
-        if found is not None and found.status == "open":
+        if found is not None and status_of(found) is Status.OPEN:
             items.append(Item(found, found.notify_count))
     if not items:
         return False

@@ -1,4 +1,9 @@
-"""The one error handler: log without payloads, and never leave a member unanswered."""
+"""The one error handler: log without payloads, and never leave anyone unanswered.
+
+A member gets the menu with an apology; a volunteer or coordinator an apology
+in their own language and nothing else: no member menu, and no member state
+is written for a staff account.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,16 @@ from pathlib import Path
 
 from telegram import Message, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import ApplicationHandlerStop
 
+from bot import staff_texts
+from bot.actors import Staff, identify, private_sender
 from bot.context import YardemContext
 from bot.conversation import Conversation
 from bot.i18n import suggest_locale
 from bot.member_handlers import load_turn
 from bot.telegram_io import send_screen
+from storage.staff import StaffMember
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +49,8 @@ async def on_error(update: object, context: YardemContext) -> None:
         log.error("update failed: %s at %s", type(exc).__name__, _where(exc))
     if isinstance(update, Update):
         await _apologise(update, context)
+        # Later handler groups would run without what failed (the actor, say).
+        raise ApplicationHandlerStop
 
 
 async def _apologise(update: Update, context: YardemContext) -> None:
@@ -49,16 +60,20 @@ async def _apologise(update: Update, context: YardemContext) -> None:
     records what it sent for /wipe. If storage is what failed, the member is
     still answered, and nothing is stored.
     """
-    user = update.effective_user
-    chat = update.effective_chat
-    if user is None or chat is None or chat.type != chat.PRIVATE:
+    if private_sender(update) is None:
         return
     incoming = update.message
     typed = incoming is not None and not (incoming.text or "").startswith("/")
     query_message = update.callback_query.message if update.callback_query else None
     try:
         try:
-            turn = await load_turn(update, context)
+            # Again, not from the failed update's context: PTB gives the error
+            # handler a fresh one, and the lookup may be what failed.
+            actor = await identify(update, context.services)
+            if isinstance(actor, Staff):
+                await _apologise_to_staff(update, context, actor.account)
+                return
+            turn = await load_turn(update, context, actor)
         except Exception as exc:  # storage may be what failed
             log.error("member state unavailable while apologising: %s", type(exc).__name__)
             await _apologise_without_storage(update, context)
@@ -73,6 +88,23 @@ async def _apologise(update: Update, context: YardemContext) -> None:
         log.warning("could not tell the member about an error: %s", type(exc).__name__)
     except Exception as exc:  # the apology itself must never raise
         log.error("could not tell the member about an error: %s", type(exc).__name__)
+
+
+async def _apologise_to_staff(update: Update, context: YardemContext, account: StaffMember) -> None:
+    """A pop-up on the pressed button, else a message: never a member's menu."""
+    translators = context.services.content.current.translators
+    tr = translators.get(account.locale) or translators["en"]
+    text = tr.finish(staff_texts.went_wrong(tr))
+    query = update.callback_query
+    if query is not None:
+        try:
+            await query.answer(text, show_alert=True)
+            return
+        except BadRequest:
+            log.debug("a failed staff press was too old to answer; saying so in the chat")
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(chat.id, text, protect_content=True)
 
 
 async def _apologise_without_storage(update: Update, context: YardemContext) -> None:

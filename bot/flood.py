@@ -17,10 +17,11 @@ from contextvars import ContextVar
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop, TypeHandler
+from telegram.ext import ApplicationHandlerStop
 
 from bot import limit_texts
-from bot.context import YardemApplication, YardemContext
+from bot.actors import private_sender
+from bot.context import YardemContext
 from bot.i18n import Translator, suggest_locale
 from bot.rate_limits import FLOOD_IGNORE_MINUTES, Verdict
 from bot.services import Services
@@ -56,20 +57,20 @@ class FloodCheck:
 
 
 def _check(services: Services, update: Update) -> Verdict:
-    user = update.effective_user
-    chat = update.effective_chat
-    if user is None or chat is None or chat.type != chat.PRIVATE:
+    sender = private_sender(update)
+    if sender is None:
         return Verdict.SERVE
+    user, _ = sender
     key = services.members.key_for(user.id)
     return services.limits.flood.check(key, services.clock().timestamp(), wipe=is_wipe(update))
 
 
 async def guard(update: Update, context: YardemContext) -> None:
     """Stop what FloodCheck refused; tell the account once when it is slowed or ignored."""
-    user = update.effective_user
-    chat = update.effective_chat
-    if user is None or chat is None or chat.type != chat.PRIVATE:
+    sender = private_sender(update)
+    if sender is None:
         return
+    user, chat = sender
     services = context.services
     verdict = _verdict.get()
     if verdict is None:  # processed without FloodCheck (an update fed in directly)
@@ -158,8 +159,3 @@ async def relay_allowed(
             except StorageError:
                 log.info("a member wiped while being told about the relay's pace")
     return False
-
-
-def register(application: YardemApplication) -> None:
-    # Group -1 runs before every other handler; ApplicationHandlerStop ends the update there.
-    application.add_handler(TypeHandler(Update, guard), group=-1)

@@ -18,21 +18,42 @@ translation of the same English (``fallback``) before it falls back to English.
 from __future__ import annotations
 
 import gettext
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from bot.bidi import isolate_ltr
 from flows.catalog import Catalog, Entry
+from flows.locales import UnknownLocale, canonical_locale, locale_info
 from flows.model import PLACEHOLDER
-from flows.registry import LOCALES, RIGHT_TO_LEFT, SOURCE_LOCALE, Registry
+from flows.registry import LOCALES, SOURCE_LOCALE, Registry
 from flows.values import TextValues
 
+
+def language_name(locale: str) -> str:
+    """A language in its own words, from CLDR (``Türkçe``, ``简体中文``): never translated.
+
+    A right-to-left name has any Latin run in it isolated, as its texts do.
+    """
+    try:
+        name = locale_info(locale).native_name
+    except UnknownLocale:
+        return locale
+    return isolate_ltr(name) if right_to_left(locale) else name
+
+
+def right_to_left(locale: str) -> bool:
+    """Whether CLDR writes ``locale`` right to left (Uyghur, Arabic, Persian...)."""
+    try:
+        return locale_info(locale).right_to_left
+    except UnknownLocale:
+        return False
+
+
 LANGUAGE_NAMES: Mapping[str, str] = MappingProxyType(
-    {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文", "ug": "ئۇيغۇرچە"}
+    {code: language_name(code) for code in LOCALES}
 )
-"""Each language in its own script: never translated."""
+"""The shipped languages' names; :func:`language_name` names any language."""
 
 
 def N_(message: str) -> str:  # gettext's name for "extract now, translate later"
@@ -43,21 +64,20 @@ def N_(message: str) -> str:  # gettext's name for "extract now, translate later
 PENDING_MARKER = N_("⏳ Translation pending: shown in English for now.")
 """Added under a flow screen some of whose texts members of a locale see in English."""
 
-_TRADITIONAL = re.compile(r"^zh[-_](hant|tw|hk|mo)\b", re.IGNORECASE)
 
+def suggest_locale(language_code: str | None, available: Collection[str] = LOCALES) -> str:
+    """Telegram's optional client language → the one of ``available`` to preselect.
 
-def suggest_locale(language_code: str | None) -> str:
-    """Telegram's optional client language → the locale to preselect."""
+    CLDR matches it by language and script (``zh-hk`` is Traditional Chinese);
+    anything else, or a language not available, suggests English.
+    """
     if not language_code:
         return SOURCE_LOCALE
-    code = language_code.strip().lower()
-    if _TRADITIONAL.match(code):
-        return "zh_Hant"
-    if code == "zh" or code.startswith(("zh-", "zh_")):
-        return "zh_Hans"
-    if code == "ug" or code.startswith(("ug-", "ug_")):
-        return "ug"
-    return SOURCE_LOCALE
+    try:
+        locale = canonical_locale(language_code, available)
+    except UnknownLocale:
+        return SOURCE_LOCALE
+    return locale if locale in available else SOURCE_LOCALE
 
 
 def substitute(text: str, values: Mapping[str, str]) -> str:
@@ -85,7 +105,7 @@ class Translator:
 
     @property
     def right_to_left(self) -> bool:
-        return self.locale in RIGHT_TO_LEFT
+        return right_to_left(self.locale)
 
     def _entry(self, context: str | None, msgid: str) -> Entry | None:
         for catalog in (self.catalog, self.fallback):
@@ -144,8 +164,12 @@ class Translator:
         return isolate_ltr(text) if self.right_to_left else text
 
 
-def _plural_function(catalog: Catalog) -> Callable[[int], int]:
-    forms = catalog.plural_forms
+def _plural_function(locale: str, catalog: Catalog) -> Callable[[int], int]:
+    """CLDR's plural rule for ``locale``; the catalog's header only for a code CLDR lacks."""
+    try:
+        forms = locale_info(locale).plural_forms
+    except UnknownLocale:
+        forms = catalog.plural_forms
     expression = forms.split("plural=", 1)[1].rstrip(";").strip() if "plural=" in forms else "0"
     try:
         # c2py compiles the C-like plural expression safely (it parses it).
@@ -166,9 +190,11 @@ def translators(
     result = {SOURCE_LOCALE: Translator(SOURCE_LOCALE, None, values=filled)}
     for locale, catalog in registry.catalogs.items():
         result[locale] = Translator(
-            locale, catalog, _plural_function(catalog), shipped.get(locale), filled
+            locale, catalog, _plural_function(locale, catalog), shipped.get(locale), filled
         )
-    for locale in LOCALES:
+    # A shipped language a published set lacks still gets a translator (the shipped
+    # catalog behind it), so a member reading it is never without one.
+    for locale in (*registry.locales, *shipped):
         result.setdefault(
             locale, Translator(locale, None, fallback=shipped.get(locale), values=filled)
         )

@@ -18,10 +18,10 @@ import logging
 from bot import sending
 from bot.context import YardemContext
 from bot.services import Services
-from storage import rotation
 from storage.crypto import Pseudonymizer
 from storage.errors import KeyFileError
 from storage.keys import load_root_keys
+from storage.sqlite import rotation
 
 log = logging.getLogger(__name__)
 

@@ -34,12 +34,12 @@ from bot.admin import AdminError
 from bot.installation import Purpose, RunningError, exclusive_lock, prepare
 from bot.services import open_storage
 from bot.settings import Settings
-from storage import rotation
 from storage.crypto import FieldCipher, Pseudonymizer, pepper_of
-from storage.database import Database
 from storage.errors import KeyFileError, StorageError
-from storage.key_check import stored_check
 from storage.keys import RootKeys, add_key, load_root_keys, write_root_key_file
+from storage.sqlite import rotation
+from storage.sqlite.database import Database
+from storage.sqlite.key_check import stored_check
 
 Say = Callable[[str], None]
 

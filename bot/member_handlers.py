@@ -14,16 +14,17 @@ from datetime import timedelta
 
 from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import flood, newcomers, referral_texts, sending, staff_handlers, texts
+from bot import flood, newcomers, referral_texts, sending, texts
+from bot.actors import Actor, Unknown
 from bot.callbacks import WipeConfirm, decode
 from bot.content import Snapshot
-from bot.context import YardemApplication, YardemContext
+from bot.context import YardemContext
 from bot.conversation import Conversation, Outcome
 from bot.i18n import suggest_locale
 from bot.members import MemberState
 from bot.referral_desk import Desk
+from bot.referral_terms import Status, WithdrawReason, status_of
 from bot.relay_policy import judge
 from bot.screens import Screen
 from bot.telegram_io import (
@@ -64,14 +65,14 @@ class Turn:
             # The row must exist before any id is recorded against it.
             await services.members.save(self.key, MemberState())
         desk = Desk(bot, services)
-        withdrawn = await desk.withdraw(self.key, "cancel") if outcome.cancel else None
+        withdrawn = await desk.withdraw(self.key, WithdrawReason.CANCEL) if outcome.cancel else None
         if outcome.referral is not None:
             filed = await desk.file(self.key, self.chat_id, outcome.referral)
             after = Conversation(self.snapshot, outcome.state, self.conversation.suggested)
             if isinstance(filed, Refused):
                 outcome = after.refused(filed.reason)
             elif isinstance(filed, Escalated):
-                outcome = after.escalated(claimed=filed.referral.status != "open")
+                outcome = after.escalated(claimed=status_of(filed.referral) is not Status.OPEN)
         if incoming is not None:
             # Typed text may hold a name or a story: it goes before anything else,
             # and stays recorded for /wipe if it could not be deleted now.
@@ -122,7 +123,7 @@ class Turn:
             doomed.append(pressed.message_id)
         # The stored data goes first: if Telegram fails below, nothing is kept.
         desk = Desk(bot, services)
-        withdrawn = await desk.withdraw(self.key, "wipe")
+        withdrawn = await desk.withdraw(self.key, WithdrawReason.WIPE)
         await services.members.erase(self.key)
         # The screens in view may be older than Telegram's 48 hours and then
         # cannot be deleted; blank them first (edits have no age limit).
@@ -166,13 +167,12 @@ async def _delete_later(context: YardemContext) -> None:
         await delete_messages(context.bot, chat_id, [message_id])
 
 
-async def load_turn(update: Update, context: YardemContext) -> Turn | None:
-    user = update.effective_user
-    chat = update.effective_chat
-    if user is None or chat is None or chat.type != chat.PRIVATE:
+async def load_turn(update: Update, context: YardemContext, actor: Actor) -> Turn | None:
+    """The member's side of an update from anyone in a private chat (staff use menus too)."""
+    if isinstance(actor, Unknown):
         return None
     services = context.services
-    key = services.members.key_for(user.id)
+    key = actor.key
     state: MemberState | None = await services.members.load(key)
     if state is None:
         # A stranger: under attack, Yardem may be full for this hour.
@@ -181,64 +181,35 @@ async def load_turn(update: Update, context: YardemContext) -> Turn | None:
             return None
         state = admitted.state
     snapshot = services.content.current
-    conversation = Conversation(snapshot, state, suggest_locale(user.language_code))
-    return Turn(context, chat.id, key, snapshot, conversation)
+    suggested = suggest_locale(actor.language_code, snapshot.member_locales)
+    conversation = Conversation(snapshot, state, suggested)
+    return Turn(context, actor.chat_id, key, snapshot, conversation)
 
 
-def _command_handler(name: str) -> CommandHandler[YardemContext, None]:
-    async def handle(update: Update, context: YardemContext) -> None:
-        args = context.args or []
-        invite = args[0] if name == "start" and len(args) == 1 else None
-        if invite and await staff_handlers.redeem_invite(update, context, invite):
-            return
-        turn = await load_turn(update, context)
-        if turn is None:
-            return
-        if name == "status":
-            referral = await context.services.referrals.active_for_member(turn.key)
-            view = (
-                "none"
-                if referral is None
-                else "claimed"
-                if referral.status != "open"
-                else "urgent"
-                if referral.urgent
-                else "open"
-            )
-            outcome = turn.conversation.status(view)
-        else:
-            outcome = turn.conversation.command(name)
-        await turn.carry_out(outcome, incoming=update.effective_message)
-
-    # Only new messages: an edited command is not a command (on_edit ignores it).
-    return CommandHandler(
-        name, handle, filters=filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    )
-
-
-async def on_message(update: Update, context: YardemContext) -> None:
-    """A message to relay, a free-text answer, or something to delete from the chat.
-
-    A volunteer's messages go to the member they talk with; a member's, once a
-    volunteer holds their request, go to that volunteer. Anything else is
-    answered by the conversation rules.
-    """
-    message = update.effective_message
-    if update.edited_message is not None:
-        await on_edit(update, context)
+async def on_command(update: Update, context: YardemContext, name: str) -> None:
+    """One of :data:`COMMANDS`, from anyone in a private chat."""
+    turn = await load_turn(update, context, context.actor)
+    if turn is None:
         return
-    volunteer = await staff_handlers.current_staff(update, context)
-    if volunteer is not None and message is not None and not (message.text or "").startswith("/"):
-        if await flood.relay_allowed(
-            context, "staff", volunteer.key, message.chat_id, volunteer.locale
-        ):
-            await staff_handlers.relay_from_staff(message, context, volunteer)
-        return
-    await on_member_message(update, context)
+    if name == "status":
+        referral = await context.services.referrals.active_for_member(turn.key)
+        view = (
+            "none"
+            if referral is None
+            else "claimed"
+            if status_of(referral) is not Status.OPEN
+            else "urgent"
+            if referral.urgent
+            else "open"
+        )
+        outcome = turn.conversation.status(view)
+    else:
+        outcome = turn.conversation.command(name)
+    await turn.carry_out(outcome, incoming=update.effective_message)
 
 
 async def on_edit(update: Update, context: YardemContext) -> None:
-    """An edited message: in a conversation, the sender hears that edits are not relayed.
+    """A member's edited message: in a conversation, they hear that edits are not relayed.
 
     The relay's copy cannot follow an edit, and relaying the new version as a
     new message would let words reach someone they were not first sent to.
@@ -247,27 +218,25 @@ async def on_edit(update: Update, context: YardemContext) -> None:
     message = update.edited_message
     if message is None or (message.text or "").startswith("/"):
         return
-    volunteer = await staff_handlers.current_staff(update, context)
-    if volunteer is not None:
-        await staff_handlers.refuse_staff_edit(message, context, volunteer)
-        return
-    turn = await load_turn(update, context)
+    turn = await load_turn(update, context, context.actor)
     if turn is None:
         return
     referral = await context.services.referrals.active_for_member(turn.key)
-    if referral is not None and referral.status != "open":
+    if referral is not None and status_of(referral) is not Status.OPEN:
         await _relay(turn, referral, message, edited=True)
 
 
-async def on_member_message(update: Update, context: YardemContext) -> None:
-    turn = await load_turn(update, context)
+async def on_message(update: Update, context: YardemContext) -> None:
+    """A member's message: relayed once a volunteer holds their request, else
+    a free-text answer or something to delete from the chat."""
+    turn = await load_turn(update, context, context.actor)
     message = update.effective_message
     if turn is None or message is None:
         return
     services = context.services
     referral = await services.referrals.active_for_member(turn.key)
     is_command = (message.text or "").startswith("/")
-    if referral is not None and referral.status != "open" and not is_command:
+    if referral is not None and status_of(referral) is not Status.OPEN and not is_command:
         if turn.conversation.state is None:
             await services.members.save(turn.key, MemberState())
         # The member's own message stays in their chat; /wipe can delete it.
@@ -317,7 +286,7 @@ async def on_button(update: Update, context: YardemContext) -> None:
     if query is None:
         return
     pressed = decode(query.data)
-    turn = await load_turn(update, context)
+    turn = await load_turn(update, context, context.actor)
     if turn is None:
         await _acknowledge(query)
         return
@@ -346,12 +315,3 @@ async def _acknowledge(query: CallbackQuery) -> None:
 
 
 COMMANDS = ("start", "menu", "language", "wipe", "status")
-
-
-def register(application: YardemApplication) -> None:
-    for name in COMMANDS:
-        application.add_handler(_command_handler(name))
-    staff_handlers.register(application, on_member_message)
-    application.add_handler(CallbackQueryHandler(on_button))
-    private = filters.ChatType.PRIVATE
-    application.add_handler(MessageHandler(private & ~filters.StatusUpdate.ALL, on_message))

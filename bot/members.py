@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flows.engine import Session
-from flows.registry import LOCALES
+from flows.locales import is_locale_code
 from storage.crypto import Pseudonymizer
 from storage.errors import DecryptionError
-from storage.members import MemberRepository
+from storage.ports import MemberRepository
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,9 @@ class MemberState:
         screen = data.get("screen")
         draft = data.get("draft")
         return cls(
-            locale if locale in LOCALES else None,
+            # Any well-formed code: a language switched off meanwhile is the
+            # conversation's to handle (it asks again), not a reason to lose it here.
+            locale if isinstance(locale, str) and is_locale_code(locale) else None,
             Session.from_json(session) if isinstance(session, Mapping) else Session(),
             screen if isinstance(screen, int) and not isinstance(screen, bool) else None,
             tuple((str(k), str(v)) for k, v in draft.items())

@@ -121,8 +121,9 @@ async def publish(
         summary=summary.as_dict(),
     )
     snapshot = published_snapshot(checked, sources, info.number, content.shipped, content.values)
-    content.adopt(snapshot)
-    return Published(info, summary, checked.warnings, snapshot)
+    served = content.current if content.adopt(snapshot) else snapshot
+    # What is served carries the languages members may pick; the same set otherwise.
+    return Published(info, summary, checked.warnings, served)
 
 
 async def rollback(

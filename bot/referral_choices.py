@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 
 from babel import Locale
 
 from bot.i18n import LANGUAGE_NAMES, Translator
-from flows.registry import LOCALES
+from bot.referral_terms import Field, Urgency
+from flows.locales import UnknownLocale, parse_locale
+from flows.registry import LOCALES, SOURCE_LOCALE
 
 
 def _topics(tr: Translator) -> dict[str, str]:
@@ -32,15 +33,15 @@ def _topics(tr: Translator) -> dict[str, str]:
 
 def _urgencies(tr: Translator) -> dict[str, str]:
     return {
-        "detained": tr.gettext("Detained or stopped now"),
-        "immediate_risk": tr.gettext("At immediate risk"),
-        "family_pressure": tr.gettext("Family under pressure"),
-        "general": tr.gettext("A general question"),
+        Urgency.DETAINED: tr.gettext("Detained or stopped now"),
+        Urgency.IMMEDIATE_RISK: tr.gettext("At immediate risk"),
+        Urgency.FAMILY_PRESSURE: tr.gettext("Family under pressure"),
+        Urgency.GENERAL: tr.gettext("A general question"),
     }
 
 
 TOPICS = ("detained", "red_notice", "challenge", "travel", "family", "asylum", "digital", "other")
-URGENCIES = ("detained", "immediate_risk", "family_pressure", "general")
+URGENCIES: tuple[str, ...] = tuple(Urgency)
 COUNTRIES = (
     "TR", "KZ", "KG", "UZ", "TJ", "US", "CA", "GB", "DE", "NL", "SE", "NO",
     "FR", "BE", "CH", "PL", "RS", "AU", "JP", "KR", "TW", "TH", "MY", "ID",
@@ -50,38 +51,42 @@ COUNTRIES = (
 names for detentions and deportations among them: Morocco, Poland, Tajikistan,
 Indonesia), grouped by region; others choose "another country"."""
 NO_COUNTRY = "none"
-FIELDS = ("t", "u", "c", "l")
+FIELDS = tuple(Field)
 """Topic, urgency, country, language: the order the questions come in."""
 PRESET = "preset"
 """Draft key listing the fields a handoff answered already, so the count skips them."""
 
-_BABEL_LOCALES: Mapping[str, str] = MappingProxyType(
-    {"en": "en", "zh_Hans": "zh_Hans", "zh_Hant": "zh_Hant", "ug": "ug"}
-)
+
+def _cldr(locale: str) -> Locale:
+    """The member's language as CLDR knows it, for country names in their words."""
+    try:
+        return parse_locale(locale)
+    except UnknownLocale:
+        return Locale.parse(SOURCE_LOCALE)
 
 
 def choices(field: str, tr: Translator, locale: str) -> dict[str, str]:
     """Code → label for one question, in the order shown."""
-    if field == "t":
+    if field == Field.TOPIC:
         return _topics(tr)
-    if field == "u":
+    if field == Field.URGENCY:
         return _urgencies(tr)
-    if field == "c":
-        names = Locale.parse(_BABEL_LOCALES[locale]).territories
+    if field == Field.COUNTRY:
+        names = _cldr(locale).territories
         listed = {code: names.get(code, code) for code in COUNTRIES}
         listed[NO_COUNTRY] = tr.gettext("Another country, or rather not say")
         return listed
-    if field == "l":
+    if field == Field.LANGUAGE:
         return {code: LANGUAGE_NAMES[code] for code in LOCALES}
     raise ValueError(f"unknown referral field {field!r}")
 
 
 def valid(field: str, value: str) -> bool:
     allowed: dict[str, tuple[str, ...]] = {
-        "t": TOPICS,
-        "u": URGENCIES,
-        "c": (*COUNTRIES, NO_COUNTRY),
-        "l": LOCALES,
+        Field.TOPIC: TOPICS,
+        Field.URGENCY: URGENCIES,
+        Field.COUNTRY: (*COUNTRIES, NO_COUNTRY),
+        Field.LANGUAGE: LOCALES,
     }
     return value in allowed.get(field, ())
 
@@ -103,11 +108,14 @@ class ReferralRequest:
     def from_answers(cls, answers: Mapping[str, str]) -> ReferralRequest | None:
         if not all(field in answers and valid(field, answers[field]) for field in FIELDS):
             return None
-        country = answers["c"]
+        country = answers[Field.COUNTRY]
         return cls(
-            answers["t"], answers["u"], None if country == NO_COUNTRY else country, answers["l"]
+            answers[Field.TOPIC],
+            answers[Field.URGENCY],
+            None if country == NO_COUNTRY else country,
+            answers[Field.LANGUAGE],
         )
 
 
-def next_field(answers: Mapping[str, str]) -> str | None:
+def next_field(answers: Mapping[str, str]) -> Field | None:
     return next((field for field in FIELDS if field not in answers), None)

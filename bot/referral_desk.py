@@ -18,11 +18,13 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import Forbidden, TelegramError
 
 from bot import referral_texts, sending, staff_texts
-from bot.callbacks import StaffAction, encode
+from bot.callbacks import Claim, StaffAction, Talk, encode
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.referral_choices import ReferralRequest, label
+from bot.referral_terms import Field, Status, WithdrawReason, status_of
 from bot.relay_policy import Kind, has_hidden, visible
 from bot.services import Services
+from bot.staff_decisions import holds
 from bot.telegram_io import blank_media, blank_out, delete_messages
 from storage import relay_copies
 from storage.errors import StorageError
@@ -125,7 +127,7 @@ class Desk:
         referral = escalated.referral
         # The old notices show the old urgency; the new ones replace them.
         await self.delete_notices(escalated.notices)
-        if referral.status == "open":
+        if status_of(referral) is Status.OPEN:
             await self.announce(
                 referral,
                 await self.services.staff.to_notify(referral.language),
@@ -162,14 +164,14 @@ class Desk:
                 log.info("a member wiped while being told about their referral")
         return True
 
-    async def withdraw(self, member_key: bytes, action: str) -> Withdrawn | None:
+    async def withdraw(self, member_key: bytes, reason: WithdrawReason) -> Withdrawn | None:
         """The member cancels or wipes: the referral is erased at once.
 
         Only the database is touched here, so nothing Telegram does can stop a
         wipe; call :meth:`farewell` afterwards to tidy the volunteers' chats.
         """
         now = self.services.clock()
-        return await self.services.referrals.withdraw(member_key, today=now.date(), action=action)
+        return await self.services.referrals.withdraw(member_key, today=now.date(), action=reason)
 
     async def farewell(self, withdrawn: Withdrawn) -> None:
         """After a withdrawal: retire its notices, clear both chats, tell whoever held it."""
@@ -201,7 +203,7 @@ class Desk:
             previous = await self.services.staff.leave_target(volunteer.key, keep=referral.id)
             if previous is not None or volunteer.current_referral != referral.id:
                 markup = InlineKeyboardMarkup(
-                    [[button(staff_texts.reply_label(tr), StaffAction("t", (referral.id,)))]]
+                    [[button(staff_texts.reply_label(tr), Talk(referral.id))]]
                 )
                 text = staff_texts.relay_header(tr, reference(referral.id))
                 if previous is not None:
@@ -348,11 +350,7 @@ class Desk:
             if volunteer.current_referral
             else None
         )
-        if (
-            referral is None
-            or referral.volunteer != volunteer.key
-            or referral.status not in ("claimed", "handover")
-        ):
+        if referral is None or not holds(volunteer.key, referral):
             if volunteer.current_referral is not None:
                 # A target left over from a request no longer held must never
                 # come back to life if the request returns to this volunteer.
@@ -415,9 +413,9 @@ class Desk:
         text = staff_texts.notice(
             tr,
             reference(referral.id),
-            label("t", referral.topic, tr, locale),
+            label(Field.TOPIC, referral.topic, tr, locale),
             LANGUAGE_NAMES.get(referral.language, referral.language),
-            label("u", referral.urgency, tr, locale),
+            label(Field.URGENCY, referral.urgency, tr, locale),
             staff_texts.age(tr, days),
         )
         # No country here: every volunteer of the language sees a notice, and in
@@ -436,7 +434,7 @@ class Desk:
         for member in recipients:
             tr = self.tr(member.locale)
             markup = InlineKeyboardMarkup(
-                [[button(staff_texts.claim_label(tr), StaffAction("c", (referral.id,)))]]
+                [[button(staff_texts.claim_label(tr), Claim(referral.id))]]
             )
             message = await self.tell_staff(
                 member,
@@ -491,7 +489,7 @@ class Desk:
         """
         for referral_id in referral_ids:
             referral = await self.services.referrals.get(referral_id)
-            if referral is None or referral.status != "open":
+            if referral is None or status_of(referral) is not Status.OPEN:
                 continue
             await self.announce(referral, await self.services.staff.to_notify(referral.language))
             await self.tell_member(referral, referral_texts.released)

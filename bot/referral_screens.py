@@ -8,10 +8,10 @@ from bot import referral_texts, texts
 from bot.callbacks import Answer, CancelAsk, CancelConfirm, MenuButton, ResumeButton
 from bot.i18n import Translator
 from bot.referral_choices import FIELDS, PRESET, choices, next_field
+from bot.referral_terms import Field, Urgency
 from bot.screens import Button, Screen
-from storage.referrals import CRISIS
 
-_TWO_PER_ROW = frozenset({"c"})
+_TWO_PER_ROW = frozenset({Field.COUNTRY})
 """Country names are short and many: two a row keep the list on one phone screen."""
 
 
@@ -25,7 +25,7 @@ def question_screen(
     asked = [f for f in FIELDS if f not in preset]
     # Only the detained-now handoff presets the urgency: its member is asked where
     # they are, while everyone else is asked where they live.
-    held_now = "u" in preset and answers.get("u") == CRISIS
+    held_now = Field.URGENCY in preset and answers.get(Field.URGENCY) == Urgency.DETAINED
     lines = [tr.finish(referral_texts.question(tr, field, held_now=held_now))]
     if len(asked) > 1:
         # "Question 1 of 1" would only be one more line to read under pressure.

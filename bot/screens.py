@@ -22,7 +22,7 @@ from bot.callbacks import (
     WipeAsk,
     WipeConfirm,
 )
-from bot.i18n import LANGUAGE_NAMES, Translator
+from bot.i18n import Translator, language_name
 from flows.engine import (
     MENU,
     Event,
@@ -42,7 +42,7 @@ from flows.model import (
     resolve,
     text_context,
 )
-from flows.registry import LOCALES, Registry
+from flows.registry import Registry
 
 MAX_MESSAGE_CHARS = 4096
 
@@ -142,22 +142,25 @@ def with_notice(notice: str, screen: Screen) -> Screen:
 def language_screen(
     translators: Mapping[str, Translator],
     suggested: str,
+    locales: Sequence[str],
     *,
     lead: str | None = None,
     leave: Translator | None = None,
 ) -> Screen:
     """The picker, prompting in every language since the member's may not be known.
 
+    ``locales``: the languages members may pick, each named in its own words by
+    CLDR (isolated where the language is written right to left).
     ``leave`` (the member's translator, once they have a language) adds a row
     to go back to where they were or to the menu.
     """
-    ordered = _ordered(suggested)
+    ordered = _ordered(suggested, locales)
     prompts = "\n".join(
         translators[locale].finish(texts.choose_language(translators[locale])) for locale in ordered
     )
     text = prompts if lead is None else f"{lead}\n\n{prompts}"
     rows: list[tuple[Button, ...]] = [
-        (Button(LANGUAGE_NAMES[locale], PickLanguage(locale)),) for locale in ordered
+        (Button(language_name(locale), PickLanguage(locale)),) for locale in ordered
     ]
     if leave is not None:
         rows.append(_leave_row(leave))
@@ -171,9 +174,10 @@ def _leave_row(tr: Translator) -> tuple[Button, ...]:
     )
 
 
-def _ordered(suggested: str) -> tuple[str, ...]:
+def _ordered(suggested: str, locales: Sequence[str]) -> tuple[str, ...]:
     """The suggestion first, so a thumb finds it; the rest in a fixed order."""
-    return (suggested, *(locale for locale in LOCALES if locale != suggested))
+    first = (suggested,) if suggested in locales else ()
+    return (*first, *(locale for locale in locales if locale != suggested))
 
 
 def wipe_screen(tr: Translator) -> Screen:

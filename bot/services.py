@@ -1,4 +1,8 @@
-"""The dependencies handlers need, opened once at start-up and closed at shutdown."""
+"""The dependencies handlers need, opened once at start-up and closed at shutdown.
+
+The composition root: handlers see storage only through the ports of
+:mod:`storage.ports`; this module is where the SQLite adapter is chosen.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +14,26 @@ from bot.installation import Purpose, announce_new_database, load_keys, prepare
 from bot.members import Clock, Members
 from bot.rate_limits import Limits
 from bot.settings import Settings
-from storage import rotation
-from storage.audit import AuditLog
-from storage.content import SqliteContentRepository
 from storage.crypto import FieldCipher, Pseudonymizer
-from storage.database import Database
-from storage.integrity import RowSeal, count_failing, row_key
-from storage.key_check import verify_root_key
+from storage.integrity import RowSeal, row_key
 from storage.keys import RootKeys
-from storage.members import MemberRepository
-from storage.notices import NoticeRepository
-from storage.referrals import ReferralRepository
-from storage.staff import StaffRepository
+from storage.ports import (
+    AuditLog,
+    ContentRepository,
+    NoticeRepository,
+    ReferralRepository,
+    StaffRepository,
+)
+from storage.sqlite import rotation
+from storage.sqlite.audit import SqliteAuditLog
+from storage.sqlite.content import SqliteContentRepository
+from storage.sqlite.database import Database
+from storage.sqlite.integrity import count_failing
+from storage.sqlite.key_check import verify_root_key
+from storage.sqlite.members import SqliteMemberRepository
+from storage.sqlite.notices import SqliteNoticeRepository
+from storage.sqlite.referrals import SqliteReferralRepository
+from storage.sqlite.staff import SqliteStaffRepository
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +87,7 @@ async def open_storage(settings: Settings, purpose: Purpose = Purpose.ADMIN) -> 
     return Storage(database, pseudonymizer, FieldCipher(keys), keys)
 
 
-def content_repository(storage: Storage) -> SqliteContentRepository:
+def content_repository(storage: Storage) -> ContentRepository:
     pseudonymizer = storage.pseudonymizer
     return SqliteContentRepository(
         storage.database, pseudonymizer.content_key(), pseudonymizer.audit_key()
@@ -116,7 +128,7 @@ async def open_services(
             count,
             table,
         )
-    members = Members(MemberRepository(database, cipher), pseudonymizer, clock)
+    members = Members(SqliteMemberRepository(database, cipher), pseudonymizer, clock)
     return Services(
         content,
         members,
@@ -124,14 +136,14 @@ async def open_services(
         clock,
         settings,
         pseudonymizer,
-        StaffRepository(database, cipher, pseudonymizer.audit_key()),
-        ReferralRepository(database, cipher, pseudonymizer.audit_key()),
-        AuditLog(database, pseudonymizer.audit_key()),
+        SqliteStaffRepository(database, cipher, pseudonymizer.audit_key()),
+        SqliteReferralRepository(database, cipher, pseudonymizer.audit_key()),
+        SqliteAuditLog(database, pseudonymizer.audit_key()),
         Limits.build(
             burst=settings.flood_burst,
             per_minute=settings.flood_per_minute,
             new_members_per_hour=settings.new_members_per_hour,
         ),
-        NoticeRepository(database),
+        SqliteNoticeRepository(database),
         cipher,
     )

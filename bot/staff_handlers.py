@@ -12,45 +12,66 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import referral_texts, staff_texts
-from bot.callbacks import StaffAction, decode
-from bot.context import YardemApplication, YardemContext
+from bot.actors import Staff, private_sender
+from bot.callbacks import (
+    AskClose,
+    AskHandover,
+    Assign,
+    Claim,
+    Close,
+    DecideLanguage,
+    LanguagesDone,
+    ManageStaff,
+    Release,
+    StaffAction,
+    StaffChange,
+    Talk,
+    ToggleLanguage,
+    decode,
+)
+from bot.context import YardemContext
 from bot.i18n import LANGUAGE_NAMES, Translator, suggest_locale
 from bot.referral_choices import label
 from bot.referral_desk import Desk, button, claims_counted_from, reference
+from bot.referral_terms import Field, Outcome
 from bot.relay_policy import judge
+from bot.staff_decisions import (
+    Decision,
+    Facts,
+    OnAccount,
+    OnReferral,
+    OwnLanguages,
+    PassOn,
+    Reason,
+    Refused,
+    claim_alert_due,
+    coordinators,
+    decide,
+    handover_candidates,
+    invite_role,
+    may_see_roster,
+)
+from bot.telegram_io import remove_keyboard
 from flows.registry import LOCALES
 from storage.errors import StorageError
-from storage.referrals import Referral, valid_referral_id
-from storage.staff import Role, StaffMember
+from storage.referrals import Referral
+from storage.staff import StaffMember
 
 log = logging.getLogger(__name__)
 
 INVITE_LIFETIME = timedelta(hours=48)
-OUTCOMES = ("informed", "lawyer", "ngo", "no_response", "other")
-StrayHandler = Callable[[Update, YardemContext], Awaitable[None]]
 
 
 def _desk(context: YardemContext) -> Desk:
     return Desk(context.bot, context.services)
-
-
-async def current_staff(update: Update, context: YardemContext) -> StaffMember | None:
-    """The sender's active staff account, in a private chat; None for everyone else."""
-    user = update.effective_user
-    chat = update.effective_chat
-    if user is None or chat is None or chat.type != chat.PRIVATE:
-        return None
-    member = await context.services.staff.get(context.services.members.key_for(user.id))
-    return member if member is not None and member.active else None
 
 
 async def _say(desk: Desk, member: StaffMember, text: Callable[[Translator], str]) -> None:
@@ -62,12 +83,13 @@ async def _say(desk: Desk, member: StaffMember, text: Callable[[Translator], str
 
 async def redeem_invite(update: Update, context: YardemContext, code: str) -> bool:
     """``/start <code>``: register the sender if the code is a live invite."""
-    user = update.effective_user
-    chat = update.effective_chat
-    if user is None or chat is None or chat.type != chat.PRIVATE or len(code) > 64:
+    sender = private_sender(update)
+    if sender is None or len(code) > 64:
         return False
+    user, chat = sender
     services = context.services
     key = services.members.key_for(user.id)
+    # Any account, a suspended one too: the actor names only active ones.
     existing = await services.staff.get(key)
     desk = _desk(context)
     if existing is not None:
@@ -112,14 +134,13 @@ async def redeem_invite(update: Update, context: YardemContext, code: str) -> bo
 
 async def _invite(update: Update, context: YardemContext, member: StaffMember) -> None:
     desk = _desk(context)
-    args = context.args or []
-    if not member.is_coordinator:
+    role = invite_role(member, context.args or [])
+    if isinstance(role, Refused):
         await _say(desk, member, staff_texts.not_allowed)
         return
-    if len(args) != 1 or args[0] not in ("volunteer", "coordinator"):
+    if role is None:
         await _say(desk, member, staff_texts.invite_usage)
         return
-    role: Role = "coordinator" if args[0] == "coordinator" else "volunteer"
     services = context.services
     code = secrets.token_urlsafe(24)
     expires = services.clock() + INVITE_LIFETIME
@@ -150,10 +171,8 @@ def _languages_markup(
     def mark(code: str) -> str:
         return "✅ " if code in chosen else "⏳ " if code in pending else ""
 
-    rows = [
-        [button(mark(code) + LANGUAGE_NAMES[code], StaffAction("g", (code,)))] for code in LOCALES
-    ]
-    rows.append([button(staff_texts.done_label(tr), StaffAction("d"))])
+    rows = [[button(mark(code) + LANGUAGE_NAMES[code], ToggleLanguage(code))] for code in LOCALES]
+    rows.append([button(staff_texts.done_label(tr), LanguagesDone())])
     return InlineKeyboardMarkup(rows)
 
 
@@ -177,13 +196,13 @@ def _referral_line(tr: Translator, referral: Referral, current: bool) -> str:
     line = staff_texts.mine_item(
         tr,
         reference(referral.id),
-        label("t", referral.topic, tr, tr.locale),
+        label(Field.TOPIC, referral.topic, tr, tr.locale),
         LANGUAGE_NAMES.get(referral.language, referral.language),
-        label("u", referral.urgency, tr, tr.locale),
+        label(Field.URGENCY, referral.urgency, tr, tr.locale),
     )
     if referral.country:
         # Only the holder sees the country, never the notice every volunteer gets.
-        line += f" · {label('c', referral.country, tr, tr.locale)}"
+        line += f" · {label(Field.COUNTRY, referral.country, tr, tr.locale)}"
     return f"{line} {staff_texts.current_mark(tr)}" if current else line
 
 
@@ -198,12 +217,12 @@ async def _mine(desk: Desk, member: StaffMember) -> None:
         markup = InlineKeyboardMarkup(
             [
                 [
-                    button(staff_texts.talk_label(tr), StaffAction("t", (rid,))),
-                    button(staff_texts.release_label(tr), StaffAction("r", (rid,))),
+                    button(staff_texts.talk_label(tr), Talk(rid)),
+                    button(staff_texts.release_label(tr), Release(rid)),
                 ],
                 [
-                    button(staff_texts.handover_label(tr), StaffAction("h", (rid,))),
-                    button(staff_texts.close_label(tr), StaffAction("x", (rid,))),
+                    button(staff_texts.handover_label(tr), AskHandover(rid)),
+                    button(staff_texts.close_label(tr), AskClose(rid)),
                 ],
             ]
         )
@@ -224,7 +243,7 @@ def _roster_line(
 
 
 async def _roster(desk: Desk, member: StaffMember) -> None:
-    if not member.is_coordinator:
+    if not may_see_roster(member):
         await _say(desk, member, staff_texts.not_allowed)
         return
     services = desk.services
@@ -238,12 +257,21 @@ async def _roster(desk: Desk, member: StaffMember) -> None:
     for other in others:
         tr = desk.tr(member.locale)
         toggle = (
-            button(staff_texts.suspend_label(tr), StaffAction("S", (other.label,)))
+            button(staff_texts.suspend_label(tr), ManageStaff(other.label, StaffChange.SUSPEND))
             if other.active
-            else button(staff_texts.reinstate_label(tr), StaffAction("A", (other.label,)))
+            else button(
+                staff_texts.reinstate_label(tr), ManageStaff(other.label, StaffChange.REINSTATE)
+            )
         )
         markup = InlineKeyboardMarkup(
-            [[toggle, button(staff_texts.remove_label(tr), StaffAction("R", (other.label,)))]]
+            [
+                [
+                    toggle,
+                    button(
+                        staff_texts.remove_label(tr), ManageStaff(other.label, StaffChange.REMOVE)
+                    ),
+                ]
+            ]
         )
         line = partial(
             _roster_line,
@@ -258,29 +286,21 @@ async def _roster(desk: Desk, member: StaffMember) -> None:
 # Commands and messages -------------------------------------------------------
 
 
-def command_handler(name: str, stray: StrayHandler) -> CommandHandler[YardemContext, None]:
-    """A staff command; from anyone else it is treated as a stray member message."""
-
-    async def handle(update: Update, context: YardemContext) -> None:
-        member = await current_staff(update, context)
-        if member is None:
-            await stray(update, context)
-            return
-        desk = _desk(context)
-        if name == "mine":
-            await _mine(desk, member)
-        elif name == "volunteers":
-            await _roster(desk, member)
-        elif name == "invite":
-            await _invite(update, context, member)
-        elif name == "languages":
-            await _show_languages(desk, member, None)
-        else:
-            await _say(desk, member, lambda tr: staff_texts.help_text(tr, member.is_coordinator))
-
-    return CommandHandler(
-        name, handle, filters=filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    )
+async def on_command(
+    update: Update, context: YardemContext, name: str, member: StaffMember
+) -> None:
+    """One of :data:`COMMANDS`, from an active staff account (routing sends the rest away)."""
+    desk = _desk(context)
+    if name == "mine":
+        await _mine(desk, member)
+    elif name == "volunteers":
+        await _roster(desk, member)
+    elif name == "invite":
+        await _invite(update, context, member)
+    elif name == "languages":
+        await _show_languages(desk, member, None)
+    else:
+        await _say(desk, member, lambda tr: staff_texts.help_text(tr, member.is_coordinator))
 
 
 async def relay_from_staff(message: Message, context: YardemContext, member: StaffMember) -> None:
@@ -316,7 +336,8 @@ async def on_staff_button(update: Update, context: YardemContext) -> None:
     if query is None:
         return
     pressed = decode(query.data)
-    member = await current_staff(update, context)
+    actor = context.actor
+    member = actor.account if isinstance(actor, Staff) else None
     action = pressed.action
     desk = _desk(context)
     if member is None or not isinstance(action, StaffAction):
@@ -324,11 +345,76 @@ async def on_staff_button(update: Update, context: YardemContext) -> None:
         await _answer(query, desk.tr(_locale_of(update)), staff_texts.not_allowed)
         return
     message = query.message if isinstance(query.message, Message) else None
-    handler = _BUTTONS.get(action.verb)
-    refusal = None if handler is None else await handler(desk, member, action.args, message)
-    if handler is None:
-        refusal = staff_texts.not_allowed
+    decision = decide(member, action, await _facts(desk, member, action))
+    refusal = (
+        _refusal(decision)
+        if isinstance(decision, Refused)
+        else await _carry_out(desk, member, action, decision, message)
+    )
     await _answer(query, desk.tr(member.locale), refusal)
+
+
+async def _facts(desk: Desk, member: StaffMember, action: StaffAction) -> Facts:
+    """What :func:`bot.staff_decisions.decide` needs to judge this press, from storage."""
+    services = desk.services
+    cap = services.settings.max_held_requests
+    referral_id = getattr(action, "referral", None)
+    referral = await services.referrals.get(referral_id) if referral_id else None
+    label_named = getattr(action, "label", None)
+    target = await services.staff.by_label(label_named) if label_named else None
+    taker = member if isinstance(action, Claim) else target if isinstance(action, Assign) else None
+    held = len(await services.referrals.held_by(taker.key)) if taker is not None else 0
+    return Facts(max_held=cap, referral=referral, target=target, held=held)
+
+
+def _refusal(refused: Refused) -> Callable[[Translator], str]:
+    match refused.reason:
+        case Reason.CLAIM_LOST:
+            return staff_texts.claim_lost
+        case Reason.HELD_LIMIT:
+            return lambda tr: staff_texts.held_limit(tr, refused.limit)
+        case Reason.TARGET_FULL:
+            return lambda tr: staff_texts.target_full(tr, refused.label)
+        case Reason.COORDINATORS_BY_ADMIN:
+            return staff_texts.coordinators_by_admin
+        case Reason.ALREADY_DECIDED:
+            return staff_texts.already_decided
+        case Reason.NOT_ALLOWED:
+            return staff_texts.not_allowed
+
+
+async def _carry_out(
+    desk: Desk,
+    member: StaffMember,
+    action: StaffAction,
+    allowed: Decision,
+    message: Message | None,
+) -> Refusal:
+    """Make the change :func:`decide` allowed; storage may still refuse it (a race)."""
+    match action, allowed:
+        case Claim(), OnReferral(referral):
+            return await _claim(desk, member, referral)
+        case Talk(), OnReferral(referral):
+            return await _talk(desk, member, referral)
+        case Release(), OnReferral(referral):
+            return await _release(desk, member, referral)
+        case AskHandover(), OnReferral(referral):
+            return await _handover(desk, member, referral)
+        case AskClose(), OnReferral(referral):
+            return await _close_ask(desk, member, referral)
+        case Close(outcome=outcome), OnReferral(referral):
+            return await _close(desk, member, referral, outcome, message)
+        case Assign(), PassOn(referral, target):
+            return await _assign(desk, member, referral, target, message)
+        case ToggleLanguage(locale), OwnLanguages(direct):
+            return await _toggle_language(desk, member, locale, direct, message)
+        case LanguagesDone(), OwnLanguages():
+            return await _languages_done(desk, member, message)
+        case DecideLanguage(locale=locale, approve=approve), OnAccount(target):
+            return await _decide_language(desk, member, target, locale, approve, message)
+        case ManageStaff(change=change), OnAccount(target):
+            return await _manage(desk, member, target, change)
+    raise AssertionError(f"{type(allowed).__name__} does not answer {type(action).__name__}")
 
 
 def _locale_of(update: Update) -> str:
@@ -349,38 +435,23 @@ async def _answer(
 
 
 Refusal = Callable[[Translator], str] | None
-ButtonHandler = Callable[[Desk, StaffMember, tuple[str, ...], Message | None], Awaitable[Refusal]]
 
 
-async def _held(desk: Desk, member: StaffMember, args: tuple[str, ...]) -> Referral | None:
-    """The referral named by the button, if this account holds it now."""
-    if not args or not valid_referral_id(args[0]):
-        return None
-    referral = await desk.services.referrals.get(args[0])
-    if referral is None or referral.volunteer != member.key:
-        return None
-    return referral if referral.status in ("claimed", "handover") else None
+async def _clear_buttons(desk: Desk, message: Message | None) -> None:
+    """The question a press answered loses its buttons, so it cannot be answered twice."""
+    if message is not None:
+        await remove_keyboard(desk.bot, message.chat_id, message.message_id)
 
 
-async def _claim(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
-) -> Refusal:
-    if len(args) != 1 or not valid_referral_id(args[0]):
-        return staff_texts.not_allowed
+async def _claim(desk: Desk, member: StaffMember, referral: Referral) -> Refusal:
     services = desk.services
-    referral = await services.referrals.get(args[0])
-    if referral is None or referral.status != "open":
-        return staff_texts.claim_lost
-    if not member.is_coordinator and referral.language not in member.languages:
-        return staff_texts.not_allowed
-    if referral.member_key == member.key:
-        return staff_texts.not_allowed  # nobody handles their own request
-    cap = services.settings.max_held_requests
-    if len(await services.referrals.held_by(member.key)) >= cap:
-        return lambda tr: staff_texts.held_limit(tr, cap)
     today = services.clock().date()
     claimed = await services.referrals.claim(
-        referral.id, member.key, actor=member.label, today=today, max_held=cap
+        referral.id,
+        member.key,
+        actor=member.label,
+        today=today,
+        max_held=services.settings.max_held_requests,
     )
     if claimed is None:
         return staff_texts.claim_lost
@@ -392,7 +463,12 @@ async def _claim(
         await _say(
             desk, member, lambda tr: staff_texts.member_unreachable(tr, reference(claimed.id))
         )
-    await _watch_claim_rate(desk, member, await services.referrals.claims_on(member.key, today))
+    claims_today = await services.referrals.claims_on(member.key, today)
+    if claim_alert_due(claims_today, services.settings.claim_alert_per_day):
+        for coordinator in coordinators(await services.staff.everyone(), but=member.key):
+            await desk.tell_staff(
+                coordinator, lambda tr: staff_texts.claim_alert(tr, member.label, claims_today)
+            )
     return None
 
 
@@ -401,9 +477,7 @@ async def _offer_talk(desk: Desk, member: StaffMember, referral_id: str) -> None
     fresh = await desk.services.staff.get(member.key)
     current = fresh.current_referral if fresh is not None else None
     tr = desk.tr(member.locale)
-    markup = InlineKeyboardMarkup(
-        [[button(staff_texts.talk_label(tr), StaffAction("t", (referral_id,)))]]
-    )
+    markup = InlineKeyboardMarkup([[button(staff_texts.talk_label(tr), Talk(referral_id))]])
     await desk.tell_staff(
         member,
         lambda tr: staff_texts.hold_note(
@@ -413,39 +487,13 @@ async def _offer_talk(desk: Desk, member: StaffMember, referral_id: str) -> None
     )
 
 
-async def _watch_claim_rate(desk: Desk, member: StaffMember, claims_today: int) -> None:
-    """More claims in a day than a person handles: the coordinators hear of it.
-
-    Alerted when the day's count passes the threshold and again at every
-    further multiple of it, so a runaway account keeps being noticed.
-    """
-    threshold = desk.services.settings.claim_alert_per_day
-    if claims_today <= threshold or (claims_today - 1) % threshold != 0:
-        return
-    for coordinator in await desk.services.staff.everyone():
-        if coordinator.active and coordinator.is_coordinator and coordinator.key != member.key:
-            await desk.tell_staff(
-                coordinator, lambda tr: staff_texts.claim_alert(tr, member.label, claims_today)
-            )
-
-
-async def _talk(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
-) -> Refusal:
-    referral = await _held(desk, member, args)
-    if referral is None:
-        return staff_texts.not_allowed
+async def _talk(desk: Desk, member: StaffMember, referral: Referral) -> Refusal:
     await desk.services.staff.set_current(member.key, referral.id)
     await _say(desk, member, lambda tr: staff_texts.now_talking(tr, reference(referral.id)))
     return None
 
 
-async def _release(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
-) -> Refusal:
-    referral = await _held(desk, member, args)
-    if referral is None:
-        return staff_texts.not_allowed
+async def _release(desk: Desk, member: StaffMember, referral: Referral) -> Refusal:
     services = desk.services
     chat = await services.referrals.member_chat(referral)
     released = await services.referrals.release(
@@ -463,12 +511,7 @@ async def _release(
     return None
 
 
-async def _handover(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
-) -> Refusal:
-    referral = await _held(desk, member, args)
-    if referral is None:
-        return staff_texts.not_allowed
+async def _handover(desk: Desk, member: StaffMember, referral: Referral) -> Refusal:
     services = desk.services
     asked = await services.referrals.ask_handover(
         referral.id, member.key, actor=member.label, today=services.clock().date()
@@ -477,15 +520,9 @@ async def _handover(
         return staff_texts.not_allowed
     await _say(desk, member, lambda tr: staff_texts.handover_asked(tr, reference(referral.id)))
     staff = await services.staff.everyone()
-    candidates = [
-        m
-        for m in staff
-        if m.active
-        and m.key != member.key
-        and (referral.language in m.languages or m.is_coordinator)
-    ]
-    for coordinator in (m for m in staff if m.active and m.is_coordinator):
-        rows = [[button(c.label, StaffAction("a", (referral.id, c.label)))] for c in candidates]
+    candidates = handover_candidates(member, staff, referral.language)
+    for coordinator in coordinators(staff):
+        rows = [[button(c.label, Assign(referral.id, c.label))] for c in candidates]
         text: Callable[[Translator], str] = (
             (lambda tr: staff_texts.handover_request(tr, reference(referral.id), member.label))
             if rows
@@ -496,24 +533,21 @@ async def _handover(
 
 
 async def _assign(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], message: Message | None
+    desk: Desk,
+    member: StaffMember,
+    referral: Referral,
+    target: StaffMember,
+    message: Message | None,
 ) -> Refusal:
-    if not member.is_coordinator or len(args) != 2 or not valid_referral_id(args[0]):
-        return staff_texts.not_allowed
     services = desk.services
-    target = await services.staff.by_label(args[1])
-    referral = await services.referrals.get(args[0])
-    if target is None or not target.active or referral is None or referral.status != "handover":
-        return staff_texts.not_allowed
-    if not target.is_coordinator and referral.language not in target.languages:
-        return staff_texts.not_allowed
-    cap = services.settings.max_held_requests
-    if len(await services.referrals.held_by(target.key)) >= cap:
-        return lambda tr: staff_texts.target_full(tr, target.label)
     previous = referral.volunteer
     chat = await services.referrals.member_chat(referral)
     moved = await services.referrals.reassign(
-        referral.id, target.key, actor=member.label, today=services.clock().date(), max_held=cap
+        referral.id,
+        target.key,
+        actor=member.label,
+        today=services.clock().date(),
+        max_held=services.settings.max_held_requests,
     )
     if moved is None:
         return staff_texts.claim_lost
@@ -535,24 +569,14 @@ async def _assign(
     await _say(
         desk, member, lambda tr: staff_texts.handed_over(tr, reference(referral.id), target.label)
     )
-    if message is not None:
-        try:
-            await message.edit_reply_markup(None)
-        except BadRequest:
-            log.debug("the hand-over request was already without buttons")
+    await _clear_buttons(desk, message)
     return None
 
 
-async def _close_ask(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
-) -> Refusal:
-    referral = await _held(desk, member, args)
-    if referral is None:
-        return staff_texts.not_allowed
+async def _close_ask(desk: Desk, member: StaffMember, referral: Referral) -> Refusal:
     tr = desk.tr(member.locale)
     rows = [
-        [button(text, StaffAction("o", (referral.id, code)))]
-        for code, text in staff_texts.outcomes(tr).items()
+        [button(text, Close(referral.id, code))] for code, text in staff_texts.outcomes(tr).items()
     ]
     await desk.tell_staff(
         member,
@@ -563,15 +587,12 @@ async def _close_ask(
 
 
 async def _close(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], message: Message | None
+    desk: Desk, member: StaffMember, referral: Referral, outcome: Outcome, message: Message | None
 ) -> Refusal:
-    referral = await _held(desk, member, args)
-    if referral is None or len(args) != 2 or args[1] not in OUTCOMES:
-        return staff_texts.not_allowed
     services = desk.services
     chat = await services.referrals.member_chat(referral)
     closed = await services.referrals.close(
-        referral.id, member.key, args[1], actor=member.label, today=services.clock().date()
+        referral.id, member.key, outcome, actor=member.label, today=services.clock().date()
     )
     if closed is None:
         return staff_texts.not_allowed
@@ -581,41 +602,27 @@ async def _close(
         await desk.tell_member(closed, referral_texts.copies_removed, chat)
     outcome_text = staff_texts.closed if told else staff_texts.closed_untold
     await _say(desk, member, lambda tr: outcome_text(tr, reference(referral.id)))
-    if message is not None:
-        try:
-            await message.edit_reply_markup(None)
-        except BadRequest:
-            log.debug("the close question was already without buttons")
+    await _clear_buttons(desk, message)
     return None
 
 
 async def _toggle_language(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], message: Message | None
+    desk: Desk, member: StaffMember, locale: str, direct: bool, message: Message | None
 ) -> Refusal:
-    if len(args) != 1 or args[0] not in LOCALES:
-        return staff_texts.not_allowed
     staff = desk.services.staff
-    if member.is_coordinator:
-        # Coordinators see every request anyway; their languages only match hand-overs.
-        await staff.set_languages(member.key, set(member.languages) ^ {args[0]})
+    if direct:
+        await staff.set_languages(member.key, set(member.languages) ^ {locale})
     else:
-        # One infiltrated volunteer must not reach every language unseen: a
-        # language added waits for a coordinator's approval; dropping one is at once.
-        await staff.toggle_requested_language(member.key, args[0])
+        # Added: waits for a coordinator's approval; dropped: at once.
+        await staff.toggle_requested_language(member.key, locale)
     updated = await staff.get(member.key)
     if updated is not None:
         await _show_languages(desk, updated, message)
     return None
 
 
-async def _languages_done(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], message: Message | None
-) -> Refusal:
-    if message is not None:
-        try:
-            await message.edit_reply_markup(None)
-        except BadRequest:
-            log.debug("the language picker was already closed")
+async def _languages_done(desk: Desk, member: StaffMember, message: Message | None) -> Refusal:
+    await _clear_buttons(desk, message)
     services = desk.services
     asked = await services.staff.ask_for_languages(
         member.key, actor=member.label, today=services.clock().date()
@@ -632,18 +639,18 @@ async def _languages_done(
 
 
 async def _ask_coordinators(desk: Desk, member: StaffMember, language: str) -> None:
-    for coordinator in await desk.services.staff.everyone():
-        if not (coordinator.active and coordinator.is_coordinator):
-            continue
+    for coordinator in coordinators(await desk.services.staff.everyone()):
         tr = desk.tr(coordinator.locale)
         markup = InlineKeyboardMarkup(
             [
                 [
                     button(
-                        staff_texts.approve_label(tr), StaffAction("Y", (member.label, language))
+                        staff_texts.approve_label(tr),
+                        DecideLanguage(member.label, language, approve=True),
                     ),
                     button(
-                        staff_texts.refuse_label(tr), StaffAction("N", (member.label, language))
+                        staff_texts.refuse_label(tr),
+                        DecideLanguage(member.label, language, approve=False),
                     ),
                 ]
             ]
@@ -658,17 +665,12 @@ async def _ask_coordinators(desk: Desk, member: StaffMember, language: str) -> N
 async def _decide_language(
     desk: Desk,
     member: StaffMember,
-    args: tuple[str, ...],
-    message: Message | None,
+    volunteer: StaffMember,
+    language: str,
     approve: bool,
+    message: Message | None,
 ) -> Refusal:
-    if not member.is_coordinator or len(args) != 2 or args[1] not in LOCALES:
-        return staff_texts.not_allowed
     services = desk.services
-    volunteer = await services.staff.by_label(args[0])
-    if volunteer is None or volunteer.key == member.key:
-        return staff_texts.not_allowed
-    language = args[1]
     decided = await services.staff.decide_language(
         volunteer.key, language, approve, actor=member.label, today=services.clock().date()
     )
@@ -691,28 +693,10 @@ async def _decide_language(
     return None
 
 
-async def _approve_language(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], message: Message | None
+async def _manage(
+    desk: Desk, member: StaffMember, target: StaffMember, change_to: StaffChange
 ) -> Refusal:
-    return await _decide_language(desk, member, args, message, approve=True)
-
-
-async def _refuse_language(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], message: Message | None
-) -> Refusal:
-    return await _decide_language(desk, member, args, message, approve=False)
-
-
-async def _manage(desk: Desk, member: StaffMember, args: tuple[str, ...], verb: str) -> Refusal:
-    if not member.is_coordinator or len(args) != 1:
-        return staff_texts.not_allowed
     services = desk.services
-    target = await services.staff.by_label(args[0])
-    if target is None or target.key == member.key:
-        return staff_texts.not_allowed
-    if target.is_coordinator:
-        # One coordinator must not be able to lock the others out.
-        return staff_texts.coordinators_by_admin
     today = services.clock().date()
     try:
         # Reach the person before their encrypted chat reference is deleted.
@@ -720,11 +704,11 @@ async def _manage(desk: Desk, member: StaffMember, args: tuple[str, ...], verb: 
     except StorageError:
         return staff_texts.not_allowed  # removed by someone else a moment ago
     cleared: set[str] = set()
-    if verb != "A":
+    if change_to is not StaffChange.REINSTATE:
         for held in await services.referrals.held_by(target.key):
             if await desk.end_relay(held.id, await services.referrals.member_chat(held)):
                 cleared.add(held.id)
-    if verb == "R":
+    if change_to is StaffChange.REMOVE:
         change = await services.staff.remove(
             target.key, actor=member.label, today=today, next_round_at=desk.next_round_at()
         )
@@ -737,12 +721,16 @@ async def _manage(desk: Desk, member: StaffMember, args: tuple[str, ...], verb: 
     else:
         change = await services.staff.set_active(
             target.key,
-            verb == "A",
+            change_to is StaffChange.REINSTATE,
             actor=member.label,
             today=today,
             next_round_at=desk.next_round_at(),
         )
-        notice = staff_texts.access_restored if verb == "A" else staff_texts.access_paused
+        notice = (
+            staff_texts.access_restored
+            if change_to is StaffChange.REINSTATE
+            else staff_texts.access_paused
+        )
     await desk.tell_staff(target, notice, chat_id=chat)
     await desk.requeue(change.returned, cleared=cleared)
     returned = len(change.returned)
@@ -750,45 +738,4 @@ async def _manage(desk: Desk, member: StaffMember, args: tuple[str, ...], verb: 
     return None
 
 
-async def _suspend(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
-) -> Refusal:
-    return await _manage(desk, member, args, "S")
-
-
-async def _reinstate(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
-) -> Refusal:
-    return await _manage(desk, member, args, "A")
-
-
-async def _remove(
-    desk: Desk, member: StaffMember, args: tuple[str, ...], _: Message | None
-) -> Refusal:
-    return await _manage(desk, member, args, "R")
-
-
-_BUTTONS: dict[str, ButtonHandler] = {
-    "c": _claim,
-    "t": _talk,
-    "r": _release,
-    "h": _handover,
-    "a": _assign,
-    "x": _close_ask,
-    "o": _close,
-    "g": _toggle_language,
-    "d": _languages_done,
-    "Y": _approve_language,
-    "N": _refuse_language,
-    "S": _suspend,
-    "A": _reinstate,
-    "R": _remove,
-}
-
-STAFF_COMMANDS = ("mine", "volunteers", "invite", "languages")
-
-
-def register(application: YardemApplication, stray: StrayHandler) -> None:
-    for name in STAFF_COMMANDS:
-        application.add_handler(command_handler(name, stray))
-    application.add_handler(CallbackQueryHandler(on_staff_button, pattern=r"^s\|"))
+COMMANDS = ("mine", "volunteers", "invite", "languages")

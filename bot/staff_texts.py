@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bot import locale_texts
 from bot.i18n import Translator, substitute
+from bot.referral_terms import Outcome
 
 
 def help_text(tr: Translator, coordinator: bool) -> str:
@@ -18,6 +20,7 @@ def help_text(tr: Translator, coordinator: bool) -> str:
             "/invite volunteer or /invite coordinator: a single-use invite link\n"
             "/volunteers: list, suspend or remove volunteers"
         )
+        text += "\n" + locale_texts.command_help(tr)
     return text
 
 
@@ -154,13 +157,13 @@ def close_question(tr: Translator, reference: str) -> str:
     return substitute(tr.gettext("How did {reference} end?"), {"reference": reference})
 
 
-def outcomes(tr: Translator) -> dict[str, str]:
+def outcomes(tr: Translator) -> dict[Outcome, str]:
     return {
-        "informed": tr.gettext("Informed"),
-        "lawyer": tr.gettext("Referred to a lawyer"),
-        "ngo": tr.gettext("Referred to an NGO"),
-        "no_response": tr.gettext("No response"),
-        "other": tr.gettext("Other"),
+        Outcome.INFORMED: tr.gettext("Informed"),
+        Outcome.LAWYER: tr.gettext("Referred to a lawyer"),
+        Outcome.NGO: tr.gettext("Referred to an NGO"),
+        Outcome.NO_RESPONSE: tr.gettext("No response"),
+        Outcome.OTHER: tr.gettext("Other"),
     }
 
 
@@ -480,3 +483,7 @@ def claim_alert(tr: Translator, label: str, claims: int) -> str:
         ),
         {"label": label, "n": str(claims)},
     )
+
+
+def went_wrong(tr: Translator) -> str:
+    return tr.gettext("Sorry, something went wrong on our side. Please try again in a moment.")

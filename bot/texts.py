@@ -51,6 +51,10 @@ def stale(tr: Translator) -> str:
     return tr.gettext("This menu has changed. Here is the main menu.")
 
 
+def language_unavailable(tr: Translator) -> str:
+    return tr.gettext("This language is not available at the moment. Please choose another.")
+
+
 def use_buttons(tr: Translator) -> str:
     return tr.gettext("Please choose one of the buttons below.")
 

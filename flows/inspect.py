@@ -25,9 +25,10 @@ from flows.catalog import Catalog, Entry
 from flows.display import display_width
 from flows.errors import DefinitionError, FlowError, RegistryError
 from flows.facts import Facts
-from flows.glossary import misses, parse_glossary
+from flows.glossary import Term, glossary_locales, misses, parse_glossary
 from flows.literals import dropped
 from flows.loader import DEFINITIONS_DIR
+from flows.locales import is_catalog_locale
 from flows.messages import SourceMessage, flow_messages, node_messages
 from flows.model import (
     MAIN_FLOW,
@@ -82,6 +83,10 @@ class IssueCode(StrEnum):
     UNKNOWN_SOURCE = "unknown-source"
     UNCERTAIN_SOURCE = "uncertain-source"
     GLOSSARY = "glossary"
+    GLOSSARY_GAP = "glossary-gap"
+    """A catalog's locale has no glossary column, or an empty cell in it."""
+    UNKNOWN_LOCALE = "unknown-locale"
+    """A catalog filed under a name that is not a locale CLDR knows."""
     PERCENT_FORMAT = "percent-format"
     UNKNOWN_PLACEHOLDER = "unknown-placeholder"
     DROPPED = "dropped"
@@ -378,17 +383,58 @@ def _sources(flows: Sequence[Flow], facts: Facts | None) -> Iterator[Issue]:
                     )
 
 
-def _glossary(
-    flows: Sequence[Flow], catalogs: dict[str, Catalog], glossary: str | None
+def _locale_codes(catalogs: Mapping[str, Catalog]) -> Iterator[Issue]:
+    for locale in sorted(catalogs):
+        if not is_catalog_locale(locale):
+            yield Issue(
+                IssueCode.UNKNOWN_LOCALE,
+                f"{locale!r} is not a locale CLDR knows (name the directory as zh_Hans, tr, pt_BR)",
+                locale=locale,
+            )
+
+
+def _glossary_gaps(
+    terms: tuple[Term, ...], columns: tuple[str, ...], catalogs: Mapping[str, Catalog]
 ) -> Iterator[Issue]:
-    """Warnings, so a live fix is never refused over wording; the shipped set has none."""
+    """One issue per locale whose column is missing or has empty cells."""
+    for locale in sorted(catalogs):
+        if locale not in columns:
+            yield Issue(
+                IssueCode.GLOSSARY_GAP,
+                f"locales/glossary.csv has no column for {locale}: add one with its words",
+                locale=locale,
+            )
+            continue
+        empty = [term.id for term in terms if locale in term.gaps]
+        if empty:
+            yield Issue(
+                IssueCode.GLOSSARY_GAP,
+                f"locales/glossary.csv has no {locale} word for {len(empty)} term(s): "
+                f"{', '.join(empty[:5])}{' ...' if len(empty) > 5 else ''}",
+                locale=locale,
+            )
+
+
+def _glossary(
+    flows: Sequence[Flow], catalogs: dict[str, Catalog], glossary: str | None, *, live_desk: bool
+) -> Iterator[Issue]:
+    """Wording warnings, so a live fix is never refused over wording; the shipped set has none.
+
+    Gaps (a locale without its words) are errors in the repository's check and
+    warnings on the live desk: a language a coordinator adds is published before
+    the repository's glossary can have a column for it.
+    """
     if glossary is None:
         return
     try:
         terms = parse_glossary(glossary)
+        columns = glossary_locales(glossary)
     except DefinitionError as exc:
         yield Issue(IssueCode.GLOSSARY, str(exc), severity=Severity.WARNING)
         return
+    gap_severity = Severity.WARNING if live_desk else Severity.ERROR
+    for issue in _glossary_gaps(terms, columns, catalogs):
+        yield replace(issue, severity=gap_severity)
     owners: dict[tuple[str | None, str], SourceMessage] = {
         (message.context, message.msgid): message
         for flow in flows
@@ -442,7 +488,8 @@ def inspect(
         *_placeholder_names(flows),
         *_translations(flows, dict(registry.catalogs), required, live_desk=live_desk),
         *_sources(flows, facts),
-        *_glossary(flows, dict(registry.catalogs), registry.sources.glossary),
+        *_locale_codes(registry.catalogs),
+        *_glossary(flows, dict(registry.catalogs), registry.sources.glossary, live_desk=live_desk),
     ]
     if live_desk:
         issues = [

@@ -14,9 +14,10 @@ Locale codes are the ones the catalogs' directories use: ``language``,
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
@@ -24,6 +25,9 @@ from babel.messages.plurals import PLURALS, get_plural
 from babel.plural import to_gettext
 
 from flows.errors import FlowError
+
+SOURCE_LOCALE = "en"
+"""The language the flows are written in; every other locale is a catalog."""
 
 _CODE = re.compile(r"^[a-z]{2,3}(?:_[A-Z][a-z]{3})?(?:_(?:[A-Z]{2}|[0-9]{3}))?$")
 """A canonical code: safe as a directory name and in callback data."""
@@ -139,8 +143,44 @@ def _likely_script(locale: Locale) -> str | None:
     return None
 
 
+def is_locale_code(value: str) -> bool:
+    """Shaped like a canonical code (``zh_Hans``, ``tr``, ``pt_BR``): a cheap test for
+    untrusted input such as callback data, which is then looked up, never parsed."""
+    return _CODE.fullmatch(value) is not None
+
+
+def is_catalog_locale(code: str) -> bool:
+    """Whether ``code`` may name a catalog: CLDR knows it, written as it canonically is.
+
+    The source language is not one: English lives in the flow files.
+    """
+    try:
+        return code != SOURCE_LOCALE and str(parse_locale(code)) == code
+    except UnknownLocale:
+        return False
+
+
+def ordered_locales(codes: Iterable[str]) -> tuple[str, ...]:
+    """The source language first, then the others by their English names.
+
+    A stable order that nobody has to maintain when a language is added
+    (``zh_Hans``, ``zh_Hant``, ``tr``, ``ug``: Chinese, Turkish, Uyghur).
+    """
+    unique = set(codes)
+    rest = sorted(unique - {SOURCE_LOCALE}, key=lambda code: (_english_name(code), code))
+    return (SOURCE_LOCALE, *rest) if SOURCE_LOCALE in unique else tuple(rest)
+
+
+def _english_name(code: str) -> str:
+    try:
+        return locale_info(code).english_name
+    except UnknownLocale:
+        return code
+
+
+@lru_cache(maxsize=256)
 def locale_info(value: str) -> LocaleInfo:
-    """Name, plural rule and direction of a locale, all from CLDR."""
+    """Name, plural rule and direction of a locale, all from CLDR (cached: CLDR is fixed)."""
     locale = parse_locale(value)
     code = str(locale)
     english = Locale.parse("en").languages.get(code) or locale.get_display_name("en") or code

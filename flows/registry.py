@@ -18,14 +18,31 @@ from types import MappingProxyType
 from flows.catalog import Catalog, parse_po
 from flows.glossary import GLOSSARY_FILE
 from flows.loader import DEFINITIONS_DIR, parse_flow, read_flow_sources, read_text
+from flows.locales import SOURCE_LOCALE as SOURCE_LOCALE  # re-exported for callers
+from flows.locales import ordered_locales
 from flows.messages import node_targets
 from flows.model import Flow, Node
 
-SOURCE_LOCALE = "en"
-TRANSLATED_LOCALES = ("zh_Hans", "zh_Hant", "ug")
-LOCALES = (SOURCE_LOCALE, *TRANSLATED_LOCALES)
-RIGHT_TO_LEFT = frozenset({"ug"})
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+CATALOG_PATH = Path("LC_MESSAGES") / "messages.po"
+"""Where a locale's catalog sits under ``locales/<locale>/``."""
+
+
+def catalog_locales(locales_dir: Path = LOCALES_DIR) -> tuple[str, ...]:
+    """The locales with a catalog in ``locales_dir``, named by their directories, in order.
+
+    No list of languages is kept anywhere: a language is in a set when its
+    catalog is. A directory whose name is not a locale CLDR knows is listed too,
+    for :func:`flows.inspect.inspect` to refuse with its name.
+    """
+    found = [path.parents[1].name for path in locales_dir.glob(f"*/{CATALOG_PATH}")]
+    return ordered_locales(found)
+
+
+TRANSLATED_LOCALES = catalog_locales()
+"""The shipped set's translated locales (version 0): a published set keeps at least these."""
+LOCALES = (SOURCE_LOCALE, *TRANSLATED_LOCALES)
+"""The shipped set's locales. What members may pick is :func:`bot.content.member_locales`."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,11 @@ class Registry:
     template: Catalog | None
     """``messages.pot`` parsed: every message the program and the flows need."""
 
+    @property
+    def locales(self) -> tuple[str, ...]:
+        """The source locale and every locale with a catalog in this set, in order."""
+        return ordered_locales((SOURCE_LOCALE, *self.catalogs))
+
     def node(self, flow_id: str, node_id: str) -> Node | None:
         flow = self.flows.get(flow_id)
         return None if flow is None else flow.node(node_id)
@@ -67,11 +89,10 @@ class Registry:
 def read_sources(
     definitions_dir: Path = DEFINITIONS_DIR, locales_dir: Path = LOCALES_DIR
 ) -> RegistrySources:
-    po_files: dict[str, str] = {}
-    for locale in TRANSLATED_LOCALES:
-        path = locales_dir / locale / "LC_MESSAGES" / "messages.po"
-        if path.is_file():
-            po_files[locale] = read_text(path)
+    po_files = {
+        locale: read_text(locales_dir / locale / CATALOG_PATH)
+        for locale in catalog_locales(locales_dir)
+    }
     template_path = locales_dir / "messages.pot"
     template = read_text(template_path) if template_path.is_file() else None
     glossary_path = locales_dir / GLOSSARY_FILE

@@ -5,7 +5,7 @@ files the program ships with are version 0 and are not stored. These records
 say what a version, a draft and a language switch are, apart from any SQL;
 :class:`ContentRepository` is what the bot needs from a store of them, so a
 PostgreSQL adapter can stand beside the SQLite one
-(:class:`storage.content.SqliteContentRepository`).
+(:class:`storage.sqlite.content.SqliteContentRepository`).
 
 The storage package does not know what a flow or a catalog is (it must not
 import ``flows``): files are names and texts here, judged by the bot before

@@ -1,8 +1,30 @@
 """The exceptions of the storage package.
 
-Everything the storage package raises on purpose derives from
-:class:`StorageError`, so the bot can catch one type at its edges. Messages
-never carry key material, plaintext or identifiers: they may end up in logs.
+Everything the storage package raises derives from :class:`StorageError`, so
+the bot can catch one type at its edges and never needs to know the backend.
+Messages never carry key material, plaintext or identifiers: they may end up
+in logs.
+
+The tree::
+
+    StorageError
+    ├── KeyFileError           the root key is missing, malformed or not this database's
+    ├── DecryptionError        a ciphertext does not open (tampered, moved, wrong key)
+    ├── MigrationError         the schema files are inconsistent, or the database is newer
+    ├── ContentIntegrityError  a content row fails its MAC
+    ├── VersionConflict        someone else published the next content version first
+    ├── UnknownVersion         no such content version
+    ├── TamperedRow            (storage.integrity) a sealed row was edited outside the bot
+    └── BackendError           the database itself failed; mapped from the driver's
+        │                      errors (sqlite3/aiosqlite) where a transaction ends,
+        │                      so no driver exception crosses a port
+        ├── ConstraintViolation   a UNIQUE, FOREIGN KEY or CHECK constraint refused a write
+        ├── DatabaseBusy          another writer held the lock past the busy timeout
+        └── DatabaseUnavailable   the file cannot be used: I/O error, corrupt, closed, ...
+
+Each mapped error keeps the driver's exception as ``__cause__`` (for the
+operator's traceback); its message is the driver's, which names tables and
+constraints but no stored values.
 """
 
 from __future__ import annotations
@@ -66,3 +88,19 @@ class UnknownVersion(StorageError):
     def __init__(self, number: int) -> None:
         super().__init__(f"there is no published content version {number}")
         self.number = number
+
+
+class BackendError(StorageError):
+    """The database failed underneath a repository; the change was rolled back."""
+
+
+class ConstraintViolation(BackendError):
+    """A schema constraint (UNIQUE, FOREIGN KEY, CHECK, NOT NULL) refused the write."""
+
+
+class DatabaseBusy(BackendError):
+    """Another writer held the database past the busy timeout; trying again may work."""
+
+
+class DatabaseUnavailable(BackendError):
+    """The database cannot be used (I/O error, corrupt or foreign file, out of space)."""

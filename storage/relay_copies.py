@@ -4,22 +4,20 @@ Telegram lets a bot delete a message for 48 hours only, but edit its own
 messages for ever. To leave nothing readable on either phone once a request
 is closed, handed back, handed over or withdrawn, the bot keeps, for as long as
 the request lives, where each copy sits: deletable copies are deleted, older
-ones blanked by an edit. The list is one encrypted blob per referral, padded,
-so a seized file reveals neither whose chats the copies are in nor how many
-there are beyond a coarse bucket.
+ones blanked by an edit. The list is one encrypted blob per referral, padded
+(:func:`pack`), so a seized file reveals neither whose chats the copies are in
+nor how many there are beyond a coarse bucket. This module holds the record and
+the blob format; the SQL is in :mod:`storage.sqlite.relay_copies`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-import aiosqlite
-
-from storage.crypto import FieldCipher
 from storage.deletable import oldest_deletable_hour, sent_hour
 from storage.errors import StorageError
 
@@ -35,8 +33,6 @@ Kind = Literal["text", "media", "fixed", "own"]
 """
 _KINDS: dict[str, Kind] = {"t": "text", "m": "media", "f": "fixed", "o": "own"}
 _CODES = {kind: code for code, kind in _KINDS.items()}
-_TABLE = "relay_copies"
-_COLUMN = "copies"
 _SMALLEST_PAD = 256
 MEMBER_CHAT = "m"
 REMOVE_FIXED_AFTER_HOURS = 44
@@ -64,7 +60,7 @@ def copies_at(
     return [Copy(staff_key, message_id, kind, hour) for message_id in message_ids]
 
 
-def _encode(copies: Sequence[Copy]) -> bytes:
+def pack(copies: Sequence[Copy]) -> bytes:
     rows = [
         [
             MEMBER_CHAT if c.staff_key is None else c.staff_key.hex(),
@@ -83,7 +79,7 @@ def _encode(copies: Sequence[Copy]) -> bytes:
     return plain + b" " * (size - len(plain))
 
 
-def _decode(plain: bytes) -> list[Copy]:
+def unpack(plain: bytes) -> list[Copy]:
     try:
         rows = json.loads(plain.decode())
         return [
@@ -97,96 +93,3 @@ def _decode(plain: bytes) -> list[Copy]:
         ]
     except (ValueError, KeyError, TypeError):
         raise StorageError("stored relay copies are not readable") from None
-
-
-async def _load(
-    connection: aiosqlite.Connection, cipher: FieldCipher, referral_id: str
-) -> list[Copy] | None:
-    async with connection.execute(
-        "SELECT copies FROM relay_copies WHERE referral_id = ?", (referral_id,)
-    ) as cur:
-        row = await cur.fetchone()
-    if row is None:
-        return None
-    plain = cipher.decrypt(bytes(row[0]), table=_TABLE, column=_COLUMN, row=referral_id.encode())
-    return _decode(plain)
-
-
-async def _store(
-    connection: aiosqlite.Connection, cipher: FieldCipher, referral_id: str, copies: list[Copy]
-) -> None:
-    if not copies:
-        await connection.execute("DELETE FROM relay_copies WHERE referral_id = ?", (referral_id,))
-        return
-    blob = cipher.encrypt(_encode(copies), table=_TABLE, column=_COLUMN, row=referral_id.encode())
-    await connection.execute(
-        "INSERT INTO relay_copies (referral_id, copies) VALUES (?, ?) "
-        "ON CONFLICT (referral_id) DO UPDATE SET copies = excluded.copies",
-        (referral_id, blob),
-    )
-
-
-async def add(
-    connection: aiosqlite.Connection,
-    cipher: FieldCipher,
-    referral_id: str,
-    copies: Sequence[Copy],
-) -> bool:
-    """Append copies, inside the caller's transaction.
-
-    False if the referral is gone or closed meanwhile: its copies were already
-    removed, so the caller must remove these at once.
-    """
-    async with connection.execute(
-        "SELECT 1 FROM referrals WHERE id = ? AND status != 'closed'", (referral_id,)
-    ) as cur:
-        if await cur.fetchone() is None:
-            return False
-    kept = await _load(connection, cipher, referral_id) or []
-    await _store(connection, cipher, referral_id, [*kept, *copies])
-    return True
-
-
-async def take(
-    connection: aiosqlite.Connection,
-    cipher: FieldCipher,
-    referral_id: str,
-    which: Callable[[Copy], bool] | None = None,
-) -> list[Copy]:
-    """Remove and return the referral's copies (those ``which`` selects, if given)."""
-    kept = await _load(connection, cipher, referral_id)
-    if kept is None:
-        return []
-    taken = [c for c in kept if which is None or which(c)]
-    if taken:
-        await _store(connection, cipher, referral_id, [c for c in kept if c not in taken])
-    return taken
-
-
-async def referral_ids(connection: aiosqlite.Connection) -> list[str]:
-    async with connection.execute("SELECT referral_id FROM relay_copies") as cur:
-        return [str(row[0]) for row in await cur.fetchall()]
-
-
-async def rekey(
-    connection: aiosqlite.Connection, cipher: FieldCipher, staff: Callable[[bytes], bytes]
-) -> int:
-    """Give every copy in a volunteer's chat its account's new pseudonym (a key rotation).
-
-    Inside the caller's transaction; the blobs are sealed again under the active key.
-    """
-    changed = 0
-    for referral_id in await referral_ids(connection):
-        kept = await _load(connection, cipher, referral_id) or []
-        moved = [
-            Copy(
-                None if c.staff_key is None else staff(c.staff_key),
-                c.message_id,
-                c.kind,
-                c.sent_hour,
-            )
-            for c in kept
-        ]
-        await _store(connection, cipher, referral_id, moved)
-        changed += 1
-    return changed

@@ -32,8 +32,8 @@ from bot.screens import Screen
 from flows.loader import DEFINITIONS_DIR
 from flows.registry import LOCALES, LOCALES_DIR
 from flows.values import TextValues
-from storage.database import Database
-from storage.members import MemberRepository
+from storage.sqlite.database import Database
+from storage.sqlite.members import SqliteMemberRepository
 from tests.unit.storage_samples import CIPHER, PSEUDONYMS
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -146,7 +146,7 @@ def snapshot() -> Snapshot:
 async def members(tmp_path: Path) -> AsyncIterator[Members]:
     """The bot's member store over a real encrypted database."""
     db = await Database.open(tmp_path / "yardem.db")
-    yield Members(MemberRepository(db, CIPHER), PSEUDONYMS, lambda: DAY)
+    yield Members(SqliteMemberRepository(db, CIPHER), PSEUDONYMS, lambda: DAY)
     await db.close()
 
 

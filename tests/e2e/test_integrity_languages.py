@@ -15,7 +15,8 @@ from pathlib import Path
 from bot import staff_texts
 from bot.i18n import LANGUAGE_NAMES
 from bot.referral_desk import reference
-from storage.integrity import RowSeal, count_failing, row_key
+from storage.integrity import RowSeal, row_key
+from storage.sqlite.integrity import count_failing
 from tests.e2e.harness import FakeClock, RunningBot, capture_logs, running_bot, settings_for
 from tests.e2e.referral_steps import (
     ask_for_volunteer,

@@ -14,9 +14,9 @@ from pathlib import Path
 from bot.installation import running_lock
 from bot.members import MemberState
 from storage.crypto import FieldCipher, Pseudonymizer
-from storage.database import Database
 from storage.keys import load_root_keys
-from storage.members import MemberRepository
+from storage.sqlite.database import Database
+from storage.sqlite.members import SqliteMemberRepository
 from tests.e2e.content_steps import live_sources, publish_set, screen_text
 from tests.e2e.harness import FakeClock, RunningBot, running_bot, settings_for
 from tests.e2e.process_steps import env_for, one_line, run_bot, start_silent
@@ -184,7 +184,7 @@ async def _members_under(settings_key: Path, database: Path, count: int, day: da
     names = Pseudonymizer(keys)
     ids = [8500000 + n for n in range(count)]
     async with await Database.open(database) as db:
-        repository = MemberRepository(db, FieldCipher(keys))
+        repository = SqliteMemberRepository(db, FieldCipher(keys))
         for n, user_id in enumerate(ids):
             locale = "zh_Hans" if n % 2 else "ug"
             state = MemberState(locale=locale).to_json()

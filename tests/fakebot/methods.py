@@ -124,6 +124,7 @@ class BotApi:
             "setmyshortdescription": self.set_my_short_description,
             "getmyshortdescription": self.get_my_short_description,
             "getfile": self.get_file,
+            "senddocument": self.send_document,
             "close": self._ok,
             "logout": self._ok,
         }
@@ -324,6 +325,57 @@ class BotApi:
                 markup=markup,
                 protect_content=bool(params.get("protect_content")),
                 reply_to=reply_to,
+            )
+            return copy.deepcopy(stored.json)
+
+    def send_document(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A file the bot uploads (multipart) or re-sends by file_id; tests read the
+        bytes back with ``FakeBotApi.file_data``."""
+        state = self._state
+        with state.cond:
+            chat = self._chat(params)
+            caption, entities = render_text(
+                params.get("caption"),
+                params.get("parse_mode"),
+                params.get("caption_entities"),
+                limit=MAX_CAPTION_LENGTH,
+                caption=True,
+            )
+            markup = check_reply_markup(params.get("reply_markup"))
+            self._check_can_send(chat)
+            source = params.get("document")
+            if isinstance(source, UploadedFile):
+                if not source.data:
+                    raise bad_request("file must be non-empty")
+                name = source.filename or "document"
+                extension = name.rsplit(".", 1)[-1] if "." in name else "bin"
+                stored_file = state.new_file("document", extension, 0, source.data)
+                document = {
+                    "file_name": name,
+                    "mime_type": source.content_type or "application/octet-stream",
+                }
+            elif isinstance(source, str) and source in state.files:
+                stored_file = state.files[source]
+                document = {}
+            else:
+                raise bad_request("wrong file identifier/HTTP URL specified")
+            document.update(
+                file_id=stored_file.file_id,
+                file_unique_id=stored_file.file_unique_id,
+                file_size=len(stored_file.data),
+            )
+            content: dict[str, Any] = {"document": document}
+            if caption:
+                content["caption"] = caption
+            if entities:
+                content["caption_entities"] = entities
+            stored = state.add_message(
+                chat,
+                content,
+                from_bot=True,
+                markup=markup,
+                protect_content=bool(params.get("protect_content")),
+                reply_to=self._reply_to(chat, params),
             )
             return copy.deepcopy(stored.json)
 

@@ -298,6 +298,10 @@ class FakeBotApi:
             return calls
         return [call for call in calls if call.method.lower() == method.lower()]
 
+    def file_data(self, file_id: str) -> bytes:
+        """The bytes of a file: one a user sent, or one the bot uploaded (sendDocument)."""
+        return self._state.file_data(file_id)
+
     def answered_callback(self, callback_query_id: str) -> bool:
         with self._state.cond:
             return self._state.callbacks.get(callback_query_id) is not None

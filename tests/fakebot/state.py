@@ -302,15 +302,29 @@ class ServerState:
 
     # -- files --------------------------------------------------------------
 
-    def new_file(self, kind: str, extension: str, size: int) -> StoredFile:
-        """Register a fake file so getFile and downloads work for its id."""
+    def file_data(self, file_id: str) -> bytes:
+        """The bytes stored under ``file_id`` (sent by a user or uploaded by the bot)."""
+        with self.cond:
+            stored = self.files.get(file_id)
+            if stored is None:
+                raise LookupError(f"no file {file_id!r}")
+            return stored.data
+
+    def new_file(
+        self, kind: str, extension: str, size: int, data: bytes | None = None
+    ) -> StoredFile:
+        """Register a fake file so getFile and downloads work for its id.
+
+        ``data``: the file's bytes (a catalog a coordinator uploads); else ``size``
+        filler bytes.
+        """
         with self.cond:
             number = self.next_counter()
             stored = StoredFile(
                 file_id=f"FAKE-{kind}-{number:06d}-AgACAgIAAxkBAAI",
                 file_unique_id=f"AQAD{number:06d}",
                 file_path=f"{kind}s/file_{number}.{extension}",
-                data=bytes(number % 256 for _ in range(size)),
+                data=data if data is not None else bytes(number % 256 for _ in range(size)),
             )
             self.files[stored.file_id] = stored
             return stored

@@ -71,8 +71,11 @@ class FakeUser:
         file_name: str = "document.pdf",
         mime_type: str = "application/pdf",
         caption: str | None = None,
+        data: bytes | None = None,
     ) -> int:
-        stored = self._state.new_file("document", file_name.rsplit(".", 1)[-1], 512)
+        """Send a file; ``data`` is what getFile and the download then serve (512
+        filler bytes by default), and ``file_size`` in the update is its length."""
+        stored = self._state.new_file("document", file_name.rsplit(".", 1)[-1], 512, data)
         document = {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from storage.database import Database
-from storage.members import MemberRepository
-from storage.referrals import ReferralRepository
-from storage.staff import StaffRepository
+from storage.sqlite.database import Database
+from storage.sqlite.members import SqliteMemberRepository
+from storage.sqlite.referrals import SqliteReferralRepository
+from storage.sqlite.staff import SqliteStaffRepository
 from tests.unit.storage_samples import AUDIT_KEY, CIPHER
 
 
@@ -31,15 +31,15 @@ async def db(db_path: Path) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def members(db: Database) -> MemberRepository:
-    return MemberRepository(db, CIPHER)
+def members(db: Database) -> SqliteMemberRepository:
+    return SqliteMemberRepository(db, CIPHER)
 
 
 @pytest.fixture
-def staff(db: Database) -> StaffRepository:
-    return StaffRepository(db, CIPHER, AUDIT_KEY)
+def staff(db: Database) -> SqliteStaffRepository:
+    return SqliteStaffRepository(db, CIPHER, AUDIT_KEY)
 
 
 @pytest.fixture
-def referrals(db: Database) -> ReferralRepository:
-    return ReferralRepository(db, CIPHER, AUDIT_KEY)
+def referrals(db: Database) -> SqliteReferralRepository:
+    return SqliteReferralRepository(db, CIPHER, AUDIT_KEY)

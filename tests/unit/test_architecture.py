@@ -1,4 +1,5 @@
-"""Layering: the flow and storage packages stay pure and independent of each other."""
+"""Layering: the flow and storage packages stay pure and independent of each other,
+and within storage only the SQLite adapter (storage/sqlite/) knows SQLite."""
 
 from __future__ import annotations
 
@@ -101,3 +102,109 @@ def test_checker_reports_offending_file_and_line() -> None:
         "storage/sample.py:5: imports telegram",
         "storage/sample.py:8: imports httpx",
     ]
+
+
+def _bot_imports(filename: str) -> set[str]:
+    """The ``bot.<module>`` names one bot module imports (``from bot import x`` counts as x)."""
+    source = (ROOT / "bot" / filename).read_text(encoding="utf-8")
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source, filename=filename)):
+        if isinstance(node, ast.ImportFrom) and node.module == "bot":
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bot."):
+            found.add((node.module or "").split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("bot."))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("module", "other"),
+    [("member_handlers", "staff_handlers"), ("staff_handlers", "member_handlers")],
+)
+def test_member_and_staff_sides_do_not_import_each_other(module: str, other: str) -> None:
+    """bot/routing.py joins them; a side that imports the other would route behind its back."""
+    assert other not in _bot_imports(f"{module}.py")
+
+
+def test_staff_rules_are_pure() -> None:
+    """bot/staff_decisions.py decides without Telegram or the database, like the conversation."""
+    source = (ROOT / "bot" / "staff_decisions.py").read_text(encoding="utf-8")
+    modules = {module for _, module in imported_modules(source, "bot/staff_decisions.py")}
+    assert "telegram" not in modules
+    assert not {"services", "context", "referral_desk"} & _bot_imports("staff_decisions.py")
+
+
+# Storage: records and ports apart from the SQLite adapter --------------------------
+
+DRIVERS = frozenset({"aiosqlite", "sqlite3"})
+ADAPTER = "storage/sqlite/"
+COMPOSITION = frozenset({"services.py", "admin.py", "key_rotation.py", "key_follow.py"})
+"""The bot modules that may name the SQLite adapter: the composition root, and the
+operator's CLI commands that work on the database file itself (by file name, so the
+rule survives bot/ moving into sub-packages)."""
+
+
+def imported_names(source: str, filename: str) -> Iterator[tuple[int, str]]:
+    """(line, full dotted module) of every absolute import, ``from a import b`` as ``a.b``."""
+    for node in ast.walk(ast.parse(source, filename=filename)):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module is not None:
+            yield node.lineno, node.module
+            for alias in node.names:
+                yield node.lineno, f"{node.module}.{alias.name}"
+
+
+def driver_violations(files: dict[str, str]) -> list[str]:
+    """Storage modules outside the adapter that import a driver or the adapter itself."""
+    found = []
+    for filename, source in sorted(files.items()):
+        if filename.startswith(ADAPTER):
+            continue
+        for line, name in imported_names(source, filename):
+            top = name.split(".")[0]
+            if top in DRIVERS or name == "storage.sqlite" or name.startswith("storage.sqlite."):
+                found.append(f"{filename}:{line}: imports {name}")
+    return sorted(set(found))
+
+
+def test_only_the_sqlite_adapter_imports_the_driver() -> None:
+    files = package_files("storage")
+    assert any(name.startswith(ADAPTER) for name in files)
+    for required in ("storage/ports.py", "storage/referrals.py", "storage/staff.py"):
+        assert required in files
+    bad = driver_violations(files)
+    assert not bad, "records, ports and helpers must not know SQLite:\n" + "\n".join(bad)
+
+
+def test_the_bot_names_the_adapter_only_in_its_composition_root() -> None:
+    bad = [
+        f"{filename}:{line}: imports {name}"
+        for filename, source in sorted(package_files("bot").items())
+        if Path(filename).name not in COMPOSITION
+        for line, name in imported_names(source, filename)
+        if name.startswith("storage.sqlite")
+    ]
+    assert not bad, "the bot depends on storage.ports; only the root picks SQLite:\n" + "\n".join(
+        sorted(set(bad))
+    )
+
+
+def test_driver_checker_reports_file_and_line() -> None:
+    source = (
+        "import sqlite3\n"
+        "from storage.sqlite.database import Database\n"
+        "from storage import sqlite\n"
+        "import aiosqlite as a\n"
+        "from storage.referrals import Referral\n"
+    )
+    assert driver_violations({"storage/records.py": source}) == [
+        "storage/records.py:1: imports sqlite3",
+        "storage/records.py:2: imports storage.sqlite.database",
+        "storage/records.py:2: imports storage.sqlite.database.Database",
+        "storage/records.py:3: imports storage.sqlite",
+        "storage/records.py:4: imports aiosqlite",
+    ]
+    assert driver_violations({"storage/sqlite/members.py": source}) == []

@@ -22,10 +22,10 @@ from flows.loader import DEFINITIONS_DIR
 from flows.model import text_context
 from flows.registry import LOCALES_DIR, RegistrySources, build_registry
 from flows.values import TextValues
-from storage.content import SqliteContentRepository
 from storage.content_records import LocaleSwitch
-from storage.database import Database
 from storage.errors import VersionConflict
+from storage.sqlite.content import SqliteContentRepository
+from storage.sqlite.database import Database
 from tests.unit.content_edits import edit_entry, edit_flow, swap_options
 from tests.unit.storage_samples import PSEUDONYMS
 
@@ -393,13 +393,17 @@ def test_a_new_language_shows_only_once_complete_and_switched_on() -> None:
     on = {"tr": LocaleSwitch("tr", True, "c0ffee00", TODAY)}
     off = {"tr": LocaleSwitch("tr", False, "c0ffee00", TODAY)}
     shipped_four = ("en", "zh_Hans", "zh_Hant", "ug")
-    assert member_locales(with_turkish(complete=True), {}) == shipped_four
-    assert member_locales(with_turkish(complete=True), off) == shipped_four
-    assert member_locales(with_turkish(complete=False), on) == shipped_four
-    assert member_locales(with_turkish(complete=True), on) == (*shipped_four, "tr")
+    shipped = SHIPPED.registry.catalogs
+    assert member_locales(with_turkish(complete=True), {}, shipped=shipped) == shipped_four
+    assert member_locales(with_turkish(complete=True), off, shipped=shipped) == shipped_four
+    assert member_locales(with_turkish(complete=False), on, shipped=shipped) == shipped_four
+    # Ordered by English name: Simplified Chinese, Traditional Chinese, Turkish, Uyghur.
+    with_tr = ("en", "zh_Hans", "zh_Hant", "tr", "ug")
+    assert member_locales(with_turkish(complete=True), on, shipped=shipped) == with_tr
 
 
 def test_a_shipped_language_stays_unless_switched_off_even_with_pending_texts() -> None:
-    assert member_locales(SHIPPED, {}) == ("en", "zh_Hans", "zh_Hant", "ug")
+    shipped = SHIPPED.registry.catalogs
+    assert member_locales(SHIPPED, {}, shipped=shipped) == ("en", "zh_Hans", "zh_Hant", "ug")
     off = {"zh_Hant": LocaleSwitch("zh_Hant", False, "c0ffee00", TODAY)}
-    assert member_locales(SHIPPED, off) == ("en", "zh_Hans", "ug")
+    assert member_locales(SHIPPED, off, shipped=shipped) == ("en", "zh_Hans", "ug")

@@ -172,8 +172,9 @@ def test_data_without_a_layout_is_refused_whole(data: str | None) -> None:
         "abc123|c|0123abcd|100",
         "abc123|c|0123abcd|1|extra",
         "abc123|c|0123abcd|١",
-        "abc123|l|fr",
         "abc123|l|../../etc",
+        "abc123|l|zh_hans",
+        "abc123|l|en_US_POSIX",
         "abc123|m|x",
         "abc123|W|now",
         "abc123|?",
@@ -181,6 +182,13 @@ def test_data_without_a_layout_is_refused_whole(data: str | None) -> None:
 )
 def test_forged_actions_decode_to_nothing(data: str) -> None:
     assert decode(data) == Pressed("abc123", None)
+
+
+def test_a_language_button_decodes_by_shape_alone() -> None:
+    # Whether members may pick it is the conversation's question (the live set and
+    # the switches decide), so a language added since the code was written decodes.
+    assert decode("abc123|l|tr") == Pressed("abc123", PickLanguage("tr"))
+    assert decode("abc123|l|zh_Hans") == Pressed("abc123", PickLanguage("zh_Hans"))
 
 
 @given(st.text(max_size=80))

@@ -105,8 +105,10 @@ async def test_params_decode_from_every_body_encoding(server: FakeBotApi) -> Non
             data={"chat_id": str(MEMBER_ID), "caption": "null"},
             files={"document": ("a.pdf", b"%PDF\x00\xff", "application/pdf")},
         )
-    assert [r.status_code for r in (form, as_json, query)] == [200, 200, 200]
-    assert multipart.status_code == 404  # sendDocument is not implemented, but recorded
+    assert [r.status_code for r in (form, as_json, query, multipart)] == [200, 200, 200, 200]
+    document = multipart.json()["result"]["document"]
+    assert document["file_name"] == "a.pdf"
+    assert server.file_data(document["file_id"]) == b"%PDF\x00\xff"  # the bytes, read back
 
     sent = server.calls("sendMessage")
     # Strings that look like JSON stay strings; JSON-encoded values are decoded.

@@ -9,7 +9,7 @@ import pytest
 
 from flows.errors import DefinitionError
 from flows.facts import parse_facts
-from flows.glossary import Term, misses, parse_glossary
+from flows.glossary import Term, misses, parse_glossary, with_columns
 from flows.inspect import Issue, IssueCode, Severity, inspect
 from flows.registry import LOCALES_DIR, RegistrySources, build_registry
 from tests.unit.flow_samples import FACTS_TEXT, Editor, PoEntry, make_sources
@@ -71,17 +71,18 @@ def test_shipped_glossary_parses() -> None:
     ("text", "fragment"),
     [
         pytest.param("", "header", id="empty"),
-        pytest.param("term,en,zh_Hans,zh_Hant\n" + NOTICE, "header", id="short-header"),
-        pytest.param("term,en,zh_Hant,zh_Hans,ug\n" + NOTICE, "header", id="reordered-header"),
+        pytest.param("term,en\n", "header", id="no-locale-column"),
+        pytest.param("term,en,zh_Hans,tlh\n", "'tlh' is not a locale", id="unknown-column"),
+        pytest.param("term,en,zh_Hans,zh_hans\n", "'zh_hans' is not a locale", id="odd-case"),
+        pytest.param("term,en,ug,ug\n", "two columns", id="twice"),
+        pytest.param("term,en,en\n", "'en' is not a locale", id="source-column"),
+        pytest.param("term,zh_Hans,en\n", "header", id="reordered-header"),
         pytest.param("id,en,zh_Hans,zh_Hant,ug\n", "header", id="renamed-header"),
         pytest.param(NOTICE, "header", id="no-header"),
         pytest.param(HEADER + "notice,notice,通告,通告\n", ":2: expected 5 cells", id="too-few"),
         pytest.param(HEADER + NOTICE.strip() + ",x\n", ":2: expected 5 cells", id="too-many"),
-        pytest.param(HEADER + "notice,notice,通告,,ئۇقتۇرۇش\n", ":2: every cell", id="empty-cell"),
-        pytest.param(
-            HEADER + "notice,notice,通告,   ,ئۇقتۇرۇش\n", ":2: every cell", id="blank-cell"
-        ),
-        pytest.param(HEADER + ",notice,通告,通告,ئۇقتۇرۇش\n", ":2: every cell", id="empty-id"),
+        pytest.param(HEADER + ",notice,通告,通告,ئۇقتۇرۇش\n", ":2: every term", id="empty-id"),
+        pytest.param(HEADER + "notice,,通告,通告,ئۇقتۇرۇش\n", ":2: every term", id="empty-en"),
         pytest.param(HEADER + NOTICE + "\n" + NOTICE, ":4: term 'notice' appears twice", id="dup"),
         pytest.param(
             HEADER + NOTICE + " notice ,bulletin,公报,公報,بۇلتېن\n",
@@ -309,3 +310,51 @@ def test_a_broken_glossary_is_one_warning() -> None:
 def test_a_byte_order_mark_is_ignored() -> None:
     terms = parse_glossary("\ufeff" + HEADER + "notice,notice,通告,通告,ئۇقتۇرۇش\n")
     assert [term.id for term in terms] == ["notice"]
+
+
+# A language being added ------------------------------------------------------
+
+TURKISH_HEADER = "term,en,zh_Hans,zh_Hant,ug,tr\n"
+
+
+def with_turkish(sources: RegistrySources) -> RegistrySources:
+    turkish = sources.po_files["zh_Hans"]
+    return dataclasses.replace(sources, po_files={**sources.po_files, "tr": turkish})
+
+
+def test_an_empty_cell_is_a_gap_not_a_word() -> None:
+    [term] = parse_glossary(TURKISH_HEADER + VOLUNTEER.strip() + ",\n")
+    assert term.gaps == ("tr",)
+    assert "tr" not in term.translations
+    assert term.honoured_by("tr", "anything at all")  # nothing fixed yet to demand
+
+
+def test_a_catalog_without_its_glossary_words_is_an_error_in_the_repository() -> None:
+    sources = with_turkish(make_sources(edit=translate()))
+    # No column at all, then a column left empty: either way a gap for tr alone.
+    for glossary in (HEADER + VOLUNTEER, TURKISH_HEADER + VOLUNTEER.strip() + ",\n"):
+        registry = build_registry(with_glossary(sources, glossary))
+        gaps = [i for i in inspect(registry, facts=FACTS) if i.code is IssueCode.GLOSSARY_GAP]
+        assert [(i.locale, i.severity) for i in gaps] == [("tr", Severity.ERROR)]
+        assert "glossary.csv" in gaps[0].message
+        # On the live desk, where a new language is published before the
+        # repository's glossary can take it in, the same gap only warns.
+        live = [i for i in inspect(registry, facts=FACTS, live_desk=True) if i.locale == "tr"]
+        gap = next(i for i in live if i.code is IssueCode.GLOSSARY_GAP)
+        assert gap.severity is Severity.WARNING
+
+
+def test_with_columns_adds_an_empty_column_for_a_new_language_once() -> None:
+    text = HEADER + VOLUNTEER + "\n"
+    grown = with_columns(text, ["en", "zh_Hans", "tr"])
+    assert grown.splitlines()[0] == "term,en,zh_Hans,zh_Hant,ug,tr"
+    assert grown.splitlines()[1] == VOLUNTEER.strip() + ","
+    assert with_columns(grown, ["tr"]) == grown
+    assert with_columns(text, ["ug"]) == text
+    [term] = parse_glossary(grown)
+    assert term.gaps == ("tr",)
+
+
+def test_the_shipped_glossary_has_no_gaps() -> None:
+    terms = parse_glossary((LOCALES_DIR / "glossary.csv").read_text(encoding="utf-8"))
+    assert all(term.gaps == () for term in terms)

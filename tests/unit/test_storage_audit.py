@@ -8,9 +8,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from storage import audit
-from storage.audit import GENESIS, AuditEntry, AuditLog, AuditReport
-from storage.database import Database
+from storage.audit import GENESIS, AuditEntry, AuditReport, chain_hash
+from storage.sqlite import audit
+from storage.sqlite.audit import SqliteAuditLog
+from storage.sqlite.database import Database
 
 TODAY = date(2024, 5, 17)
 KEY = b"\x11" * 32
@@ -58,19 +59,19 @@ async def execute(db: Database, sql: str, *args: object) -> None:
 
 
 async def test_empty_log_is_intact(db: Database) -> None:
-    report = await AuditLog(db, KEY).verify()
+    report = await SqliteAuditLog(db, KEY).verify()
     assert summary(report) == (0, None)
     assert report.head == GENESIS.hex()
     assert report.intact
-    assert await AuditLog(db, KEY).entries() == []
+    assert await SqliteAuditLog(db, KEY).entries() == []
 
 
 async def test_appends_form_an_intact_chain(chained: Database) -> None:
-    report = await AuditLog(chained, KEY).verify()
+    report = await SqliteAuditLog(chained, KEY).verify()
     assert summary(report) == (len(ROWS), None)
     assert report.intact
     assert report.head == (await hashes(chained))[-1].hex()
-    assert await AuditLog(chained, KEY).entries() == [
+    assert await SqliteAuditLog(chained, KEY).entries() == [
         AuditEntry(seq, (TODAY + timedelta(days=seq - 1)).isoformat(), actor, action, referral)
         for seq, (actor, action, referral) in enumerate(ROWS, start=1)
     ]
@@ -94,7 +95,7 @@ async def test_several_appends_in_one_transaction(db: Database) -> None:
             await audit.append(
                 connection, KEY, actor="c", action=action, referral=None, today=TODAY
             )
-    assert summary(await AuditLog(db, KEY).verify()) == (3, None)
+    assert summary(await SqliteAuditLog(db, KEY).verify()) == (3, None)
 
 
 async def test_append_rolls_back_with_its_transaction(chained: Database) -> None:
@@ -107,8 +108,8 @@ async def test_append_rolls_back_with_its_transaction(chained: Database) -> None
 
     with pytest.raises(RuntimeError, match="the change failed"):
         await failed_change()
-    assert len(await AuditLog(chained, KEY).entries()) == len(ROWS)
-    assert (await AuditLog(chained, KEY).verify()).intact
+    assert len(await SqliteAuditLog(chained, KEY).entries()) == len(ROWS)
+    assert (await SqliteAuditLog(chained, KEY).verify()).intact
 
 
 Tamper = Callable[[Database], Awaitable[None]]
@@ -183,7 +184,7 @@ async def _rehash_edited_row(db: Database, key: bytes = KEY) -> None:
         row = await cur.fetchone()
     assert row is not None
     seq, day, action, referral, prev = row
-    forged = audit._chain_hash(key, bytes(prev), int(seq), day, "someone", action, referral or "")
+    forged = chain_hash(key, bytes(prev), int(seq), day, "someone", action, referral or "")
     await execute(db, "UPDATE audit_log SET actor = 'someone', hash = ? WHERE seq = 3", forged)
 
 
@@ -215,7 +216,7 @@ async def test_tampering_is_found_at_the_first_broken_row(
     chained: Database, tamper: Tamper, first_broken: int, entries: int
 ) -> None:
     await tamper(chained)
-    report = await AuditLog(chained, KEY).verify()
+    report = await SqliteAuditLog(chained, KEY).verify()
     assert summary(report) == (entries, first_broken)
     assert not report.intact
 
@@ -224,26 +225,26 @@ async def test_appending_after_tampering_does_not_heal_the_chain(chained: Databa
     await _edit_actor(chained)
     async with chained.transaction() as connection:
         await audit.append(connection, KEY, actor="v", action="claim", referral=None, today=TODAY)
-    assert summary(await AuditLog(chained, KEY).verify()) == (len(ROWS) + 1, 3)
+    assert summary(await SqliteAuditLog(chained, KEY).verify()) == (len(ROWS) + 1, 3)
 
 
 async def test_the_chain_is_keyed(chained: Database) -> None:
-    assert summary(await AuditLog(chained, OTHER_KEY).verify()) == (len(ROWS), 1)
+    assert summary(await SqliteAuditLog(chained, OTHER_KEY).verify()) == (len(ROWS), 1)
 
 
 async def test_head_changes_when_the_tail_is_cut(chained: Database) -> None:
     """Cutting rows off the end shows against the head row; rewinding that too leaves a
     valid chain, and only a head recorded elsewhere shows it."""
-    before = await AuditLog(chained, KEY).verify()
+    before = await SqliteAuditLog(chained, KEY).verify()
     await execute(chained, "DELETE FROM audit_log WHERE seq = ?", len(ROWS))
-    assert summary(await AuditLog(chained, KEY).verify()) == (len(ROWS) - 1, len(ROWS))
+    assert summary(await SqliteAuditLog(chained, KEY).verify()) == (len(ROWS) - 1, len(ROWS))
     await execute(
         chained,
         "UPDATE audit_head SET seq = seq - 1, "
         "hash = (SELECT hash FROM audit_log WHERE seq = ?) WHERE id = 1",
         len(ROWS) - 1,
     )
-    after = await AuditLog(chained, KEY).verify()
+    after = await SqliteAuditLog(chained, KEY).verify()
     assert summary(after) == (len(ROWS) - 1, None)
     assert after.head != before.head
     assert after.head == (await hashes(chained))[-1].hex()

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from storage import audit
-from storage.audit import AuditLog, Compaction
-from storage.database import Database, packaged_migrations
+from storage.audit import GENESIS, Compaction, chain_hash
 from storage.errors import StorageError
+from storage.sqlite import audit
+from storage.sqlite.audit import SqliteAuditLog
+from storage.sqlite.database import Database, packaged_migrations
 
 DAY = date(2024, 5, 1)
 KEY = b"\x21" * 32
@@ -37,7 +38,7 @@ async def _execute(db: Database, sql: str, *args: object) -> None:
 
 
 async def _seqs(db: Database) -> list[int]:
-    return [entry.seq for entry in await AuditLog(db, KEY).entries()]
+    return [entry.seq for entry in await SqliteAuditLog(db, KEY).entries()]
 
 
 # Relayed messages -------------------------------------------------------------
@@ -49,7 +50,7 @@ async def _relay(db: Database, referral: str, *, from_member: bool, day: date) -
 
 
 async def test_relayed_messages_are_counted_then_sealed_as_one_entry_a_day(db: Database) -> None:
-    log = AuditLog(db, KEY)
+    log = SqliteAuditLog(db, KEY)
     for _ in range(3):
         await _relay(db, "aaaaaaaa", from_member=True, day=DAY)
     await _relay(db, "aaaaaaaa", from_member=False, day=DAY)
@@ -79,7 +80,7 @@ async def test_relayed_messages_are_counted_then_sealed_as_one_entry_a_day(db: D
 async def test_old_entries_are_compacted_into_a_checkpoint_and_the_chain_still_verifies(
     db: Database,
 ) -> None:
-    log = AuditLog(db, KEY)
+    log = SqliteAuditLog(db, KEY)
     await _daily(db, 10)
     before = await log.verify()
     done = await log.compact(before=DAY + timedelta(days=6), today=DAY + timedelta(days=10))
@@ -111,7 +112,7 @@ async def _hash_of(db: Database, seq: int, *, prev: bool = False) -> bytes:
 
 
 async def test_a_second_compaction_replaces_the_first_checkpoint(db: Database) -> None:
-    log = AuditLog(db, KEY)
+    log = SqliteAuditLog(db, KEY)
     await _daily(db, 5)
     await log.compact(before=DAY + timedelta(days=3), today=DAY + timedelta(days=20))
     await _daily(db, 3)  # more entries, dated early again
@@ -128,7 +129,7 @@ async def test_a_second_compaction_replaces_the_first_checkpoint(db: Database) -
 
 async def test_only_a_leading_run_of_old_entries_goes(db: Database) -> None:
     """A day's relay counts are sealed the next day with their own day: they wait."""
-    log = AuditLog(db, KEY)
+    log = SqliteAuditLog(db, KEY)
     await _append(db, DAY)
     await _append(db, DAY + timedelta(days=50))
     await _append(db, DAY + timedelta(days=1))
@@ -139,7 +140,7 @@ async def test_only_a_leading_run_of_old_entries_goes(db: Database) -> None:
 
 
 async def test_a_broken_chain_is_not_compacted(db: Database) -> None:
-    log = AuditLog(db, KEY)
+    log = SqliteAuditLog(db, KEY)
     await _daily(db, 5)
     await _execute(db, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
     with pytest.raises(StorageError, match="broken at entry 2"):
@@ -164,7 +165,7 @@ async def test_a_broken_chain_is_not_compacted(db: Database) -> None:
 async def test_tampering_after_compaction_is_found(
     db: Database, tamper: str, first_broken: int
 ) -> None:
-    log = AuditLog(db, KEY)
+    log = SqliteAuditLog(db, KEY)
     await _daily(db, 10)
     await log.compact(before=DAY + timedelta(days=6), today=DAY + timedelta(days=10))
     await _execute(db, tamper)
@@ -175,7 +176,7 @@ async def test_tampering_after_compaction_is_found(
 
 async def test_a_checkpoint_cannot_be_forged_without_the_key(db: Database) -> None:
     """Cutting a prefix and chaining a made-up checkpoint needs the key."""
-    log = AuditLog(db, KEY)
+    log = SqliteAuditLog(db, KEY)
     await _daily(db, 6)
     through = 3
     kept_prev = await _hash_of(db, through + 1, prev=True)
@@ -217,10 +218,12 @@ async def test_two_writers_on_one_file_never_fork_the_chain(tmp_path: Path) -> N
                     )
                 if number == 20 and name == "a":
                     # Compaction meanwhile, from one writer, of all that is there so far.
-                    await AuditLog(database, KEY).compact(before=DAY + timedelta(days=1), today=DAY)
+                    await SqliteAuditLog(database, KEY).compact(
+                        before=DAY + timedelta(days=1), today=DAY
+                    )
 
         await asyncio.gather(writer(first, "a"), writer(second, "b"))
-        report = await AuditLog(first, KEY).verify()
+        report = await SqliteAuditLog(first, KEY).verify()
         assert report.intact
         assert report.compacted_through is not None
         seqs = await _seqs(second)
@@ -238,10 +241,10 @@ async def test_an_existing_log_goes_on_after_the_upgrade(tmp_path: Path) -> None
     before = [m for m in migrations if m.version < 5]  # 0005_integrity adds audit_head
     assert migrations[len(before)].name == "integrity"
     old = await Database.open(path, migrations=before)
-    prev = audit.GENESIS
+    prev = GENESIS
     async with old.transaction() as connection:
         for seq in (1, 2, 3):
-            digest = audit._chain_hash(KEY, prev, seq, DAY.isoformat(), "cli", "x", "")
+            digest = chain_hash(KEY, prev, seq, DAY.isoformat(), "cli", "x", "")
             await connection.execute(
                 "INSERT INTO audit_log (seq, day, actor, action, referral, prev_hash, hash) "
                 "VALUES (?, ?, 'cli', 'x', NULL, ?, ?)",
@@ -252,7 +255,7 @@ async def test_an_existing_log_goes_on_after_the_upgrade(tmp_path: Path) -> None
     upgraded = await Database.open(path)
     try:
         await _append(upgraded, DAY)
-        report = await AuditLog(upgraded, KEY).verify()
+        report = await SqliteAuditLog(upgraded, KEY).verify()
         assert report.intact
         assert report.entries == 4
     finally:

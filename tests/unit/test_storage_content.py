@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.audit import AuditLog
-from storage.content import SqliteContentRepository, pack_files, unpack_files
+from storage.content import pack_files, unpack_files
 from storage.content_records import (
     BrokenVersion,
     ContentFiles,
@@ -20,10 +19,12 @@ from storage.content_records import (
     VersionInfo,
 )
 from storage.crypto import Pseudonymizer
-from storage.database import Database
 from storage.errors import ContentIntegrityError, UnknownVersion, VersionConflict
 from storage.keys import RootKeys
-from storage.staff import StaffRepository
+from storage.sqlite.audit import SqliteAuditLog
+from storage.sqlite.content import SqliteContentRepository
+from storage.sqlite.database import Database
+from storage.sqlite.staff import SqliteStaffRepository
 from tests.unit.storage_samples import AUDIT_KEY, CIPHER, PSEUDONYMS
 
 OTHER = Pseudonymizer(RootKeys(keys={1: b"\x0c" * 32}, active=1, pseudonym_key_id=1))
@@ -48,7 +49,7 @@ def repository(db: Database, pseudonyms: Pseudonymizer = PSEUDONYMS) -> SqliteCo
 @pytest.fixture
 async def db(db: Database) -> Database:
     """The shared fresh database, with two coordinators to publish."""
-    staff = StaffRepository(db, CIPHER, AUDIT_KEY)
+    staff = SqliteStaffRepository(db, CIPHER, AUDIT_KEY)
     for key, chat in ((COORDINATOR, 1), (SECOND, 2)):
         await staff.add(
             key,
@@ -178,9 +179,9 @@ async def test_rollback_is_a_new_version_with_the_old_files(
 
 async def test_each_publish_is_audited(db: Database, content: SqliteContentRepository) -> None:
     await publish(content, 0)
-    entries = await AuditLog(db, PSEUDONYMS.audit_key()).entries()
+    entries = await SqliteAuditLog(db, PSEUDONYMS.audit_key()).entries()
     assert [(e.actor, e.action) for e in entries][-1] == ("c0ffee00", "content-publish:1")
-    assert (await AuditLog(db, PSEUDONYMS.audit_key()).verify()).intact
+    assert (await SqliteAuditLog(db, PSEUDONYMS.audit_key()).verify()).intact
 
 
 async def test_only_days_are_stored(content: SqliteContentRepository) -> None:
@@ -318,7 +319,7 @@ async def test_each_coordinator_has_one_draft_that_survives_reopening(
 
 
 async def test_a_draft_goes_with_its_coordinator(
-    content: SqliteContentRepository, staff: StaffRepository
+    content: SqliteContentRepository, staff: SqliteStaffRepository
 ) -> None:
     await content.save_draft(Draft(COORDINATOR, 0, files(), TODAY))
     await staff.remove(COORDINATOR, actor="admin", today=TODAY, announce_all=True)
@@ -368,7 +369,7 @@ async def test_languages_are_switched_and_audited(
         "tr": LocaleSwitch("tr", True, "c0ffee00", TODAY),
         "ug": LocaleSwitch("ug", True, "beef0000", TODAY),
     }
-    actions = [e.action for e in await AuditLog(db, PSEUDONYMS.audit_key()).entries()]
+    actions = [e.action for e in await SqliteAuditLog(db, PSEUDONYMS.audit_key()).entries()]
     assert actions[-3:] == ["content-locale-on:tr", "content-locale-off:ug", "content-locale-on:ug"]
     with pytest.raises(ValueError, match="locale"):
         await content.switch_locale(LocaleSwitch("../x", True, "c0ffee00", TODAY))

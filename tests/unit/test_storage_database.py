@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from storage.database import (
+from storage.errors import MigrationError, StorageError
+from storage.sqlite.database import (
     Database,
     Migration,
     ordered_migrations,
     packaged_migrations,
     split_statements,
 )
-from storage.errors import MigrationError, StorageError
 
 
 def _wal_size(path: Path) -> int:

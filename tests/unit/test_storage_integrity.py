@@ -7,21 +7,14 @@ from datetime import date
 
 import pytest
 
-from storage.database import Database
-from storage.integrity import (
-    REFERRALS,
-    STAFF,
-    RowSeal,
-    Sealed,
-    TamperedRow,
-    count_failing,
-    row_key,
-    seal_unsealed,
-    unsealed_rows,
-)
-from storage.members import MemberRepository
-from storage.referrals import Escalated, Referral, ReferralRepository, Refused
-from storage.staff import StaffMember, StaffRepository
+from storage.integrity import REFERRALS, STAFF, RowSeal, Sealed, TamperedRow, row_key
+from storage.referrals import Escalated, Referral, Refused
+from storage.sqlite.database import Database
+from storage.sqlite.integrity import count_failing, seal_unsealed, unsealed_rows
+from storage.sqlite.members import SqliteMemberRepository
+from storage.sqlite.referrals import SqliteReferralRepository
+from storage.sqlite.staff import SqliteStaffRepository
+from storage.staff import StaffMember
 from tests.unit.storage_samples import AUDIT_KEY, CIPHER, PSEUDONYMS
 
 SEAL = RowSeal(row_key(AUDIT_KEY))
@@ -34,7 +27,7 @@ MEMBER = PSEUDONYMS.member_key(3_000_003)
 @pytest.fixture
 async def db(db: Database) -> Database:
     """The shared fresh database, with a member to file requests for."""
-    await MemberRepository(db, CIPHER).save(MEMBER, {}, today=TODAY)
+    await SqliteMemberRepository(db, CIPHER).save(MEMBER, {}, today=TODAY)
     return db
 
 
@@ -43,7 +36,7 @@ async def _sql(db: Database, sql: str, *args: object) -> None:
         await connection.execute(sql, args)
 
 
-async def _volunteer(staff: StaffRepository, key: bytes, label: str) -> StaffMember:
+async def _volunteer(staff: SqliteStaffRepository, key: bytes, label: str) -> StaffMember:
     member = await staff.add(
         key, role="volunteer", label=label, locale="en", chat_id=1, actor="c", today=TODAY
     )
@@ -51,7 +44,7 @@ async def _volunteer(staff: StaffRepository, key: bytes, label: str) -> StaffMem
     return member
 
 
-async def _held(staff: StaffRepository, referrals: ReferralRepository) -> Referral:
+async def _held(staff: SqliteStaffRepository, referrals: SqliteReferralRepository) -> Referral:
     await _volunteer(staff, VERA, "vera0001")
     await _volunteer(staff, MOLE, "mole0002")
     filed = await referrals.open(
@@ -126,7 +119,7 @@ def test_types_are_told_apart() -> None:
     ],
 )
 async def test_an_edited_account_is_no_account(
-    db: Database, staff: StaffRepository, edit: str, caplog: pytest.LogCaptureFixture
+    db: Database, staff: SqliteStaffRepository, edit: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     await _volunteer(staff, VERA, "vera0001")
     await _volunteer(staff, MOLE, "mole0002")
@@ -149,7 +142,7 @@ async def test_an_edited_account_is_no_account(
 
 
 async def test_a_genuine_re_registration_replaces_what_was_edited(
-    db: Database, staff: StaffRepository
+    db: Database, staff: SqliteStaffRepository
 ) -> None:
     await _volunteer(staff, MOLE, "mole0002")
     await _sql(db, "UPDATE staff SET languages = 'en ug zh_Hans' WHERE label = 'mole0002'")
@@ -166,7 +159,9 @@ async def test_a_genuine_re_registration_replaces_what_was_edited(
     assert kept.is_coordinator
 
 
-async def test_removing_an_edited_account_still_works(db: Database, staff: StaffRepository) -> None:
+async def test_removing_an_edited_account_still_works(
+    db: Database, staff: SqliteStaffRepository
+) -> None:
     await _volunteer(staff, MOLE, "mole0002")
     await _sql(db, "UPDATE staff SET role = 'coordinator' WHERE label = 'mole0002'")
     await staff.remove(MOLE, actor="admin", today=TODAY)
@@ -174,7 +169,7 @@ async def test_removing_an_edited_account_still_works(db: Database, staff: Staff
 
 
 async def test_an_invite_edited_to_a_coordinators_is_no_invite(
-    db: Database, staff: StaffRepository
+    db: Database, staff: SqliteStaffRepository
 ) -> None:
     await staff.add_invite(b"h" * 32, "volunteer", created_by="c", expires_at=10**10, today=TODAY)
     await staff.add_invite(b"g" * 32, "volunteer", created_by="c", expires_at=10**10, today=TODAY)
@@ -200,7 +195,11 @@ async def test_an_invite_edited_to_a_coordinators_is_no_invite(
     ],
 )
 async def test_a_request_moved_outside_the_bot_is_held_by_nobody(
-    db: Database, staff: StaffRepository, referrals: ReferralRepository, edit: str, stripped: bool
+    db: Database,
+    staff: SqliteStaffRepository,
+    referrals: SqliteReferralRepository,
+    edit: str,
+    stripped: bool,
 ) -> None:
     referral = await _held(staff, referrals)
     if stripped:
@@ -240,7 +239,7 @@ async def test_a_request_moved_outside_the_bot_is_held_by_nobody(
 
 
 async def test_genuine_transitions_keep_the_seal(
-    db: Database, staff: StaffRepository, referrals: ReferralRepository
+    db: Database, staff: SqliteStaffRepository, referrals: SqliteReferralRepository
 ) -> None:
     referral = await _held(staff, referrals)
     asked = await referrals.ask_handover(referral.id, VERA, actor="v", today=TODAY)
@@ -260,7 +259,7 @@ async def test_genuine_transitions_keep_the_seal(
 
 
 async def test_rows_from_before_sealing_are_listed_then_sealed_as_shown(
-    db: Database, staff: StaffRepository, referrals: ReferralRepository
+    db: Database, staff: SqliteStaffRepository, referrals: SqliteReferralRepository
 ) -> None:
     referral = await _held(staff, referrals)
     await _sql(db, "UPDATE staff SET mac = NULL")
@@ -286,14 +285,14 @@ async def test_rows_from_before_sealing_are_listed_then_sealed_as_shown(
 # Writes the relay's hardening added (issue 8, items 1-4) --------------------------------
 
 
-async def _asked(staff: StaffRepository, key: bytes, *languages: str) -> None:
+async def _asked(staff: SqliteStaffRepository, key: bytes, *languages: str) -> None:
     for language in languages:
         await staff.toggle_requested_language(key, language)
     await staff.ask_for_languages(key, actor="v", today=TODAY)
 
 
 async def test_languages_approved_refused_or_dropped_keep_the_seal(
-    db: Database, staff: StaffRepository
+    db: Database, staff: SqliteStaffRepository
 ) -> None:
     await staff.add(
         VERA, role="volunteer", label="vera0001", locale="en", chat_id=1, actor="c", today=TODAY
@@ -315,7 +314,7 @@ async def test_languages_approved_refused_or_dropped_keep_the_seal(
 
 
 async def test_whom_a_volunteer_writes_to_is_not_sealed_and_changing_it_breaks_nothing(
-    db: Database, staff: StaffRepository, referrals: ReferralRepository
+    db: Database, staff: SqliteStaffRepository, referrals: SqliteReferralRepository
 ) -> None:
     """current_referral is no authority: the relay checks the request's sealed holder."""
     referral = await _held(staff, referrals)
@@ -328,7 +327,7 @@ async def test_whom_a_volunteer_writes_to_is_not_sealed_and_changing_it_breaks_n
 
 
 async def test_no_language_is_approved_for_an_edited_account(
-    db: Database, staff: StaffRepository
+    db: Database, staff: SqliteStaffRepository
 ) -> None:
     await _volunteer(staff, MOLE, "mole0002")
     await _asked(staff, MOLE, "ug")
@@ -342,7 +341,7 @@ async def test_no_language_is_approved_for_an_edited_account(
 
 
 async def test_claims_are_counted_and_escalations_keep_the_seal(
-    db: Database, staff: StaffRepository, referrals: ReferralRepository
+    db: Database, staff: SqliteStaffRepository, referrals: SqliteReferralRepository
 ) -> None:
     referral = await _held(staff, referrals)
     assert await referrals.claims_on(VERA, TODAY) == 1
@@ -367,7 +366,7 @@ async def test_claims_are_counted_and_escalations_keep_the_seal(
 
 
 async def test_a_crisis_request_is_filed_even_over_a_request_edited_outside_the_bot(
-    db: Database, staff: StaffRepository, referrals: ReferralRepository
+    db: Database, staff: SqliteStaffRepository, referrals: SqliteReferralRepository
 ) -> None:
     """Someone detained now is never refused; the edited row cannot carry their request."""
     referral = await _held(staff, referrals)

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from storage.crypto import Pseudonymizer
-from storage.database import Database
 from storage.errors import KeyFileError
-from storage.key_check import verify_root_key
 from storage.keys import add_key, parse_root_keys
+from storage.sqlite.database import Database
+from storage.sqlite.key_check import verify_root_key
 
 
 def _keys(seed: bytes) -> str:

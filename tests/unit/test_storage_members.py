@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 from storage.crypto import FieldCipher
-from storage.database import Database
 from storage.errors import DecryptionError, StorageError
 from storage.keys import RootKeys
-from storage.members import MemberRepository
+from storage.sqlite.database import Database
+from storage.sqlite.members import SqliteMemberRepository
 from tests.unit.storage_samples import PSEUDONYMS, disk_bytes
 
 ALICE = PSEUDONYMS.member_key(1_000_001)
@@ -20,7 +20,7 @@ NOW = datetime(2024, 5, 17, 12, 30, tzinfo=UTC)
 CANARY = "CANARY-Ürümqi-ئۈرۈمچی-乌鲁木齐-7f3a9c"
 
 
-async def test_save_load_round_trip(members: MemberRepository) -> None:
+async def test_save_load_round_trip(members: SqliteMemberRepository) -> None:
     state = {"flow": "main", "node": "start", "answers": {"country": "TR"}, "text": CANARY}
     assert await members.load(ALICE) is None
     await members.save(ALICE, state, today=TODAY)
@@ -32,7 +32,7 @@ async def test_save_load_round_trip(members: MemberRepository) -> None:
 
 
 async def test_state_is_not_plaintext_on_disk(
-    db: Database, members: MemberRepository, db_path: Path
+    db: Database, members: SqliteMemberRepository, db_path: Path
 ) -> None:
     await members.save(ALICE, {"text": CANARY, "flow": "asylum_steps"}, today=TODAY)
     canaries = [CANARY.encode("utf-8"), b"asylum_steps", CANARY.encode("utf-16-le")]
@@ -47,7 +47,7 @@ async def test_state_is_not_plaintext_on_disk(
         assert canary not in closed
 
 
-async def test_updated_day_is_day_granular(db: Database, members: MemberRepository) -> None:
+async def test_updated_day_is_day_granular(db: Database, members: SqliteMemberRepository) -> None:
     await members.save(ALICE, {}, today=TODAY)
     async with db.connection.execute("SELECT updated_day FROM members") as cursor:
         row = await cursor.fetchone()
@@ -57,7 +57,7 @@ async def test_updated_day_is_day_granular(db: Database, members: MemberReposito
         await members.save(ALICE, {}, today=NOW)
 
 
-async def test_member_key_must_be_a_pseudonym(members: MemberRepository) -> None:
+async def test_member_key_must_be_a_pseudonym(members: SqliteMemberRepository) -> None:
     with pytest.raises(ValueError, match="pseudonym"):
         await members.save(b"1000001", {}, today=TODAY)
     with pytest.raises(ValueError, match="pseudonym"):
@@ -65,7 +65,7 @@ async def test_member_key_must_be_a_pseudonym(members: MemberRepository) -> None
 
 
 async def test_erase_removes_row_messages_and_bytes(
-    db: Database, members: MemberRepository, db_path: Path
+    db: Database, members: SqliteMemberRepository, db_path: Path
 ) -> None:
     await members.save(ALICE, {"flow": "main"}, today=TODAY)
     await members.save(BOB, {"flow": "main"}, today=TODAY)
@@ -87,13 +87,13 @@ async def test_erase_removes_row_messages_and_bytes(
     assert ALICE not in disk_bytes(db_path)
 
 
-async def test_erase_of_unknown_member_is_harmless(members: MemberRepository) -> None:
+async def test_erase_of_unknown_member_is_harmless(members: SqliteMemberRepository) -> None:
     await members.erase(ALICE)
     assert await members.count() == 0
 
 
 async def test_tampered_or_moved_state_fails_closed(
-    db: Database, members: MemberRepository
+    db: Database, members: SqliteMemberRepository
 ) -> None:
     await members.save(ALICE, {"who": "alice"}, today=TODAY)
     await members.save(BOB, {"who": "bob"}, today=TODAY)
@@ -108,16 +108,16 @@ async def test_tampered_or_moved_state_fails_closed(
     assert await members.load(ALICE) == {"who": "alice"}
 
 
-async def test_wrong_root_key_fails_closed(db: Database, members: MemberRepository) -> None:
+async def test_wrong_root_key_fails_closed(db: Database, members: SqliteMemberRepository) -> None:
     await members.save(ALICE, {"who": "alice"}, today=TODAY)
-    other = MemberRepository(
+    other = SqliteMemberRepository(
         db, FieldCipher(RootKeys(keys={1: b"\x06" * 32}, active=1, pseudonym_key_id=1))
     )
     with pytest.raises(DecryptionError):
         await other.load(ALICE)
 
 
-async def test_deletable_messages_window(members: MemberRepository) -> None:
+async def test_deletable_messages_window(members: SqliteMemberRepository) -> None:
     await members.save(ALICE, {}, today=TODAY)
     await members.remember_messages(ALICE, [5, 3, 4], now=NOW)
     await members.remember_messages(ALICE, [3], now=NOW + timedelta(hours=1))
@@ -129,7 +129,7 @@ async def test_deletable_messages_window(members: MemberRepository) -> None:
     assert await members.deletable_messages(ALICE, now=later + timedelta(hours=48)) == []
 
 
-async def test_forget_old_messages(members: MemberRepository) -> None:
+async def test_forget_old_messages(members: SqliteMemberRepository) -> None:
     await members.save(ALICE, {}, today=TODAY)
     await members.save(BOB, {}, today=TODAY)
     await members.remember_messages(ALICE, [1, 2], now=NOW)
@@ -142,7 +142,7 @@ async def test_forget_old_messages(members: MemberRepository) -> None:
     assert await members.load(ALICE) == {}
 
 
-async def test_purge_idle(members: MemberRepository) -> None:
+async def test_purge_idle(members: SqliteMemberRepository) -> None:
     await members.save(ALICE, {"a": 1}, today=date(2024, 1, 1))
     await members.save(BOB, {"b": 2}, today=date(2024, 3, 1))
     await members.remember_messages(ALICE, [1], now=NOW)
@@ -156,7 +156,7 @@ async def test_purge_idle(members: MemberRepository) -> None:
         await members.purge_idle(before=NOW)
 
 
-async def test_remember_messages_for_unknown_member_raises(members: MemberRepository) -> None:
+async def test_remember_messages_for_unknown_member_raises(members: SqliteMemberRepository) -> None:
     with pytest.raises(StorageError, match="save the member first"):
         await members.remember_messages(ALICE, [1], now=NOW)
     await members.save(ALICE, {}, today=TODAY)
@@ -165,7 +165,7 @@ async def test_remember_messages_for_unknown_member_raises(members: MemberReposi
     assert await members.deletable_messages(ALICE, now=NOW) == [1]
 
 
-async def test_naive_datetimes_are_refused(members: MemberRepository) -> None:
+async def test_naive_datetimes_are_refused(members: SqliteMemberRepository) -> None:
     await members.save(ALICE, {}, today=TODAY)
     with pytest.raises(ValueError, match="timezone"):
         await members.remember_messages(ALICE, [1], now=NOW.replace(tzinfo=None))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -13,24 +12,24 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from storage.audit import AuditLog
 from storage.crypto import FieldCipher
-from storage.database import Database
-from storage.errors import DecryptionError
+from storage.errors import ConstraintViolation, DecryptionError
 from storage.keys import RootKeys
-from storage.members import MemberRepository
 from storage.referrals import (
     Escalated,
     Held,
     Referral,
-    ReferralRepository,
     Refused,
     Withdrawn,
     new_referral_id,
     valid_referral_id,
 )
 from storage.relay_copies import Copy, copies_at
-from storage.staff import StaffRepository
+from storage.sqlite.audit import SqliteAuditLog
+from storage.sqlite.database import Database
+from storage.sqlite.members import SqliteMemberRepository
+from storage.sqlite.referrals import SqliteReferralRepository
+from storage.sqlite.staff import SqliteStaffRepository
 from tests.unit.storage_samples import AUDIT_KEY, CIPHER, PSEUDONYMS, disk_bytes
 
 ALICE = PSEUDONYMS.member_key(1_000_001)
@@ -50,11 +49,11 @@ ID_ALPHABET = set("abcdefghjkmnpqrstuvwxyz23456789")
 @pytest.fixture
 async def db(db: Database) -> Database:
     """The shared fresh database, with members to file for and volunteers to claim."""
-    members = MemberRepository(db, CIPHER)
+    members = SqliteMemberRepository(db, CIPHER)
     for key in (ALICE, BOB, CAROL):
         await members.save(key, {}, today=TODAY)
     # Only active staff accounts can be given a referral.
-    staff = StaffRepository(db, CIPHER, AUDIT_KEY)
+    staff = SqliteStaffRepository(db, CIPHER, AUDIT_KEY)
     for n, key in enumerate((VERA, VICTOR, *CONTENDERS)):
         await staff.add(
             key,
@@ -69,7 +68,7 @@ async def db(db: Database) -> Database:
 
 
 async def request(
-    referrals: ReferralRepository,
+    referrals: SqliteReferralRepository,
     member: bytes = ALICE,
     *,
     chat_id: int = ALICE_CHAT,
@@ -94,7 +93,7 @@ async def request(
 
 
 async def file(
-    referrals: ReferralRepository,
+    referrals: SqliteReferralRepository,
     member: bytes = ALICE,
     *,
     chat_id: int = ALICE_CHAT,
@@ -118,13 +117,15 @@ async def file(
     return result
 
 
-async def claim(referrals: ReferralRepository, referral: Referral, who: bytes) -> Referral | None:
+async def claim(
+    referrals: SqliteReferralRepository, referral: Referral, who: bytes
+) -> Referral | None:
     return await referrals.claim(referral.id, who, actor=who.hex()[:8], today=TODAY)
 
 
 async def actions(db: Database) -> list[tuple[str, str | None]]:
     """The audit entries about referrals (the fixture's staff accounts left out)."""
-    entries = await AuditLog(db, AUDIT_KEY).entries()
+    entries = await SqliteAuditLog(db, AUDIT_KEY).entries()
     return [(entry.action, entry.referral) for entry in entries if entry.referral is not None]
 
 
@@ -145,7 +146,9 @@ async def _raw_chat_ref(db: Database, referral_id: str) -> bytes | None:
 # Opening ---------------------------------------------------------------------
 
 
-async def test_open_files_an_open_referral(db: Database, referrals: ReferralRepository) -> None:
+async def test_open_files_an_open_referral(
+    db: Database, referrals: SqliteReferralRepository
+) -> None:
     referral = await file(referrals, urgency="detained", notify_at=100)
     assert referral.status == "open"
     assert referral.member_key == ALICE
@@ -171,14 +174,14 @@ async def test_open_files_an_open_referral(db: Database, referrals: ReferralRepo
     assert await actions(db) == [("request", referral.id)]
 
 
-async def test_country_may_be_absent(referrals: ReferralRepository) -> None:
+async def test_country_may_be_absent(referrals: SqliteReferralRepository) -> None:
     referral = await file(referrals, country=None)
     assert referral.country is None
     assert not referral.urgent
 
 
 async def test_second_open_for_the_same_member_is_refused(
-    db: Database, referrals: ReferralRepository
+    db: Database, referrals: SqliteReferralRepository
 ) -> None:
     first = await file(referrals)
     second = await request(referrals, daily_limit=10)
@@ -190,14 +193,14 @@ async def test_second_open_for_the_same_member_is_refused(
     assert [action for action, _ in await actions(db)] == ["request", "request"]
 
 
-async def test_also_refused_while_claimed(referrals: ReferralRepository) -> None:
+async def test_also_refused_while_claimed(referrals: SqliteReferralRepository) -> None:
     referral = await file(referrals)
     assert await claim(referrals, referral, VERA) is not None
     refused = await request(referrals, daily_limit=10)
     assert refused == Refused("already_open")
 
 
-async def test_daily_limit_counts_filed_requests(referrals: ReferralRepository) -> None:
+async def test_daily_limit_counts_filed_requests(referrals: SqliteReferralRepository) -> None:
     first = await file(referrals, daily_limit=2)
     # A refusal for an open referral does not use up the day's allowance.
     refused = await request(referrals, daily_limit=2)
@@ -219,7 +222,9 @@ async def test_daily_limit_counts_filed_requests(referrals: ReferralRepository) 
     assert tomorrow.created_day == TODAY + timedelta(days=1)
 
 
-async def test_forget_request_counts_resets_the_allowance(referrals: ReferralRepository) -> None:
+async def test_forget_request_counts_resets_the_allowance(
+    referrals: SqliteReferralRepository,
+) -> None:
     await file(referrals, daily_limit=1)
     await referrals.withdraw(ALICE, today=TODAY, action="cancel")
     assert await referrals.forget_request_counts(before=TODAY) == 0
@@ -228,11 +233,11 @@ async def test_forget_request_counts_resets_the_allowance(referrals: ReferralRep
 
 
 async def test_erasing_the_member_does_not_reset_the_daily_limit(
-    db: Database, referrals: ReferralRepository, db_path: Path
+    db: Database, referrals: SqliteReferralRepository, db_path: Path
 ) -> None:
     await file(referrals, daily_limit=1)
     await referrals.withdraw(ALICE, today=TODAY, action="wipe")
-    members = MemberRepository(db, CIPHER)
+    members = SqliteMemberRepository(db, CIPHER)
     await members.erase(ALICE)
     await members.save(ALICE, {}, today=TODAY)
     assert await request(referrals, daily_limit=1) == Refused("daily_limit")
@@ -242,10 +247,10 @@ async def test_erasing_the_member_does_not_reset_the_daily_limit(
 
 
 async def test_referral_of_an_unknown_member_is_refused_by_the_schema(
-    db: Database, referrals: ReferralRepository
+    db: Database, referrals: SqliteReferralRepository
 ) -> None:
     stranger = PSEUDONYMS.member_key(9_999_999)
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+    with pytest.raises(ConstraintViolation, match="FOREIGN KEY"):
         await file(referrals, stranger)
     assert await referrals.count() == 0
     # The whole request rolled back, its count included.
@@ -263,7 +268,7 @@ async def _request_keys(db: Database) -> list[bytes]:
 # Ids ------------------------------------------------------------------------
 
 
-async def test_ids_are_random_not_sequential(referrals: ReferralRepository) -> None:
+async def test_ids_are_random_not_sequential(referrals: SqliteReferralRepository) -> None:
     ids = [(await file(referrals, key, chat_id=n)).id for n, key in enumerate((ALICE, BOB, CAROL))]
     assert len(set(ids)) == 3
     assert all(len(rid) == 8 and set(rid) <= ID_ALPHABET for rid in ids)
@@ -314,7 +319,7 @@ def test_any_eight_alphabet_characters_are_valid(value: str) -> None:
 # Claiming --------------------------------------------------------------------
 
 
-async def test_first_claim_wins(db: Database, referrals: ReferralRepository) -> None:
+async def test_first_claim_wins(db: Database, referrals: SqliteReferralRepository) -> None:
     referral = await file(referrals, urgency="detained", notify_at=100)
     won = await claim(referrals, referral, VERA)
     assert won is not None
@@ -333,7 +338,7 @@ async def test_first_claim_wins(db: Database, referrals: ReferralRepository) -> 
 
 
 async def test_concurrent_claims_have_exactly_one_winner(
-    db: Database, referrals: ReferralRepository
+    db: Database, referrals: SqliteReferralRepository
 ) -> None:
     referral = await file(referrals)
     results = await asyncio.gather(*(claim(referrals, referral, who) for who in CONTENDERS))
@@ -345,7 +350,7 @@ async def test_concurrent_claims_have_exactly_one_winner(
     assert [action for action, _ in await actions(db)].count("claim") == 1
 
 
-async def test_two_concurrent_claims(referrals: ReferralRepository) -> None:
+async def test_two_concurrent_claims(referrals: SqliteReferralRepository) -> None:
     referral = await file(referrals)
     first, second = await asyncio.gather(
         claim(referrals, referral, VERA), claim(referrals, referral, VICTOR)
@@ -353,13 +358,13 @@ async def test_two_concurrent_claims(referrals: ReferralRepository) -> None:
     assert (first is None) != (second is None)
 
 
-async def test_claim_of_unknown_referral(referrals: ReferralRepository) -> None:
+async def test_claim_of_unknown_referral(referrals: SqliteReferralRepository) -> None:
     await file(referrals)
     assert await referrals.claim("zzzzzzzz", VERA, actor="v", today=TODAY) is None
 
 
 async def test_only_an_active_account_can_claim(
-    db: Database, referrals: ReferralRepository, staff: StaffRepository
+    db: Database, referrals: SqliteReferralRepository, staff: SqliteStaffRepository
 ) -> None:
     referral = await file(referrals)
     stranger = PSEUDONYMS.member_key(4_000_001)
@@ -377,7 +382,9 @@ async def test_only_an_active_account_can_claim(
 # Release, handover, reassign -------------------------------------------------
 
 
-async def test_release_only_by_the_holder(db: Database, referrals: ReferralRepository) -> None:
+async def test_release_only_by_the_holder(
+    db: Database, referrals: SqliteReferralRepository
+) -> None:
     referral = await file(referrals, urgency="immediate_risk", notify_at=100)
     await claim(referrals, referral, VERA)
     assert (
@@ -404,7 +411,9 @@ async def test_release_only_by_the_holder(db: Database, referrals: ReferralRepos
     assert [action for action, _ in await actions(db)] == ["request", "claim", "release", "claim"]
 
 
-async def test_released_general_referral_is_not_renotified(referrals: ReferralRepository) -> None:
+async def test_released_general_referral_is_not_renotified(
+    referrals: SqliteReferralRepository,
+) -> None:
     referral = await file(referrals, notify_at=100)
     await claim(referrals, referral, VERA)
     assert (
@@ -414,7 +423,7 @@ async def test_released_general_referral_is_not_renotified(referrals: ReferralRe
     assert await referrals.due_renotify(now=10**9) == []
 
 
-async def test_handover_then_reassign(db: Database, referrals: ReferralRepository) -> None:
+async def test_handover_then_reassign(db: Database, referrals: SqliteReferralRepository) -> None:
     referral = await file(referrals)
     assert await referrals.ask_handover(referral.id, VERA, actor="v", today=TODAY) is None
     assert await referrals.reassign(referral.id, VICTOR, actor="c", today=TODAY) is None
@@ -448,7 +457,7 @@ async def test_handover_then_reassign(db: Database, referrals: ReferralRepositor
 
 
 async def test_reassign_only_to_an_active_account(
-    referrals: ReferralRepository, staff: StaffRepository
+    referrals: SqliteReferralRepository, staff: SqliteStaffRepository
 ) -> None:
     referral = await file(referrals)
     await claim(referrals, referral, VERA)
@@ -464,7 +473,7 @@ async def test_reassign_only_to_an_active_account(
     assert moved.volunteer == CONTENDERS[0]
 
 
-async def test_holder_can_release_during_handover(referrals: ReferralRepository) -> None:
+async def test_holder_can_release_during_handover(referrals: SqliteReferralRepository) -> None:
     referral = await file(referrals)
     await claim(referrals, referral, VERA)
     await referrals.ask_handover(referral.id, VERA, actor="v", today=TODAY)
@@ -473,7 +482,7 @@ async def test_holder_can_release_during_handover(referrals: ReferralRepository)
     assert released.status == "open"
 
 
-async def test_held_by_lists_oldest_first(referrals: ReferralRepository) -> None:
+async def test_held_by_lists_oldest_first(referrals: SqliteReferralRepository) -> None:
     newer = await file(referrals, ALICE, today=TODAY)
     older = await file(referrals, BOB, chat_id=BOB_CHAT, today=TODAY - timedelta(days=2))
     other = await file(referrals, CAROL, chat_id=CAROL_CHAT)
@@ -487,7 +496,7 @@ async def test_held_by_lists_oldest_first(referrals: ReferralRepository) -> None
 
 
 async def test_close_only_by_the_holder(
-    db: Database, referrals: ReferralRepository, db_path: Path
+    db: Database, referrals: SqliteReferralRepository, db_path: Path
 ) -> None:
     referral = await file(referrals)
     assert await referrals.close(referral.id, VERA, "informed", actor="v", today=TODAY) is None
@@ -514,12 +523,12 @@ async def test_close_only_by_the_holder(
     assert await referrals.active_for_member(ALICE) is None
     assert await referrals.close(referral.id, VERA, "other", actor="v", today=TODAY) is None
     assert (await actions(db))[-1] == ("close:lawyer", referral.id)
-    entries = await AuditLog(db, AUDIT_KEY).entries()
+    entries = await SqliteAuditLog(db, AUDIT_KEY).entries()
     assert entries[-1].day == (TODAY + timedelta(days=1)).isoformat()
     assert entries[-1].actor == "v"
 
 
-async def test_after_close_the_member_may_ask_again(referrals: ReferralRepository) -> None:
+async def test_after_close_the_member_may_ask_again(referrals: SqliteReferralRepository) -> None:
     referral = await file(referrals)
     await claim(referrals, referral, VERA)
     await referrals.close(referral.id, VERA, "informed", actor="v", today=TODAY)
@@ -534,7 +543,7 @@ async def test_after_close_the_member_may_ask_again(referrals: ReferralRepositor
 
 
 async def test_withdraw_deletes_the_row(
-    db: Database, referrals: ReferralRepository, db_path: Path
+    db: Database, referrals: SqliteReferralRepository, db_path: Path
 ) -> None:
     referral = await file(referrals)
     await file(referrals, BOB, chat_id=BOB_CHAT)
@@ -554,7 +563,7 @@ async def test_withdraw_deletes_the_row(
     assert await referrals.withdraw(ALICE, today=TODAY, action="wipe") is None
 
 
-async def test_withdraw_returns_the_notices_to_retire(referrals: ReferralRepository) -> None:
+async def test_withdraw_returns_the_notices_to_retire(referrals: SqliteReferralRepository) -> None:
     referral = await file(referrals)
     assert await referrals.add_notice(referral.id, VERA, 31)
     assert await referrals.add_notice(referral.id, VICTOR, 32)
@@ -565,7 +574,7 @@ async def test_withdraw_returns_the_notices_to_retire(referrals: ReferralReposit
     assert await referrals.take_notices(referral.id) == []
 
 
-async def test_withdraw_leaves_closed_referrals(referrals: ReferralRepository) -> None:
+async def test_withdraw_leaves_closed_referrals(referrals: SqliteReferralRepository) -> None:
     referral = await file(referrals)
     await claim(referrals, referral, VERA)
     await referrals.close(referral.id, VERA, "informed", actor="v", today=TODAY)
@@ -577,7 +586,7 @@ async def test_withdraw_leaves_closed_referrals(referrals: ReferralRepository) -
 
 
 async def test_chat_ref_is_encrypted(
-    db: Database, referrals: ReferralRepository, db_path: Path
+    db: Database, referrals: SqliteReferralRepository, db_path: Path
 ) -> None:
     referral = await file(referrals)
     blob = await _raw_chat_ref(db, referral.id)
@@ -594,7 +603,7 @@ async def test_chat_ref_is_encrypted(
 
 
 async def test_chat_ref_moved_to_another_row_fails_closed(
-    db: Database, referrals: ReferralRepository
+    db: Database, referrals: SqliteReferralRepository
 ) -> None:
     alice = await file(referrals)
     bob = await file(referrals, BOB, chat_id=BOB_CHAT)
@@ -609,10 +618,12 @@ async def test_chat_ref_moved_to_another_row_fails_closed(
     assert await referrals.member_chat(alice) == ALICE_CHAT
 
 
-async def test_chat_ref_needs_the_right_key(db: Database, referrals: ReferralRepository) -> None:
+async def test_chat_ref_needs_the_right_key(
+    db: Database, referrals: SqliteReferralRepository
+) -> None:
     referral = await file(referrals)
     other_root = RootKeys(keys={1: b"\x08" * 32}, active=1, pseudonym_key_id=1)
-    other = ReferralRepository(db, FieldCipher(other_root), AUDIT_KEY)
+    other = SqliteReferralRepository(db, FieldCipher(other_root), AUDIT_KEY)
     with pytest.raises(DecryptionError):
         await other.member_chat(referral)
 
@@ -621,7 +632,7 @@ async def test_chat_ref_needs_the_right_key(db: Database, referrals: ReferralRep
 
 
 async def test_due_renotify_and_mark_notified_compare_and_set(
-    referrals: ReferralRepository,
+    referrals: SqliteReferralRepository,
 ) -> None:
     urgent = await file(referrals, urgency="detained", notify_at=100)
     await file(referrals, BOB, chat_id=BOB_CHAT, urgency="general", notify_at=100)
@@ -645,7 +656,7 @@ async def test_due_renotify_and_mark_notified_compare_and_set(
     assert stored.notify_count == 2
 
 
-async def test_concurrent_marks_have_one_winner(referrals: ReferralRepository) -> None:
+async def test_concurrent_marks_have_one_winner(referrals: SqliteReferralRepository) -> None:
     await file(referrals, urgency="immediate_risk", notify_at=100)
     [due] = await referrals.due_renotify(now=100)
     results = await asyncio.gather(
@@ -654,7 +665,9 @@ async def test_concurrent_marks_have_one_winner(referrals: ReferralRepository) -
     assert sorted(results) == [False, False, False, True]
 
 
-async def test_mark_notified_refuses_a_claimed_referral(referrals: ReferralRepository) -> None:
+async def test_mark_notified_refuses_a_claimed_referral(
+    referrals: SqliteReferralRepository,
+) -> None:
     await file(referrals, urgency="detained", notify_at=100)
     [due] = await referrals.due_renotify(now=100)
     await claim(referrals, due, VERA)
@@ -662,7 +675,7 @@ async def test_mark_notified_refuses_a_claimed_referral(referrals: ReferralRepos
 
 
 async def test_mark_notified_without_a_next_round_ends_the_rounds(
-    referrals: ReferralRepository,
+    referrals: SqliteReferralRepository,
 ) -> None:
     urgent = await file(referrals, urgency="detained", notify_at=100)
     [due] = await referrals.due_renotify(now=100)
@@ -675,7 +688,7 @@ async def test_mark_notified_without_a_next_round_ends_the_rounds(
     assert await claim(referrals, urgent, VERA) is not None
 
 
-async def test_due_renotify_is_ordered_by_time(referrals: ReferralRepository) -> None:
+async def test_due_renotify_is_ordered_by_time(referrals: SqliteReferralRepository) -> None:
     late = await file(referrals, urgency="detained", notify_at=300)
     early = await file(referrals, BOB, chat_id=BOB_CHAT, urgency="detained", notify_at=100)
     assert [r.id for r in await referrals.due_renotify(now=300)] == [early.id, late.id]
@@ -684,7 +697,7 @@ async def test_due_renotify_is_ordered_by_time(referrals: ReferralRepository) ->
 # Notices, expiry, purge ------------------------------------------------------
 
 
-async def test_notices_are_taken_once(referrals: ReferralRepository) -> None:
+async def test_notices_are_taken_once(referrals: SqliteReferralRepository) -> None:
     referral = await file(referrals)
     assert await referrals.add_notice(referral.id, VERA, 11)
     assert await referrals.add_notice(referral.id, VICTOR, 12)
@@ -695,7 +708,7 @@ async def test_notices_are_taken_once(referrals: ReferralRepository) -> None:
     assert await referrals.take_notices("zzzzzzzz") == []
 
 
-async def test_no_notice_is_recorded_once_claimed(referrals: ReferralRepository) -> None:
+async def test_no_notice_is_recorded_once_claimed(referrals: SqliteReferralRepository) -> None:
     referral = await file(referrals)
     await claim(referrals, referral, VERA)
     assert not await referrals.add_notice(referral.id, VICTOR, 14)
@@ -703,7 +716,7 @@ async def test_no_notice_is_recorded_once_claimed(referrals: ReferralRepository)
 
 
 async def test_expire_unclaimed_takes_only_old_open_referrals(
-    db: Database, referrals: ReferralRepository
+    db: Database, referrals: SqliteReferralRepository
 ) -> None:
     cutoff = TODAY - timedelta(days=14)
     old_open = await file(referrals, ALICE, today=cutoff - timedelta(days=1))
@@ -726,13 +739,13 @@ async def test_expire_unclaimed_takes_only_old_open_referrals(
     assert await referrals.get(at_cutoff.id) is not None
     assert await referrals.take_notices(at_cutoff.id) == [(VERA, 23)]
     assert (await actions(db))[-1] == ("expire", old_open.id)
-    entries = await AuditLog(db, AUDIT_KEY).entries()
+    entries = await SqliteAuditLog(db, AUDIT_KEY).entries()
     assert (entries[-1].actor, entries[-1].day) == ("system", TODAY.isoformat())
     assert await referrals.expire_unclaimed(before=cutoff, today=TODAY) == []
 
 
 async def test_expiry_counts_from_the_return_to_the_queue(
-    referrals: ReferralRepository, staff: StaffRepository
+    referrals: SqliteReferralRepository, staff: SqliteStaffRepository
 ) -> None:
     long_ago = TODAY - timedelta(days=40)
     released = await file(referrals, ALICE, today=long_ago)
@@ -755,14 +768,14 @@ async def test_expiry_counts_from_the_return_to_the_queue(
     assert sorted(gone.referral.id for gone in expired) == sorted([released.id, returned.id])
 
 
-async def test_expiry_frees_the_member_to_ask_again(referrals: ReferralRepository) -> None:
+async def test_expiry_frees_the_member_to_ask_again(referrals: SqliteReferralRepository) -> None:
     await file(referrals, today=TODAY - timedelta(days=20))
     assert len(await referrals.expire_unclaimed(before=TODAY, today=TODAY)) == 1
     assert isinstance(await file(referrals), Referral)
 
 
 async def test_purge_closed_deletes_only_old_closed_referrals(
-    db: Database, referrals: ReferralRepository, db_path: Path
+    db: Database, referrals: SqliteReferralRepository, db_path: Path
 ) -> None:
     old = await file(referrals, ALICE)
     recent = await file(referrals, BOB, chat_id=BOB_CHAT)
@@ -788,45 +801,47 @@ async def test_purge_closed_deletes_only_old_closed_referrals(
 
 
 async def test_journey_leaves_an_intact_audit_chain(
-    db: Database, referrals: ReferralRepository
+    db: Database, referrals: SqliteReferralRepository
 ) -> None:
     referral = await file(referrals)
     await claim(referrals, referral, VERA)
     await referrals.relayed(referral.id, actor="vera0001", today=TODAY)
     await referrals.close(referral.id, VERA, "ngo", actor="vera0001", today=TODAY)
-    report = await AuditLog(db, AUDIT_KEY).verify()
+    report = await SqliteAuditLog(db, AUDIT_KEY).verify()
     assert report.intact
-    assert report.entries == len(await AuditLog(db, AUDIT_KEY).entries())
+    assert report.entries == len(await SqliteAuditLog(db, AUDIT_KEY).entries())
     assert [action for action, _ in await actions(db)] == ["request", "claim", "close:ngo"]
     # A relayed message is counted for the day, and sealed into the chain once it is over.
-    await AuditLog(db, AUDIT_KEY).seal_relay_counts(before=TODAY + timedelta(days=1))
+    await SqliteAuditLog(db, AUDIT_KEY).seal_relay_counts(before=TODAY + timedelta(days=1))
     assert [action for action, _ in await actions(db)][-1] == "relayed:member=0,volunteer=1"
-    assert (await AuditLog(db, AUDIT_KEY).verify()).intact
+    assert (await SqliteAuditLog(db, AUDIT_KEY).verify()).intact
 
 
 # Several workers on one database file ----------------------------------------
 
 
 @pytest.fixture
-async def second_worker(db: Database, db_path: Path) -> AsyncIterator[ReferralRepository]:
+async def second_worker(db: Database, db_path: Path) -> AsyncIterator[SqliteReferralRepository]:
     other = await Database.open(db_path)
-    yield ReferralRepository(other, CIPHER, AUDIT_KEY)
+    yield SqliteReferralRepository(other, CIPHER, AUDIT_KEY)
     await other.close()
 
 
-async def test_concurrent_opens_file_one_referral(referrals: ReferralRepository) -> None:
+async def test_concurrent_opens_file_one_referral(referrals: SqliteReferralRepository) -> None:
     results = await asyncio.gather(*(file_or_refusal(referrals) for _ in range(3)))
     assert sum(isinstance(result, Referral) for result in results) == 1
     assert [r for r in results if not isinstance(r, Referral)] == [Refused("already_open")] * 2
     assert await referrals.count() == 1
 
 
-async def file_or_refusal(referrals: ReferralRepository) -> Referral | Held | Escalated | Refused:
+async def file_or_refusal(
+    referrals: SqliteReferralRepository,
+) -> Referral | Held | Escalated | Refused:
     return await request(referrals, daily_limit=10)
 
 
 async def test_claims_from_two_workers_have_one_winner(
-    referrals: ReferralRepository, second_worker: ReferralRepository
+    referrals: SqliteReferralRepository, second_worker: SqliteReferralRepository
 ) -> None:
     referral = await file(referrals)
     first, second = await asyncio.gather(
@@ -839,7 +854,7 @@ async def test_claims_from_two_workers_have_one_winner(
 
 
 async def test_renotify_rounds_from_two_workers_fire_once(
-    referrals: ReferralRepository, second_worker: ReferralRepository
+    referrals: SqliteReferralRepository, second_worker: SqliteReferralRepository
 ) -> None:
     await file(referrals, urgency="detained", notify_at=100)
     [mine] = await referrals.due_renotify(now=100)
@@ -852,7 +867,7 @@ async def test_renotify_rounds_from_two_workers_fire_once(
 
 
 async def test_expiry_from_two_workers_fires_once(
-    db: Database, referrals: ReferralRepository, second_worker: ReferralRepository
+    db: Database, referrals: SqliteReferralRepository, second_worker: SqliteReferralRepository
 ) -> None:
     old = await file(referrals, today=TODAY - timedelta(days=30))
     await file(referrals, BOB, chat_id=BOB_CHAT, today=TODAY - timedelta(days=30))
@@ -864,12 +879,12 @@ async def test_expiry_from_two_workers_fires_once(
     assert sorted(expired) == sorted([ALICE, BOB])
     assert await referrals.count() == 0
     assert [action for action, _ in await actions(db)].count("expire") == 2
-    assert (await AuditLog(db, AUDIT_KEY).verify()).intact
+    assert (await SqliteAuditLog(db, AUDIT_KEY).verify()).intact
     assert old.id not in {r.id for r in await referrals.due_renotify(now=10**9)}
 
 
 async def test_relay_copies_live_as_long_as_the_request_and_are_taken_once(
-    db: Database, referrals: ReferralRepository, db_path: Path
+    db: Database, referrals: SqliteReferralRepository, db_path: Path
 ) -> None:
     referral = await file(referrals, ALICE)
     later = NOON + timedelta(hours=50)
@@ -900,7 +915,7 @@ async def test_relay_copies_live_as_long_as_the_request_and_are_taken_once(
 
 
 async def test_copies_arriving_after_the_close_are_not_kept(
-    referrals: ReferralRepository,
+    referrals: SqliteReferralRepository,
 ) -> None:
     referral = await file(referrals, ALICE)
     await claim(referrals, referral, VERA)
@@ -911,7 +926,7 @@ async def test_copies_arriving_after_the_close_are_not_kept(
 
 
 async def test_relay_copies_moved_to_another_referral_fail_closed(
-    db: Database, referrals: ReferralRepository
+    db: Database, referrals: SqliteReferralRepository
 ) -> None:
     first = await file(referrals, ALICE)
     second = await file(referrals, BOB, chat_id=BOB_CHAT)
@@ -927,7 +942,7 @@ async def test_relay_copies_moved_to_another_referral_fail_closed(
 
 
 async def test_voice_notes_are_taken_before_telegram_stops_deleting_them(
-    referrals: ReferralRepository,
+    referrals: SqliteReferralRepository,
 ) -> None:
     referral = await file(referrals, ALICE)
     await referrals.remember_copies(referral.id, copies_at(None, [1], "fixed", NOON))
@@ -941,7 +956,7 @@ async def test_voice_notes_are_taken_before_telegram_stops_deleting_them(
 
 
 async def test_a_cap_on_held_requests_and_claims_counted_by_day(
-    referrals: ReferralRepository,
+    referrals: SqliteReferralRepository,
 ) -> None:
     held = [await file(referrals, member) for member in (ALICE, BOB)]
     third = await file(referrals, CAROL, chat_id=CAROL_CHAT)
@@ -975,7 +990,7 @@ async def _day_count(db: Database, member: bytes = ALICE) -> int:
 
 
 async def test_the_daily_limit_does_not_refuse_someone_detained_now(
-    db: Database, referrals: ReferralRepository
+    db: Database, referrals: SqliteReferralRepository
 ) -> None:
     await file(referrals, daily_limit=1)
     await referrals.withdraw(ALICE, today=TODAY, action="cancel")
@@ -999,7 +1014,7 @@ async def test_the_daily_limit_does_not_refuse_someone_detained_now(
 
 
 async def test_an_open_request_is_escalated_not_refused(
-    db: Database, referrals: ReferralRepository
+    db: Database, referrals: SqliteReferralRepository
 ) -> None:
     ordinary = await file(referrals, country="DE")
     assert await referrals.add_notice(ordinary.id, VERA, 11)
@@ -1027,7 +1042,7 @@ async def test_an_open_request_is_escalated_not_refused(
 
 
 async def test_escalating_without_a_country_keeps_the_one_given(
-    referrals: ReferralRepository,
+    referrals: SqliteReferralRepository,
 ) -> None:
     await file(referrals, country="DE")
     escalated = await request(referrals, urgency="detained", country=None, notify_at=100)
@@ -1036,7 +1051,7 @@ async def test_escalating_without_a_country_keeps_the_one_given(
 
 
 async def test_a_claimed_request_is_escalated_without_rounds(
-    referrals: ReferralRepository,
+    referrals: SqliteReferralRepository,
 ) -> None:
     referral = await file(referrals)
     assert await claim(referrals, referral, VERA) is not None
@@ -1049,7 +1064,7 @@ async def test_a_claimed_request_is_escalated_without_rounds(
 
 
 async def test_an_urgent_request_keeps_its_rounds_when_escalated(
-    referrals: ReferralRepository,
+    referrals: SqliteReferralRepository,
 ) -> None:
     await file(referrals, urgency="immediate_risk", notify_at=100)
     [due] = await referrals.due_renotify(now=100)
@@ -1063,7 +1078,7 @@ async def test_an_urgent_request_keeps_its_rounds_when_escalated(
 
 
 async def test_a_request_marked_detained_already_is_left_as_it_is(
-    db: Database, referrals: ReferralRepository
+    db: Database, referrals: SqliteReferralRepository
 ) -> None:
     referral = await file(referrals, urgency="detained", country="TR", notify_at=100)
     again = await request(referrals, urgency="detained", country="PL", notify_at=500)

@@ -14,19 +14,20 @@ from pathlib import Path
 
 import pytest
 
-from storage import rotation
-from storage.audit import AuditLog
-from storage.content import SqliteContentRepository
 from storage.content_records import ContentFiles, Draft, LocaleSwitch
 from storage.crypto import FieldCipher, Pseudonymizer, pepper_of
-from storage.database import Database
 from storage.errors import KeyFileError
-from storage.key_check import verify_root_key
 from storage.keys import RootKeys, add_key, format_root_keys, parse_root_keys
-from storage.members import MemberRepository
-from storage.referrals import Referral, ReferralRepository
+from storage.referrals import Referral
 from storage.relay_copies import copies_at
-from storage.staff import StaffRepository
+from storage.sqlite import rotation
+from storage.sqlite.audit import SqliteAuditLog
+from storage.sqlite.content import SqliteContentRepository
+from storage.sqlite.database import Database
+from storage.sqlite.key_check import verify_root_key
+from storage.sqlite.members import SqliteMemberRepository
+from storage.sqlite.referrals import SqliteReferralRepository
+from storage.sqlite.staff import SqliteStaffRepository
 
 OLD = RootKeys(keys={1: b"\x21" * 32}, active=1, pseudonym_key_id=1)
 BOTH = RootKeys(keys={1: b"\x21" * 32, 2: b"\x22" * 32}, active=2, pseudonym_key_id=1)
@@ -134,7 +135,7 @@ class Interrupted(Exception):
 
 
 async def test_reencryption_killed_mid_way_loses_nothing_and_resumes(db: Database) -> None:
-    members = MemberRepository(db, FieldCipher(OLD))
+    members = SqliteMemberRepository(db, FieldCipher(OLD))
     keys = [Pseudonymizer(OLD).member_key(8_000_000 + n) for n in range(30)]
     for n, key in enumerate(keys):
         await members.save(key, {"n": n}, today=TODAY)
@@ -150,7 +151,7 @@ async def test_reencryption_killed_mid_way_loses_nothing_and_resumes(db: Databas
         await rotation.reencrypt(db, cipher, batch=4, report=stop_after_three)
     left = await rotation.outdated(db, cipher)
     assert left == {"members": {1: 30 - 12}}, "three whole batches of four committed, no more"
-    both = MemberRepository(db, cipher)
+    both = SqliteMemberRepository(db, cipher)
     assert [await both.load(key) for key in keys] == [{"n": n} for n in range(30)]
 
     resumed = await rotation.reencrypt(db, cipher, batch=4)
@@ -158,12 +159,12 @@ async def test_reencryption_killed_mid_way_loses_nothing_and_resumes(db: Databas
     assert resumed.current["members"] == 12, "rows already under the new key are skipped"
     assert await rotation.outdated(db, cipher) == {}
     # Nothing needs key 1 any more.
-    only_new = MemberRepository(db, FieldCipher(NEW))
+    only_new = SqliteMemberRepository(db, FieldCipher(NEW))
     assert [await only_new.load(key) for key in keys] == [{"n": n} for n in range(30)]
 
 
 async def test_an_unreadable_field_is_left_and_counted(db: Database) -> None:
-    members = MemberRepository(db, FieldCipher(OLD))
+    members = SqliteMemberRepository(db, FieldCipher(OLD))
     key = Pseudonymizer(OLD).member_key(MEMBER_ID)
     await members.save(key, {"a": 1}, today=TODAY)
     async with db.transaction() as connection:
@@ -210,9 +211,9 @@ async def _populate(db: Database) -> World:
     """Everything that holds a pseudonym, a label or a MAC, under the old key."""
     cipher, names = FieldCipher(OLD), Pseudonymizer(OLD)
     audit_key = names.audit_key()
-    members = MemberRepository(db, cipher)
-    staff = StaffRepository(db, cipher, audit_key)
-    referrals = ReferralRepository(db, cipher, audit_key)
+    members = SqliteMemberRepository(db, cipher)
+    staff = SqliteStaffRepository(db, cipher, audit_key)
+    referrals = SqliteReferralRepository(db, cipher, audit_key)
     member, other = names.member_key(MEMBER_ID), names.member_key(OTHER_ID)
     coord, vol = names.member_key(COORD_ID), names.member_key(VOLUNTEER_ID)
     await members.save(member, {"place": "asylum"}, today=TODAY)
@@ -314,9 +315,9 @@ async def test_the_switch_moves_everything_to_the_new_key(db: Database) -> None:
     cipher, names = FieldCipher(NEW), Pseudonymizer(NEW)
     audit_key = names.audit_key()
     await verify_root_key(db, names)
-    members = MemberRepository(db, cipher)
-    staff = StaffRepository(db, cipher, audit_key)
-    referrals = ReferralRepository(db, cipher, audit_key)
+    members = SqliteMemberRepository(db, cipher)
+    staff = SqliteStaffRepository(db, cipher, audit_key)
+    referrals = SqliteReferralRepository(db, cipher, audit_key)
     member, coord = names.member_key(MEMBER_ID), names.member_key(COORD_ID)
     vol = names.member_key(VOLUNTEER_ID)
     assert await members.load(member) == {"place": "asylum"}
@@ -369,7 +370,7 @@ async def test_the_switch_moves_everything_to_the_new_key(db: Database) -> None:
     assert await content.draft(coord) is not None
     assert (await content.locale_switches())["ug"].changed_by == coordinator.label
 
-    log = AuditLog(db, audit_key)
+    log = SqliteAuditLog(db, audit_key)
     report = await log.verify()
     assert report.intact
     entries = await log.entries()
@@ -378,7 +379,7 @@ async def test_the_switch_moves_everything_to_the_new_key(db: Database) -> None:
     assert world.coordinator_label not in text
     assert world.volunteer_label not in text
     assert f"add-volunteer:{volunteer.label}" in text
-    assert not (await AuditLog(db, Pseudonymizer(OLD).audit_key()).verify()).intact
+    assert not (await SqliteAuditLog(db, Pseudonymizer(OLD).audit_key()).verify()).intact
     assert await rotation.pending(db) is None
 
     # Neither the old pseudonyms nor the old labels are left in the file.
@@ -404,10 +405,10 @@ async def test_the_switch_never_seals_a_row_edited_outside_the_bot(db: Database)
     assert switched.failing_rows == 1
     assert switched.audit.broken_at == 3
     names = Pseudonymizer(NEW)
-    staff = StaffRepository(db, FieldCipher(NEW), names.audit_key())
+    staff = SqliteStaffRepository(db, FieldCipher(NEW), names.audit_key())
     assert await staff.get(names.member_key(VOLUNTEER_ID)) is None, "still no account"
     assert await staff.get(names.member_key(COORD_ID)) is not None
-    report = await AuditLog(db, names.audit_key()).verify()
+    report = await SqliteAuditLog(db, names.audit_key()).verify()
     assert report.first_broken == 3, "the log still shows where it was edited"
     assert world.referral.id
 
@@ -441,13 +442,13 @@ async def test_a_second_rotation_chains_through_both_retired_peppers(db: Databas
     assert len(third.peppers) == 2
     assert names.member_key(MEMBER_ID) == names.rechain(Pseudonymizer(NEW).member_key(MEMBER_ID))
     await verify_root_key(db, names)
-    members = MemberRepository(db, FieldCipher(third))
+    members = SqliteMemberRepository(db, FieldCipher(third))
     assert await members.load(names.member_key(MEMBER_ID)) == {"place": "asylum"}
-    staff = StaffRepository(db, FieldCipher(third), names.audit_key())
+    staff = SqliteStaffRepository(db, FieldCipher(third), names.audit_key())
     volunteer = await staff.get(names.member_key(VOLUNTEER_ID))
     assert volunteer is not None
     assert volunteer.languages == frozenset({"ug"})
-    log = AuditLog(db, names.audit_key())
+    log = SqliteAuditLog(db, names.audit_key())
     assert (await log.verify()).intact
     assert [e.action.split(":")[0] for e in await log.entries()][-2:] == ["rekey", "rekey"]
 
@@ -473,11 +474,11 @@ async def test_fields_that_open_with_no_key_are_cleared_only_as_the_bot_would(
     assert found.accounts == [world.coordinator_label]
     left = await rotation.drop_unreadable(db, cipher)
     assert left.counts == {"staff": 1}, "an account is never changed behind anyone's back"
-    members = MemberRepository(db, cipher)
+    members = SqliteMemberRepository(db, cipher)
     names = Pseudonymizer(OLD)
     states = [await members.load(names.member_key(i)) for i in (MEMBER_ID, OTHER_ID)]
     assert {} in states, "the unreadable state was reset"
     assert {"place": "menu"} in states or {"place": "asylum"} in states
-    referrals = ReferralRepository(db, cipher, names.audit_key())
+    referrals = SqliteReferralRepository(db, cipher, names.audit_key())
     assert await referrals.member_chat(world.referral) is None
     assert await referrals.take_copies(world.referral.id) == []

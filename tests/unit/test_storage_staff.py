@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from storage.audit import AuditLog
-from storage.database import Database
 from storage.errors import DecryptionError, StorageError
-from storage.members import MemberRepository
-from storage.referrals import Referral, ReferralRepository
-from storage.staff import Change, Invite, StaffMember, StaffRepository
+from storage.referrals import Referral
+from storage.sqlite.audit import SqliteAuditLog
+from storage.sqlite.database import Database
+from storage.sqlite.members import SqliteMemberRepository
+from storage.sqlite.referrals import SqliteReferralRepository
+from storage.sqlite.staff import SqliteStaffRepository
+from storage.staff import Change, Invite, StaffMember
 from tests.unit.storage_samples import AUDIT_KEY, CIPHER, PSEUDONYMS, disk_bytes
 
 TODAY = date(2024, 5, 17)
@@ -28,13 +30,13 @@ MEMBERS = [PSEUDONYMS.member_key(1_000_000 + n) for n in range(4)]
 @pytest.fixture
 async def db(db: Database) -> Database:
     """The shared fresh database, with members to file requests for."""
-    members = MemberRepository(db, CIPHER)
+    members = SqliteMemberRepository(db, CIPHER)
     for key in MEMBERS:
         await members.save(key, {}, today=TODAY)
     return db
 
 
-async def add_team(staff: StaffRepository) -> tuple[StaffMember, StaffMember, StaffMember]:
+async def add_team(staff: SqliteStaffRepository) -> tuple[StaffMember, StaffMember, StaffMember]:
     vera = await staff.add(
         VERA,
         role="volunteer",
@@ -67,7 +69,7 @@ async def add_team(staff: StaffRepository) -> tuple[StaffMember, StaffMember, St
     return vera, victor, coord
 
 
-async def file(referrals: ReferralRepository, member: bytes, chat: int) -> Referral:
+async def file(referrals: SqliteReferralRepository, member: bytes, chat: int) -> Referral:
     result = await referrals.open(
         member,
         topic="travel",
@@ -87,7 +89,7 @@ async def file(referrals: ReferralRepository, member: bytes, chat: int) -> Refer
 # Accounts --------------------------------------------------------------------
 
 
-async def test_add_then_get_and_by_label(db: Database, staff: StaffRepository) -> None:
+async def test_add_then_get_and_by_label(db: Database, staff: SqliteStaffRepository) -> None:
     assert await staff.get(VERA) is None
     assert await staff.by_label("vera0001") is None
     added = await staff.add(
@@ -105,11 +107,11 @@ async def test_add_then_get_and_by_label(db: Database, staff: StaffRepository) -
     assert await staff.by_label("vera0001") == added
     assert await staff.by_label("VERA0001") is None
     assert await staff.get(VICTOR) is None
-    [entry] = await AuditLog(db, AUDIT_KEY).entries()
+    [entry] = await SqliteAuditLog(db, AUDIT_KEY).entries()
     assert (entry.actor, entry.action, entry.referral) == ("c1", "add-volunteer:vera0001", None)
 
 
-async def test_languages_and_current_referral(staff: StaffRepository) -> None:
+async def test_languages_and_current_referral(staff: SqliteStaffRepository) -> None:
     await add_team(staff)
     vera = await staff.get(VERA)
     assert vera is not None
@@ -124,7 +126,7 @@ async def test_languages_and_current_referral(staff: StaffRepository) -> None:
     assert vera.current_referral is None
 
 
-async def test_re_adding_changes_the_role_and_reactivates(staff: StaffRepository) -> None:
+async def test_re_adding_changes_the_role_and_reactivates(staff: SqliteStaffRepository) -> None:
     await add_team(staff)
     await staff.set_active(VERA, False, actor="c1", today=TODAY)
     again = await staff.add(
@@ -142,13 +144,13 @@ async def test_re_adding_changes_the_role_and_reactivates(staff: StaffRepository
     assert await staff.chat_id(again) == VERA_CHAT + 1
 
 
-async def test_everyone_lists_coordinators_then_volunteers(staff: StaffRepository) -> None:
+async def test_everyone_lists_coordinators_then_volunteers(staff: SqliteStaffRepository) -> None:
     await add_team(staff)
     assert [m.label for m in await staff.everyone()] == ["coor0003", "vera0001", "vict0002"]
 
 
 async def test_chat_id_round_trip_and_not_plaintext(
-    db: Database, staff: StaffRepository, db_path: Path
+    db: Database, staff: SqliteStaffRepository, db_path: Path
 ) -> None:
     vera, victor, coord = await add_team(staff)
     assert await staff.chat_id(vera) == VERA_CHAT
@@ -172,7 +174,7 @@ async def test_chat_id_round_trip_and_not_plaintext(
 
 
 async def test_chat_ref_moved_between_accounts_fails_closed(
-    db: Database, staff: StaffRepository
+    db: Database, staff: SqliteStaffRepository
 ) -> None:
     vera, victor, _ = await add_team(staff)
     async with db.transaction() as connection:
@@ -186,14 +188,14 @@ async def test_chat_ref_moved_between_accounts_fails_closed(
     assert await staff.chat_id(vera) == VERA_CHAT
 
 
-async def test_chat_id_of_a_removed_account_raises(staff: StaffRepository) -> None:
+async def test_chat_id_of_a_removed_account_raises(staff: SqliteStaffRepository) -> None:
     vera, _, _ = await add_team(staff)
     await staff.remove(VERA, actor="c1", today=TODAY)
     with pytest.raises(StorageError):
         await staff.chat_id(vera)
 
 
-async def test_to_notify(staff: StaffRepository) -> None:
+async def test_to_notify(staff: SqliteStaffRepository) -> None:
     await add_team(staff)
     assert {m.label for m in await staff.to_notify("ug")} == {"vera0001", "coor0003"}
     assert {m.label for m in await staff.to_notify("zh_Hans")} == {"vict0002", "coor0003"}
@@ -210,7 +212,7 @@ async def test_to_notify(staff: StaffRepository) -> None:
 
 
 async def test_suspension_returns_held_referrals_to_the_queue(
-    db: Database, staff: StaffRepository, referrals: ReferralRepository
+    db: Database, staff: SqliteStaffRepository, referrals: SqliteReferralRepository
 ) -> None:
     await add_team(staff)
     claimed = await file(referrals, MEMBERS[0], 1)
@@ -244,7 +246,7 @@ async def test_suspension_returns_held_referrals_to_the_queue(
     assert kept is not None
     assert (kept.status, kept.volunteer) == ("claimed", VICTOR)
     assert await referrals.held_by(VERA) == []
-    entries = await AuditLog(db, AUDIT_KEY).entries()
+    entries = await SqliteAuditLog(db, AUDIT_KEY).entries()
     assert (entries[-3].actor, entries[-3].action, entries[-3].referral) == (
         "c1",
         "suspend:vera0001",
@@ -253,7 +255,7 @@ async def test_suspension_returns_held_referrals_to_the_queue(
     assert sorted((e.action, e.referral or "") for e in entries[-2:]) == sorted(
         ("return", rid) for rid in returned
     )
-    report = await AuditLog(db, AUDIT_KEY).verify()
+    report = await SqliteAuditLog(db, AUDIT_KEY).verify()
     assert report.intact
     assert report.entries == len(entries)
 
@@ -261,11 +263,11 @@ async def test_suspension_returns_held_referrals_to_the_queue(
     vera = await staff.get(VERA)
     assert vera is not None
     assert vera.active
-    assert (await AuditLog(db, AUDIT_KEY).entries())[-1].action == "reinstate:vera0001"
+    assert (await SqliteAuditLog(db, AUDIT_KEY).entries())[-1].action == "reinstate:vera0001"
 
 
 async def test_remove_deletes_the_row_and_returns_referrals(
-    db: Database, staff: StaffRepository, referrals: ReferralRepository, db_path: Path
+    db: Database, staff: SqliteStaffRepository, referrals: SqliteReferralRepository, db_path: Path
 ) -> None:
     await add_team(staff)
     held = await file(referrals, MEMBERS[0], 1)
@@ -296,17 +298,17 @@ async def test_remove_deletes_the_row_and_returns_referrals(
     assert await referrals.take_notices(held.id) == []  # cascaded with the account
     assert await referrals.take_notices(waiting.id) == [(VICTOR, 97)]
     assert blob not in disk_bytes(db_path)
-    assert (await AuditLog(db, AUDIT_KEY).entries())[-2].action == "remove:vera0001"
+    assert (await SqliteAuditLog(db, AUDIT_KEY).entries())[-2].action == "remove:vera0001"
     assert {m.label for m in await staff.everyone()} == {"vict0002", "coor0003"}
     assert await staff.remove(VERA, actor="c1", today=TODAY) == Change([], [])
 
 
 async def test_changes_to_an_unknown_account_do_nothing(
-    db: Database, staff: StaffRepository
+    db: Database, staff: SqliteStaffRepository
 ) -> None:
     assert await staff.set_active(VERA, False, actor="c1", today=TODAY) == Change([], [])
     assert await staff.remove(VERA, actor="c1", today=TODAY) == Change([], [])
-    assert await AuditLog(db, AUDIT_KEY).entries() == []
+    assert await SqliteAuditLog(db, AUDIT_KEY).entries() == []
 
 
 # Invites ---------------------------------------------------------------------
@@ -322,7 +324,7 @@ async def _invite_count(db: Database) -> int:
     return int(row[0])
 
 
-async def test_invite_redeems_once(db: Database, staff: StaffRepository) -> None:
+async def test_invite_redeems_once(db: Database, staff: SqliteStaffRepository) -> None:
     volunteer_code = PSEUDONYMS.invite_hash("code-one")
     coordinator_code = PSEUDONYMS.invite_hash("code-two")
     await staff.add_invite(
@@ -338,7 +340,7 @@ async def test_invite_redeems_once(db: Database, staff: StaffRepository) -> None
     assert await staff.redeem_invite(coordinator_code, now=500) is None
     assert await staff.redeem_invite(PSEUDONYMS.invite_hash("never-issued"), now=1) is None
     assert await _invite_count(db) == 0
-    entries = await AuditLog(db, AUDIT_KEY).entries()
+    entries = await SqliteAuditLog(db, AUDIT_KEY).entries()
     assert [(e.actor, e.action, e.referral) for e in entries] == [
         ("coor0003", "invite-volunteer", None),
         ("cli", "invite-coordinator", None),
@@ -347,7 +349,7 @@ async def test_invite_redeems_once(db: Database, staff: StaffRepository) -> None
 
 @pytest.mark.parametrize("now", [1_000, 1_001, 10**9])
 async def test_expired_invite_is_refused_and_deleted(
-    db: Database, staff: StaffRepository, now: int
+    db: Database, staff: SqliteStaffRepository, now: int
 ) -> None:
     code = PSEUDONYMS.invite_hash("late")
     await staff.add_invite(code, "coordinator", created_by="c1", expires_at=1_000, today=TODAY)
@@ -358,7 +360,7 @@ async def test_expired_invite_is_refused_and_deleted(
     assert await staff.redeem_invite(code, now=now) == Invite("volunteer", "c1")
 
 
-async def test_drop_expired_invites(db: Database, staff: StaffRepository) -> None:
+async def test_drop_expired_invites(db: Database, staff: SqliteStaffRepository) -> None:
     for code, expires_at in (("a", 100), ("b", 200)):
         await staff.add_invite(
             PSEUDONYMS.invite_hash(code),
@@ -376,7 +378,7 @@ async def test_drop_expired_invites(db: Database, staff: StaffRepository) -> Non
 
 
 async def test_invite_codes_are_not_stored(
-    db: Database, staff: StaffRepository, db_path: Path
+    db: Database, staff: SqliteStaffRepository, db_path: Path
 ) -> None:
     code = "CANARY-invite-7f3a"
     await staff.add_invite(

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from storage.database import Database
+from storage.sqlite.database import Database
 
 _CHUNK = 500
 """Ids per statement, well under every backend's limit on bound parameters."""
 
 
-class NoticeRepository:
+class SqliteNoticeRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hmac
 
 from storage.crypto import Pseudonymizer
-from storage.database import Database
 from storage.errors import KeyFileError
+from storage.sqlite.database import Database
 
 
 async def stored_check(db: Database) -> bytes | None:

@@ -1,8 +1,13 @@
-"""The SQLite database: connection settings, file permissions and migrations.
+"""The SQLite database: connection settings, file permissions, transactions and migrations.
 
 Repositories are the only code that speaks SQL; they reach the connection
 through :meth:`Database.transaction` and :meth:`Database.snapshot`, which
-serialise use of the single connection between concurrent updates.
+serialise use of the single connection between concurrent updates. Those two
+are also the boundary where the driver's errors (sqlite3, aiosqlite) become
+the storage exception tree (:mod:`storage.errors`), and where WAL checkpoints
+run: a transaction opened with ``erasing=True`` that changed anything is
+followed by a checkpoint, so deleted bytes leave the disk without any
+repository asking for it.
 
 Migrations are ``storage/migrations/NNNN_<name>.sql``, numbered from 0001
 without gaps, applied in order, each in its own transaction together with the
@@ -26,7 +31,15 @@ from types import TracebackType
 
 import aiosqlite
 
-from storage.errors import MigrationError, StorageError
+from storage.dialect import SQLITE
+from storage.errors import (
+    BackendError,
+    ConstraintViolation,
+    DatabaseBusy,
+    DatabaseUnavailable,
+    MigrationError,
+    StorageError,
+)
 
 _LOG = logging.getLogger(__name__)
 
@@ -210,21 +223,32 @@ class Database:
         return self._connection
 
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction: committed on normal exit, rolled back on any exception."""
+    async def transaction(self, *, erasing: bool = False) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction: committed on normal exit, rolled back on any exception.
+
+        With ``erasing``, a commit that changed any row is followed by a WAL
+        checkpoint: until then deleted rows survive in WAL frames.
+        """
         async with self._lock:
             connection = self.connection
+            changes = connection.total_changes
             try:
-                # IMMEDIATE takes the write lock up front, so a second process
-                # waits on busy_timeout instead of failing half way through.
-                await connection.execute("BEGIN IMMEDIATE")
+                # The write lock is taken up front, so a second process waits
+                # on busy_timeout instead of failing half way through.
+                await connection.execute(SQLITE.begin_write)
                 yield connection
                 await connection.execute("COMMIT")
+            except sqlite3.Error as error:
+                await self._rollback(connection)
+                raise backend_error(error) from error
             except BaseException:
                 # Also after a failed or cancelled BEGIN or COMMIT: the next
                 # user of the shared connection must start outside a transaction.
                 await self._rollback(connection)
                 raise
+            changed = connection.total_changes != changes
+        if erasing and changed:
+            await self.checkpoint()
 
     @contextlib.asynccontextmanager
     async def snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -235,15 +259,17 @@ class Database:
         async with self._lock:
             connection = self.connection
             try:
-                await connection.execute("BEGIN")
+                await connection.execute(SQLITE.begin_read)
                 yield connection
+            except sqlite3.Error as error:
+                raise backend_error(error) from error
             finally:
                 await self._rollback(connection)
 
     async def checkpoint(self) -> None:
         """Move the WAL into the database file and truncate it.
 
-        Run after deletions: until then deleted rows survive in WAL frames.
+        Runs after every erasing transaction; repositories never call it.
         """
         async with self._lock:
             result = await _pragma_row(self.connection, "PRAGMA wal_checkpoint(TRUNCATE)")
@@ -295,7 +321,7 @@ class Database:
                     # Recorded in the same transaction: a migration is applied
                     # entirely and marked, or not at all.
                     await connection.execute(f"PRAGMA user_version = {migration.version:d}")
-            except sqlite3.Error as error:
+            except BackendError as error:
                 raise MigrationError(
                     f"migration {migration.version:04d}_{migration.name} failed: {error}"
                 ) from error
@@ -308,6 +334,35 @@ class Database:
         # "No transaction is active" is the harmless outcome suppressed here.
         with contextlib.suppress(sqlite3.Error):
             await connection.execute("ROLLBACK")
+
+
+_BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+_UNAVAILABLE = frozenset(
+    {
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_NOTADB,
+        sqlite3.SQLITE_PERM,
+        sqlite3.SQLITE_READONLY,
+    }
+)
+
+
+def backend_error(error: sqlite3.Error) -> BackendError:
+    """The storage error for a driver error: what callers may catch without knowing SQLite."""
+    message = str(error) or type(error).__name__
+    if isinstance(error, sqlite3.IntegrityError):
+        return ConstraintViolation(message)
+    code = getattr(error, "sqlite_errorcode", None)
+    # Extended codes carry the primary code in their low byte.
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary in _BUSY:
+        return DatabaseBusy(message)
+    if primary in _UNAVAILABLE:
+        return DatabaseUnavailable(message)
+    return BackendError(message)
 
 
 async def _pragma_row(connection: aiosqlite.Connection, statement: str) -> sqlite3.Row | None:

@@ -36,11 +36,13 @@ from datetime import date
 
 import aiosqlite
 
-from storage import audit, content, relay_copies
+from storage.audit import Rechained
 from storage.crypto import FieldCipher, Pseudonymizer
-from storage.database import Database
 from storage.errors import DecryptionError, KeyFileError, StorageError
 from storage.integrity import INVITES, REFERRALS, STAFF, RowSeal, Sealed, row_key
+from storage.sqlite import audit, content, relay_copies
+from storage.sqlite.database import Database
+from storage.sqlite.integrity import SqliteRowSeal
 
 
 @dataclass(frozen=True)
@@ -334,7 +336,7 @@ class Switched:
     """Sealed rows that failed their MAC before and still do (never re-sealed)."""
     content_signed: int
     content_failing: int
-    audit: audit.Rechained
+    audit: Rechained
 
 
 def _b(value: object) -> bytes:
@@ -375,9 +377,11 @@ async def switch(
     ``cipher`` must open every field (the re-encryption step put them all under
     its active key) and seals them again under it. Run with the bot stopped.
     """
-    old_seal, new_seal = RowSeal(row_key(old.audit_key())), RowSeal(row_key(new.audit_key()))
+    old_seal = RowSeal(row_key(old.audit_key()))
+    new_seal = SqliteRowSeal(row_key(new.audit_key()))
     labels = _Labels()
-    async with db.transaction() as connection:
+    # The old pseudonyms and labels are deleted: erasing pushes them out of the WAL too.
+    async with db.transaction(erasing=True) as connection:
         stored = await _rows(connection, "SELECT pepper_check FROM key_check WHERE id = 1")
         if not stored or _b(stored[0][0]) != old.check_value():
             raise KeyFileError("the database is not at the key generation being replaced")
@@ -507,8 +511,6 @@ async def switch(
             "UPDATE key_check SET pepper_check = ? WHERE id = 1", (new.check_value(),)
         )
         await connection.execute("DELETE FROM key_rotation WHERE id = 1")
-    # The old pseudonyms and labels were deleted: push them out of the WAL too.
-    await db.checkpoint()
     return Switched(
         members=len(member_map),
         accounts=len(staff_map),
@@ -587,7 +589,7 @@ async def drop_unreadable(db: Database, cipher: FieldCipher) -> Unreadable:
     reference is left: only removing the account clears it. Returns what is left.
     """
     found = await _unreadable_keys(db, cipher)
-    async with db.transaction() as connection:
+    async with db.transaction(erasing=True) as connection:
         for place, keys in found.items():
             for key in keys:
                 if place.table == "members":
@@ -603,5 +605,4 @@ async def drop_unreadable(db: Database, cipher: FieldCipher) -> Unreadable:
                     await connection.execute(
                         "DELETE FROM relay_copies WHERE referral_id = ?", (key,)
                     )
-    await db.checkpoint()
     return await unreadable(db, cipher)

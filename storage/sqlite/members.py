@@ -10,15 +10,15 @@ features need.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
 from storage.crypto import FieldCipher
-from storage.database import Database
 from storage.deletable import oldest_deletable_hour, sent_hour
-from storage.errors import StorageError
+from storage.errors import ConstraintViolation, StorageError
+from storage.sqlite.conditions import LIVE_SQL
+from storage.sqlite.database import Database
 
 _TABLE = "members"
 _STATE_COLUMN = "state"
@@ -40,7 +40,7 @@ def _day(value: date) -> str:
     return value.isoformat()
 
 
-class MemberRepository:
+class SqliteMemberRepository:
     """Encrypted member state and deletable message ids, keyed by pseudonym."""
 
     def __init__(self, db: Database, cipher: FieldCipher) -> None:
@@ -93,12 +93,11 @@ class MemberRepository:
     async def erase(self, member_key: bytes) -> None:
         """Delete everything stored about the member and push it out of the WAL."""
         _check_member_key(member_key)
-        async with self._db.transaction() as connection:
+        async with self._db.transaction(erasing=True) as connection:
             await connection.execute(
                 "DELETE FROM chat_messages WHERE member_key = ?", (member_key,)
             )
             await connection.execute("DELETE FROM members WHERE member_key = ?", (member_key,))
-        await self._db.checkpoint()
 
     async def remember_messages(
         self, member_key: bytes, message_ids: Iterable[int], *, now: datetime
@@ -124,7 +123,7 @@ class MemberRepository:
                     "VALUES (?, ?, ?) ON CONFLICT (member_key, message_id) DO NOTHING",
                     rows,
                 )
-        except sqlite3.IntegrityError:
+        except ConstraintViolation:
             raise StorageError(
                 "cannot remember messages for a member that is not saved; save the member first"
             ) from None
@@ -146,14 +145,12 @@ class MemberRepository:
     async def forget_old_messages(self, *, now: datetime) -> int:
         """Drop ids too old to delete in Telegram: keeping them would only record activity."""
         async with (
-            self._db.transaction() as connection,
+            self._db.transaction(erasing=True) as connection,
             connection.execute(
                 "DELETE FROM chat_messages WHERE sent_hour < ?", (oldest_deletable_hour(now),)
             ) as cursor,
         ):
             removed = cursor.rowcount
-        if removed:
-            await self._db.checkpoint()
         return removed
 
     async def purge_idle(self, *, before: date) -> int:
@@ -165,10 +162,10 @@ class MemberRepository:
         """
         day = _day(before)
         idle = (
-            "SELECT member_key FROM members WHERE updated_day < ? AND member_key NOT IN "
-            "(SELECT member_key FROM referrals WHERE status != 'closed')"
+            "SELECT member_key FROM members WHERE updated_day < ? AND member_key NOT IN "  # noqa: S608 -- literals
+            f"(SELECT member_key FROM referrals WHERE {LIVE_SQL})"
         )
-        async with self._db.transaction() as connection:
+        async with self._db.transaction(erasing=True) as connection:
             await connection.execute(
                 f"DELETE FROM chat_messages WHERE member_key IN ({idle})",  # noqa: S608 -- literal
                 (day,),
@@ -178,8 +175,6 @@ class MemberRepository:
                 (day,),
             ) as cursor:
                 removed = cursor.rowcount
-        if removed:
-            await self._db.checkpoint()
         return removed
 
     async def count(self) -> int:
