@@ -143,26 +143,27 @@ class TextDesk:
             await self.stray(update, context)
             return
         tr = self.tr(context, member)
-        lines = await self.overview(context, member, tr)
-        markup = InlineKeyboardMarkup(
+        lines, has_draft = await self.overview(context, member, tr)
+        rows = [
+            [_button(tr.finish(texts.download_label(tr)), "d")],
+            [_button(tr.finish(texts.upload_label(tr)), "u")],
             [
-                [_button(tr.finish(texts.download_label(tr)), "d")],
-                [_button(tr.finish(texts.upload_label(tr)), "u")],
-                [
-                    _button(tr.finish(texts.preview_label(tr)), "v"),
-                    _button(tr.finish(texts.publish_label(tr)), "p"),
-                ],
-                [
-                    _button(tr.finish(texts.history_label(tr)), "h"),
-                    _button(tr.finish(texts.map_label(tr)), "m"),
-                ],
-            ]
-        )
-        await self.say(context, message.chat_id, tr, lines, markup)
+                _button(tr.finish(texts.preview_label(tr)), "v"),
+                _button(tr.finish(texts.publish_label(tr)), "p"),
+            ],
+            [
+                _button(tr.finish(texts.history_label(tr)), "h"),
+                _button(tr.finish(texts.map_label(tr)), "m"),
+            ],
+        ]
+        if has_draft:
+            rows.append([_button(tr.finish(texts.discard_label(tr)), "x")])
+        await self.say(context, message.chat_id, tr, lines, InlineKeyboardMarkup(rows))
 
     async def overview(
         self, context: YardemContext, member: StaffMember, tr: Translator
-    ) -> list[str]:
+    ) -> tuple[list[str], bool]:
+        """The overview's lines, and whether the coordinator has a draft."""
         live = context.services.content.current
         lines: list[str] = []
         if live.number == 0:
@@ -177,7 +178,7 @@ class TextDesk:
         lines += completeness(tr, live.registry)
         draft = await self.repository(context).draft(member.key)
         lines.append(texts.has_draft(tr) if draft is not None else texts.no_draft(tr))
-        return lines
+        return lines, draft is not None
 
     # -- buttons ---------------------------------------------------------
 
@@ -212,10 +213,33 @@ class TextDesk:
             "R": lambda: self.rollback_confirm(context, member, tr, chat_id, arg, message),
             "m": lambda: self.map(context, member, tr, chat_id),
             "n": lambda: self.cancel(context, tr, message),
+            "x": lambda: self.discard_ask(context, tr, chat_id),
+            "X": lambda: self.discard_confirm(context, member, tr, message),
         }
         handler = handlers.get(op)
         alert = texts.stale(tr) if handler is None else await handler()
         await _answer(query, tr, alert)
+
+    async def discard_ask(self, context: YardemContext, tr: Translator, chat_id: int) -> None:
+        markup = InlineKeyboardMarkup(
+            [
+                [_button(tr.finish(texts.discard_now_label(tr)), "X")],
+                [_button(tr.finish(texts.cancel_label(tr)), "n")],
+            ]
+        )
+        await self.say(context, chat_id, tr, [texts.discard_ask(tr)], markup)
+        return None
+
+    async def discard_confirm(
+        self, context: YardemContext, member: StaffMember, tr: Translator, message: Message | None
+    ) -> None:
+        # The way out of a draft that a newer publish left in conflict.
+        await self.repository(context).discard_draft(member.key)
+        self.previews.pop(member.key, None)
+        log.info("a coordinator discarded their text draft")
+        if message is not None:
+            await _replace(context, message, tr.finish(texts.discarded(tr)))
+        return None
 
     async def cancel(self, context: YardemContext, tr: Translator, message: Message | None) -> None:
         if message is not None:
@@ -309,7 +333,8 @@ class TextDesk:
         content = context.services.content
         working = await drafts.working_set(content, self.repository(context), member.key)
         if isinstance(working, drafts.Conflicted):
-            await self.say(context, chat_id, tr, conflict_lines(tr, working))
+            lines = [*conflict_lines(tr, working), texts.discard_hint(tr)]
+            await self.say(context, chat_id, tr, lines)
             return None
         registry = content.current.registry
         if working.has_draft:
@@ -366,7 +391,8 @@ class TextDesk:
         content = context.services.content
         working = await drafts.working_set(content, self.repository(context), member.key)
         if isinstance(working, drafts.Conflicted):
-            await self.say(context, chat_id, tr, conflict_lines(tr, working))
+            lines = [*conflict_lines(tr, working), texts.discard_hint(tr)]
+            await self.say(context, chat_id, tr, lines)
             return None
         if not working.has_draft:
             await self.say(context, chat_id, tr, [texts.nothing_to_publish(tr)])

@@ -42,6 +42,31 @@ def no_draft(tr: Translator) -> str:
     return tr.gettext("You have no draft. Download the texts, edit them, then Upload.")
 
 
+def discard_label(tr: Translator) -> str:
+    return tr.gettext("Discard my draft")
+
+
+def discard_ask(tr: Translator) -> str:
+    return tr.gettext(
+        "Discard your draft? The live texts stay as they are; what you uploaded since the "
+        "last publish is lost."
+    )
+
+
+def discard_now_label(tr: Translator) -> str:
+    return tr.gettext("Yes, discard it")
+
+
+def discarded(tr: Translator) -> str:
+    return tr.gettext("Your draft was discarded. The live texts did not change.")
+
+
+def discard_hint(tr: Translator) -> str:
+    return tr.gettext(
+        "To start again from the live texts, discard your draft: /texts, then Discard my draft."
+    )
+
+
 def download_label(tr: Translator) -> str:
     return tr.gettext("Download")
 

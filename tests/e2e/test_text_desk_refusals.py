@@ -203,3 +203,64 @@ async def test_the_map_is_a_document_or_says_how_to_get_graphviz(
         desk.message_id,
         lambda m: texts.map_needs_graphviz(en) in (m.text or ""),
     )
+
+
+async def test_a_draft_left_in_conflict_by_a_newer_publish_can_be_discarded(
+    bot: RunningBot,
+) -> None:
+    first = bot.server.user(7400311, first_name="First", language_code="en")
+    second = bot.server.user(7400312, first_name="Second", language_code="en")
+    await make_coordinator(bot, first)
+    await make_coordinator(bot, second)
+    en = bot.tr("en")
+    old = "It is recorded in Interpol's files."
+    flow = (await download(bot, second))["red_notices.yaml"].decode()
+    await upload(bot, second, "red_notices.yaml", flow.replace(old, "Second's draft.").encode())
+    # Meanwhile the first publishes a different change to the same screen.
+    await upload(bot, first, "red_notices.yaml", flow.replace(old, "First's fix.").encode())
+    desk = await open_desk(bot, first)
+    confirm = await press(
+        bot,
+        first,
+        en.finish(texts.publish_label(en)),
+        desk.message_id,
+        lambda m: texts.publish_ask(en, 1) in (m.text or ""),
+    )
+    await press(
+        bot,
+        first,
+        en.finish(texts.publish_now_label(en)),
+        confirm.message_id,
+        lambda m: texts.published(en, 1) in (m.text or ""),
+    )
+    # The second's draft no longer merges: Publish names the clash and the way out.
+    desk = await open_desk(bot, second)
+    clash = await press(
+        bot,
+        second,
+        en.finish(texts.publish_label(en)),
+        desk.message_id,
+        lambda m: texts.conflicted(en, 0, 1) in (m.text or ""),
+    )
+    assert texts.discard_hint(en) in _plain(clash.text)
+    ask = await press(
+        bot,
+        second,
+        en.finish(texts.discard_label(en)),
+        desk.message_id,
+        lambda m: texts.discard_ask(en) in (m.text or ""),
+    )
+    mark = bot.server.mark()
+    second.press(en.finish(texts.discard_now_label(en)), message_id=ask.message_id)
+    await second.wait_for_message(
+        predicate=lambda m: texts.discarded(en) in (m.text or ""), after=mark
+    )
+    versions = bot.services.content.versions
+    assert versions is not None
+    assert await versions.draft(bot.services.members.key_for(second.user_id)) is None
+    assert "First's fix." in bot.snapshot.registry.node("red_notices", "diffusions").text  # type: ignore[union-attr]
+    # With no draft there is nothing to publish, and no Discard button.
+    desk = await open_desk(bot, second)
+    assert texts.no_draft(en) in (desk.text or "")
+    labels = [b["text"] for row in desk.raw["reply_markup"]["inline_keyboard"] for b in row]
+    assert en.finish(texts.discard_label(en)) not in labels
